@@ -1,0 +1,28 @@
+# Two commands: `make run` (embedded stack) and `make test` (the suite). Both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench typecheck clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/grantflow up
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+typecheck: $(STAMP)
+	$(BIN)/mypy models workflows activities services worker.py cli.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --applications 10000
+
+clean:
+	rm -rf $(VENV) var

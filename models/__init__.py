@@ -1,0 +1,1 @@
+"""Data of grantflow: call definitions, calendars, timetables, the lifecycle declaration, messages, records."""

@@ -1,0 +1,375 @@
+"""Call definitions: the pydantic schema of a call YAML file and its loading with clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Role = Literal[
+    "applicant",
+    "cto",
+    "unit_admin",
+    "recommender",
+    "agency",
+    "manager",
+    "expert",
+    "committee",
+    "public",
+    "system",
+]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+
+PhaseKind = Literal[
+    "application",
+    "recommendation",
+    "paper",
+    "formal_review",
+    "expert_review",
+    "publicity",
+    "contract",
+]
+# Phases of these kinds must appear in this relative order; expert_review may repeat (003 has panels).
+PHASE_ORDER: tuple[str, ...] = PhaseKind.__args__  # type: ignore[attr-defined]
+REQUIRED_KINDS = ("application", "formal_review", "expert_review", "publicity", "contract")
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkingHours(Strict):
+    """Daily hours inside a window, e.g. the paper window of 000: working days 08:30-17:30."""
+
+    start: time
+    end: time
+    working_days_only: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class AfterOpening(Strict):
+    """A close relative to the moment the phase opened: N working days or N calendar days."""
+
+    working_days: int | None = Field(default=None, ge=1)
+    days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> AfterOpening:
+        if (self.working_days is None) == (self.days is None):
+            raise ValueError("give exactly one of working_days or days")
+        return self
+
+
+class PhaseDef(Strict):
+    """One phase of the call. `opens`: a date, `previous` (when the phase before closes) or `manual`."""
+
+    id: Slug
+    kind: PhaseKind
+    name: str
+    opens: AwareDatetime | Literal["previous", "manual"] = "previous"
+    closes: AwareDatetime | AfterOpening | Literal["manual"] = "manual"
+    hours: WorkingHours | None = None
+    role: Role | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> PhaseDef:
+        if isinstance(self.opens, datetime) and isinstance(self.closes, datetime) and self.closes <= self.opens:
+            raise ValueError(f"closes {self.closes.isoformat()} is not after opens {self.opens.isoformat()}")
+        if self.kind == "expert_review" and self.role is None:
+            raise ValueError("an expert_review phase names the role that reviews in it (role: expert)")
+        if self.kind != "expert_review" and self.role is not None:
+            raise ValueError("only expert_review phases take a role")
+        return self
+
+
+class StepDeadline(Strict):
+    """A step's deadline: the close of a phase, or N working days after the application reached the step."""
+
+    phase: Slug | None = None
+    working_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> StepDeadline:
+        if (self.phase is None) == (self.working_days is None):
+            raise ValueError("give exactly one of phase or working_days")
+        return self
+
+
+class StepDef(Strict):
+    """One step of the approval chain an application passes after submission."""
+
+    id: Slug
+    name: str
+    role: Role
+    when: Slug | None = None
+    deadline: StepDeadline | None = None
+    can_return: bool = True
+
+    @field_validator("role")
+    @classmethod
+    def _actor_role(cls, role: str) -> str:
+        if role in ("system", "public"):
+            raise ValueError(f"role {role!r} cannot approve a step")
+        return role
+
+
+class FlagDef(Strict):
+    """A yes/no fact declared on an application (e.g. enterprise_led) that conditions steps."""
+
+    id: Slug
+    name: str
+
+
+class CategoryDef(Strict):
+    id: Slug
+    name: str
+    funding_cny: int | None = Field(default=None, ge=0)
+    planned: int | None = Field(default=None, ge=0)
+    term_months: int | None = Field(default=None, ge=1)
+    closes: dict[str, AwareDatetime] = Field(default_factory=dict)
+
+
+class AttachmentDef(Strict):
+    kind: Slug
+    name: str
+    required: bool = True
+    when: Slug | None = None
+
+
+class CalendarYear(Strict):
+    """An official holiday list for a year chinese-calendar does not cover yet, shipped with the call."""
+
+    year: int
+    source: str
+    holidays: list[date]
+    workdays: list[date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _in_year(self) -> CalendarYear:
+        for d in [*self.holidays, *self.workdays]:
+            if d.year != self.year:
+                raise ValueError(f"date {d} is not in year {self.year}")
+        return self
+
+
+class Intake(Strict):
+    """Single call, or one batch of a rolling intake reviewed in batches (002)."""
+
+    mode: Literal["single", "rolling"] = "single"
+    series: str | None = None
+    batch: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _rolling(self) -> Intake:
+        if self.mode == "rolling" and (self.series is None or self.batch is None):
+            raise ValueError("a rolling intake names its series and batch number")
+        return self
+
+
+class CallDefinition(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    title: str
+    issuer: str
+    issued: date | None = None
+    source: str
+    programme: str
+    timezone: str = "Asia/Shanghai"
+    intake: Intake = Intake()
+    categories: list[CategoryDef] = Field(min_length=1)
+    phases: list[PhaseDef] = Field(min_length=1)
+    chain: list[StepDef] = Field(min_length=1)
+    flags: list[FlagDef] = Field(default_factory=list)
+    attachments: list[AttachmentDef] = Field(default_factory=list)
+    reminders: list[timedelta] = Field(default_factory=lambda: [timedelta(days=3)])
+    calendar: list[CalendarYear] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {name!r}") from None
+        return name
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CallDefinition:
+        problems: list[str] = []
+        ids = [p.id for p in self.phases]
+        problems += [f"phases: duplicate phase id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+        kinds = [p.kind for p in self.phases]
+        problems += [f"phases: a {k} phase is required" for k in REQUIRED_KINDS if k not in kinds]
+        for a, b in zip(self.phases, self.phases[1:]):
+            if PHASE_ORDER.index(b.kind) < PHASE_ORDER.index(a.kind):
+                problems.append(f"phases: {b.id} ({b.kind}) cannot follow {a.id} ({a.kind})")
+        repeated = sorted({k for k in kinds if k != "expert_review" and kinds.count(k) > 1})
+        problems += [f"phases: only one {k} phase" for k in repeated]
+        last_close: tuple[str, datetime] | None = None
+        for p in self.phases:
+            if isinstance(p.opens, datetime) and last_close and p.opens < last_close[1]:
+                problems.append(
+                    f"phases: {p.id} opens {p.opens.isoformat()} before {last_close[0]} closes "
+                    f"{last_close[1].isoformat()} (overlapping phases)"
+                )
+            if isinstance(p.closes, datetime):
+                last_close = (p.id, p.closes)
+        if self.phases and self.phases[0].opens == "previous":
+            problems.append(f"phases: the first phase {self.phases[0].id} cannot open 'previous'")
+        flags = {f.id for f in self.flags}
+        phase_ids = set(ids)
+        steps = [s.id for s in self.chain]
+        problems += [f"chain: duplicate step id {i!r}" for i in sorted({i for i in steps if steps.count(i) > 1})]
+        for s in self.chain:
+            if s.when and s.when not in flags:
+                problems.append(f"chain.{s.id}.when: unknown flag {s.when!r} (declare it under flags)")
+            if s.deadline and s.deadline.phase and s.deadline.phase not in phase_ids:
+                problems.append(f"chain.{s.id}.deadline.phase: unknown phase {s.deadline.phase!r}")
+        if self.chain and all(s.when for s in self.chain):
+            problems.append("chain: at least one step must apply to every application (no 'when')")
+        for a in self.attachments:
+            if a.when and a.when not in flags:
+                problems.append(f"attachments.{a.kind}.when: unknown flag {a.when!r}")
+        for c in self.categories:
+            for pid in c.closes:
+                if pid not in phase_ids:
+                    problems.append(f"categories.{c.id}.closes: unknown phase {pid!r}")
+        years = [y.year for y in self.calendar]
+        problems += [f"calendar: year {y} listed twice" for y in sorted({y for y in years if years.count(y) > 1})]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def phase(self, phase_id: str) -> PhaseDef:
+        for p in self.phases:
+            if p.id == phase_id:
+                return p
+        raise KeyError(f"call {self.id} has no phase {phase_id!r}")
+
+    def phase_of_kind(self, kind: str) -> PhaseDef | None:
+        return next((p for p in self.phases if p.kind == kind), None)
+
+    def step(self, step_id: str) -> StepDef:
+        for s in self.chain:
+            if s.id == step_id:
+                return s
+        raise KeyError(f"call {self.id} has no step {step_id!r}")
+
+    def category(self, category_id: str) -> CategoryDef:
+        for c in self.categories:
+            if c.id == category_id:
+                return c
+        known = ", ".join(c.id for c in self.categories)
+        raise KeyError(f"call {self.id} has no category {category_id!r} (known: {known})")
+
+    def version(self) -> str:
+        """Content hash of the definition: the rule version an application starts under."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def dated_instants(self) -> list[datetime]:
+        """Every absolute instant the file states (phase bounds and category overrides)."""
+        out: list[datetime] = []
+        for p in self.phases:
+            out += [v for v in (p.opens, p.closes) if isinstance(v, datetime)]
+        for c in self.categories:
+            out += list(c.closes.values())
+        return out
+
+
+class CallFileError(Exception):
+    """A call file failed to load; `problems` holds one line per problem: file, field path, reason."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _field_path(loc: tuple[int | str, ...], data: object) -> str:
+    """Render a pydantic location with list indices replaced by the item's id where it has one."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            node = node[item]
+            ident = node.get("id") if isinstance(node, dict) else None
+            parts.append(str(ident) if ident else str(item))
+        elif isinstance(node, dict) and item in node:
+            node = node[item]
+            parts.append(str(item))
+        elif not (isinstance(item, str) and (item[:1].isupper() or "[" in item or item in ("function-after",))):
+            parts.append(str(item))
+    return ".".join(parts) or "(file)"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML loader that keeps timestamps as strings so pydantic (not YAML) decides about time zones."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_call(text: str, origin: str = "<text>") -> CallDefinition:
+    """Parse and validate a call definition, raising CallFileError with every problem found."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise CallFileError(origin, [f"{origin}: not valid YAML: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise CallFileError(origin, [f"{origin}: (file): expected a mapping of call fields"])
+    try:
+        return CallDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise CallFileError(origin, _explain(exc, data, origin)) from None
+
+
+def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
+    """One line per problem; of a union's alternatives only the telling one (a naive datetime) is kept."""
+    by_field: dict[str, list[str]] = {}
+    naive: set[str] = set()
+    for err in exc.errors():
+        where = _field_path(tuple(err["loc"]), data)
+        where = where.removesuffix(".datetime")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "timezone_aware":
+            msg = f"naive datetime {err.get('input')!r}: write the offset, e.g. +08:00"
+            naive.add(where)
+        elif err["type"] == "literal_error" and where.endswith("role"):
+            msg = f"unknown role {err.get('input')!r} (roles: {', '.join(ROLES)})"
+        by_field.setdefault(where, []).extend(msg.split("; "))
+    problems: list[str] = []
+    for where, msgs in by_field.items():
+        if where in naive:
+            msgs = [m for m in msgs if m.startswith("naive datetime")]
+        problems += [f"{origin}: {where}: {m}" for m in dict.fromkeys(msgs)]
+    return problems
+
+
+def load_call(path: str | Path) -> CallDefinition:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CallFileError(str(p), [f"{p}: cannot read: {exc.strerror}"]) from None
+    return parse_call(text, str(p))

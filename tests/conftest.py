@@ -1,0 +1,64 @@
+"""Shared fixtures: one real time-skipping Temporal test server per session, a fresh worker per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.notices import MemoryChannel
+from services.db import make_engine
+from services.settings import binary
+from services.temporal import DATA_CONVERTER
+from worker import build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+CALLS = ROOT / "calls"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER,
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    client: Client
+    engine: Engine
+    channel: MemoryChannel
+    task_queue: str
+
+    def worker(self) -> Worker:
+        return build_worker(self.client, self.task_queue, self.engine, self.channel)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Worker]:
+        w = self.worker()
+        async with w:
+            yield w
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'records.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def stack(env: WorkflowEnvironment, db: Engine) -> Stack:
+    return Stack(env, env.client, db, MemoryChannel(), f"tq-{uuid.uuid4()}")

@@ -1,0 +1,70 @@
+"""The grantflow worker: workflows, activities, sandbox pass-through and data converter in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Sequence
+
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.broadcast import BroadcastActivities
+from activities.formal import check_formal
+from activities.notices import Channel, LogChannel
+from activities.records import RecordActivities
+from services.db import make_engine
+from services.logs import configure
+from services.settings import Settings
+from services.temporal import connect
+from workflows.application import ApplicationWorkflow
+from workflows.call import CallWorkflow
+
+WORKFLOWS: Sequence[type] = (CallWorkflow, ApplicationWorkflow)
+PASSTHROUGH = ("transitions", "six", "models", "activities", "pydantic", "pydantic_core", "annotated_types",
+               "sqlalchemy", "sqlmodel", "structlog", "yaml")
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def build_worker(client: Client, task_queue: str, engine: Engine, channel: Channel | None = None,
+                 max_concurrent: int = 200) -> Worker:
+    records = RecordActivities(engine, channel or LogChannel())
+    broadcast = BroadcastActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=[
+            records.register_application,
+            records.record_transition,
+            records.publish_call,
+            records.close_window,
+            broadcast.broadcast_timetable,
+            check_formal,
+        ],
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),
+        workflow_runner=sandbox_runner(),
+        max_concurrent_activities=max_concurrent,
+        max_concurrent_local_activities=max_concurrent,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings.temporal_address, settings.namespace)
+    worker = build_worker(client, settings.task_queue, make_engine(settings.database_url))
+    await worker.run()
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure(settings.log_format)
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Temporal workflows: one call workflow per call, one application workflow per application."""

@@ -1,0 +1,389 @@
+"""ApplicationWorkflow: one application's lifecycle, a `transitions` machine driven by updates and its own timers.
+
+Every accepted change is an update whose validator compares `workflow.now()` with the governing deadline,
+so a change at the deadline instant is refused even before any timer has fired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from transitions import Machine
+
+    from activities.formal import FormalInput, check_formal
+    from activities.records import RecordActivities, RecordInput, RegisterInput
+    from models.calendar import CalendarNotCovered
+    from models.lifecycle import Due, TransitionSpec, Window, build_lifecycle
+    from models.messages import (
+        ActRequest,
+        ApplicationInput,
+        ApplicationState,
+        ApplicationStatus,
+        ExtendRequest,
+        NoticeDraft,
+        TransitionRecord,
+    )
+    from models.timetable import Timetable, within_hours
+
+RECORD_TIMEOUT = timedelta(seconds=30)
+
+
+class _Model:
+    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`)."""
+
+    state: str
+
+    def __init__(self, flags: dict[str, bool]) -> None:
+        self.flags = flags
+        self.formal_ok = False
+
+    def __getattr__(self, name: str) -> bool:
+        if name.startswith("when_"):
+            return bool(self.__dict__["flags"].get(name.removeprefix("when_"), False))
+        raise AttributeError(name)
+
+
+class Refused(ApplicationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="Refused", non_retryable=True)
+
+
+@workflow.defn
+class ApplicationWorkflow:
+    @workflow.init
+    def __init__(self, inp: ApplicationInput) -> None:
+        self.inp = inp
+        self.call = inp.call
+        self.zone = inp.call.zone
+        self.lifecycle = build_lifecycle(inp.call)
+        self.s = inp.carried or ApplicationState(state=self.lifecycle.initial)
+        self.timetable: Timetable = inp.timetable
+        self.model = _Model(inp.flags)
+        config = {**self.lifecycle.machine_config(), "initial": self.s.state}
+        self.machine = Machine(model=self.model, **config)  # type: ignore[arg-type]
+        self.category = inp.call.category(inp.category)
+        self.dirty = False
+        self.lock = asyncio.Lock()
+
+    # ---- time: windows and deadlines -------------------------------------------------------------
+
+    def _phase_close(self, phase_id: str) -> datetime | None:
+        if phase_id in self.s.extensions:
+            return self.s.extensions[phase_id]
+        p = self.timetable.get(phase_id)
+        if p.closed or phase_id not in self.category.closes:
+            return p.closes
+        return self.category.closes[phase_id]
+
+    def _step_close(self, step_id: str) -> datetime | None:
+        key = f"step:{step_id}"
+        if key in self.s.extensions:
+            return self.s.extensions[key]
+        step = self.call.step(step_id)
+        if step.deadline and step.deadline.phase:
+            return self._phase_close(step.deadline.phase)
+        return self.s.step_deadlines.get(step_id)
+
+    def _bounds(self, w: Window) -> tuple[datetime | None, datetime | None, str]:
+        if w.phase:
+            p = self.timetable.get(w.phase)
+            return p.opens, self._phase_close(w.phase), p.name
+        assert w.step is not None
+        return datetime.min.replace(tzinfo=self.zone), self._step_close(w.step), self.call.step(w.step).name
+
+    def _due_at(self, due: Due) -> datetime | None:
+        if due.step:
+            return self._step_close(due.step)
+        assert due.phase is not None
+        return self.timetable.get(due.phase).opens if due.edge == "opens" else self._phase_close(due.phase)
+
+    def _local(self, t: datetime | None) -> str:
+        return t.astimezone(self.zone).isoformat() if t else "not set"
+
+    # ---- validation --------------------------------------------------------------------------------
+
+    def _resolve(self, trigger: str) -> TransitionSpec | None:
+        """The transition the machine would take for `trigger` now (conditions evaluated, nothing changed)."""
+        for spec in self.lifecycle.candidates(self.model.state, trigger):
+            if all(getattr(self.model, c) for c in spec.conditions) and not any(
+                getattr(self.model, c) for c in spec.unless
+            ):
+                return spec
+        return None
+
+    def _refusal(self, req: ActRequest, now: datetime) -> str | None:
+        state = self.model.state
+        if req.trigger not in self.lifecycle.triggers():
+            return f"unknown event {req.trigger!r} (events: {', '.join(self.lifecycle.triggers())})"
+        spec = self._resolve(req.trigger)
+        if spec is None:
+            possible = sorted({t.trigger for t in self.lifecycle.outgoing(state) if "system" not in t.roles})
+            return (f"cannot {req.trigger} application {self.inp.application_id} in state {state} "
+                    f"(possible: {', '.join(possible) or 'nothing'})")
+        if req.role not in spec.roles:
+            return f"role {req.role} may not {req.trigger} in state {state} (allowed: {', '.join(spec.roles)})"
+        owner = self.inp.people.get(req.role)
+        if owner is not None and req.actor_id != owner:
+            return f"{req.role} {req.actor_id} does not act for application {self.inp.application_id} ({owner} does)"
+        if spec.needs_reason and not req.reason.strip():
+            return f"{req.trigger} needs a reason"
+        if spec.window:
+            opens, closes, name = self._bounds(spec.window)
+            if opens is None or now < opens:
+                when = self._local(opens) if opens else "when a programme manager opens it"
+                return f"{name} is not open yet: it opens {when}"
+            if closes is not None and now >= closes:
+                return f"deadline passed: {name} closed at {self._local(closes)}; the request came at {self._local(now)}"
+            if spec.window.phase:
+                hours = self.timetable.get(spec.window.phase).hours
+                outside = within_hours(hours, now, self.inp.calendar, self.zone) if hours else None
+                if outside:
+                    return f"{name} accepts this only in its hours: {outside}"
+        if req.trigger == "score":
+            try:
+                if not 0 <= float(req.data.get("score", "")) <= 100:
+                    raise ValueError
+            except ValueError:
+                return "score needs data score=<number 0-100>"
+        try:
+            self._entry_deadline(spec.dest, now)
+        except CalendarNotCovered as exc:
+            return f"cannot compute the deadline of {spec.dest}: {exc}"
+        return None
+
+    def _entry_deadline(self, dest: str, now: datetime) -> tuple[str, datetime] | None:
+        """The working-day deadline a step sets when the application enters it, if it sets one."""
+        for step in self.call.chain:
+            if dest == f"awaiting_{step.id}" and step.deadline and step.deadline.working_days:
+                return step.id, self.inp.calendar.end_after_working_days(now, step.deadline.working_days, self.zone)
+        return None
+
+    # ---- changing state ------------------------------------------------------------------------------
+
+    def _fire(self, spec: TransitionSpec, actor_id: str, role: str, reason: str, data: dict[str, str],
+              deadline: datetime | None) -> tuple[TransitionRecord, list[NoticeDraft]]:
+        now = workflow.now()
+        source = self.model.state
+        self.model.trigger(spec.trigger)  # type: ignore[attr-defined]
+        dest = self.model.state
+        if dest != spec.dest:
+            raise ApplicationError(f"machine moved {source} -> {dest}, declaration says {spec.dest}")
+        self.s.state = dest
+        entry = self._entry_deadline(dest, now)
+        if entry:
+            self.s.step_deadlines[entry[0]] = entry[1]
+        if dest == "returned":
+            self.s.step_deadlines.clear()
+        record = TransitionRecord(seq=len(self.s.transitions), trigger=spec.trigger, source=source, dest=dest,
+                                  actor_id=actor_id, role=role, reason=reason, at=now, deadline=deadline, data=data)
+        self.s.transitions.append(record)
+        self.dirty = True
+        workflow.logger.info("transition", extra={"call_id": self.call.id, "application_id": self.inp.application_id,
+                                                  "trigger": spec.trigger, "source": source, "dest": dest,
+                                                  "actor_id": actor_id, "role": role})
+        notices = [self._notice(f"{record.seq}:{r}", r, "transition", {
+            "trigger": spec.trigger, "source": source, "dest": dest, "dest_label": dest.replace("_", " "),
+            "actor_id": actor_id, "role": role, "reason": reason}) for r in spec.notify]
+        return record, notices
+
+    def _notice(self, key: str, role: str, kind: str, data: dict[str, str]) -> NoticeDraft:
+        who = self.inp.people.get(role, self.call.id)
+        self.s.notices += 1
+        return NoticeDraft(key=f"{workflow.info().workflow_id}:{key}", call_id=self.call.id,
+                           application_id=self.inp.application_id, recipient=f"{role}:{who}", kind=kind, data=data)
+
+    async def _record(self, record: TransitionRecord | None, notices: list[NoticeDraft]) -> None:
+        async with self.lock:
+            await workflow.execute_local_activity_method(
+                RecordActivities.record_transition,
+                RecordInput(call_id=self.call.id, application_id=self.inp.application_id, state=self.s.state,
+                            transition=record, notices=notices),
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+
+    # ---- handlers --------------------------------------------------------------------------------------
+
+    @workflow.update
+    async def act(self, req: ActRequest) -> TransitionRecord:
+        why = self._refusal(req, workflow.now())
+        spec = self._resolve(req.trigger)
+        if why or spec is None:
+            raise Refused(why or f"cannot {req.trigger} now")
+        deadline = self._bounds(spec.window)[1] if spec.window else None
+        record, notices = self._fire(spec, req.actor_id, req.role, req.reason, req.data, deadline)
+        await self._record(record, notices)
+        return record
+
+    @act.validator
+    def _validate_act(self, req: ActRequest) -> None:
+        why = self._refusal(req, workflow.now())
+        if why:
+            raise Refused(why)
+
+    def _extension_refusal(self, req: ExtendRequest, now: datetime) -> str | None:
+        if req.role != "manager":
+            return f"role {req.role} may not extend a deadline (allowed: manager)"
+        if not req.reason.strip():
+            return "an extension needs a reason"
+        if req.closes.tzinfo is None:
+            return f"naive datetime {req.closes.isoformat()}: give the offset, e.g. +08:00"
+        if self.lifecycle.is_terminal(self.model.state):
+            return f"application {self.inp.application_id} is {self.model.state}; nothing to extend"
+        if req.window.startswith("step:"):
+            if req.window.removeprefix("step:") not in self.lifecycle.steps:
+                return f"unknown step {req.window!r} (steps: {', '.join(self.lifecycle.steps)})"
+            current = self._step_close(req.window.removeprefix("step:"))
+        else:
+            if req.window not in [p.id for p in self.timetable.phases]:
+                return f"unknown phase {req.window!r} (phases: {', '.join(p.id for p in self.timetable.phases)})"
+            current = self._phase_close(req.window)
+        if current is not None and req.closes <= current:
+            return f"new deadline {self._local(req.closes)} is not later than the current {self._local(current)}"
+        if req.closes <= now:
+            return f"new deadline {self._local(req.closes)} is in the past"
+        return None
+
+    @workflow.update
+    async def extend_deadline(self, req: ExtendRequest) -> TransitionRecord:
+        now = workflow.now()
+        why = self._extension_refusal(req, now)
+        if why:
+            raise Refused(why)
+        previous = (self._step_close(req.window.removeprefix("step:")) if req.window.startswith("step:")
+                    else self._phase_close(req.window))
+        self.s.extensions[req.window] = req.closes
+        record = TransitionRecord(seq=len(self.s.transitions), trigger="extend_deadline", source=self.model.state,
+                                  dest=self.model.state, actor_id=req.actor_id, role=req.role, reason=req.reason,
+                                  at=now, deadline=previous,
+                                  data={"window": req.window, "previous": self._local(previous),
+                                        "new": self._local(req.closes)})
+        self.s.transitions.append(record)
+        self.dirty = True
+        await self._record(record, [self._notice(f"{record.seq}:applicant", "applicant", "transition", {
+            "trigger": "extend_deadline", "source": record.source, "dest": record.dest,
+            "dest_label": f"deadline {req.window} extended to {self._local(req.closes)}",
+            "actor_id": req.actor_id, "role": req.role, "reason": req.reason})])
+        return record
+
+    @extend_deadline.validator
+    def _validate_extend(self, req: ExtendRequest) -> None:
+        why = self._extension_refusal(req, workflow.now())
+        if why:
+            raise Refused(why)
+
+    @workflow.signal
+    def timetable_changed(self, timetable: Timetable) -> None:
+        if timetable.seq > self.timetable.seq:
+            self.timetable = timetable
+            self.dirty = True
+
+    @workflow.query
+    def status(self) -> ApplicationStatus:
+        deadlines: dict[str, datetime | None] = {p.id: self._phase_close(p.id) for p in self.timetable.phases}
+        deadlines |= {f"step:{s}": self._step_close(s) for s in self.lifecycle.steps}
+        return ApplicationStatus(
+            call_id=self.call.id, application_id=self.inp.application_id, state=self.model.state,
+            closed=self._finished(workflow.now()), version=self.call.version(), deadlines=deadlines,
+            transitions=list(self.s.transitions), formal_findings=list(self.s.formal_findings),
+            timetable_seq=self.timetable.seq,
+        )
+
+    # ---- the run loop: timers for system transitions and reminders ---------------------------------
+
+    def _due_items(self) -> list[tuple[datetime, TransitionSpec, str]]:
+        """(instant, transition, reminder key) due in the current state: system transitions (no key) and reminders."""
+        items: list[tuple[datetime, TransitionSpec, str]] = []
+        entered = self.s.transitions[-1].at if self.s.transitions else None
+        for t in self.lifecycle.outgoing(self.model.state):
+            if t.due:
+                at = self._due_at(t.due)
+                if at is not None:
+                    items.append((at, t, ""))
+            elif t.remind and t.window:
+                opens, closes, _ = self._bounds(t.window)
+                for ahead in self.call.reminders if closes else []:
+                    assert closes is not None
+                    at = closes - ahead
+                    key = f"remind:{t.trigger}:{t.window.key}:{closes.isoformat()}:{int(ahead.total_seconds())}"
+                    if key not in self.s.reminded and (entered is None or entered < at) and (opens is None or opens < at):
+                        items.append((at, t, key))
+        return sorted(items, key=lambda i: i[0])
+
+    def _finished(self, now: datetime) -> bool:
+        """Closed: a terminal state from which no window that could still change it remains open."""
+        if not self.lifecycle.is_terminal(self.model.state):
+            return False
+        for t in self.lifecycle.outgoing(self.model.state):
+            closes = self._bounds(t.window)[1] if t.window else None
+            if closes is None or now < closes:
+                return False
+        return True
+
+    async def _fire_due(self, at: datetime, spec: TransitionSpec, key: str) -> None:
+        if key:
+            await self._remind(spec, key)
+            return
+        if "formal_ok" in spec.conditions + spec.unless:
+            findings = await workflow.execute_activity(
+                check_formal,
+                FormalInput(self.inp.application_id, list(self.call.attachments), self.inp.attachments,
+                            self.inp.flags),
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+            self.s.formal_findings = findings
+            self.model.formal_ok = not findings
+            spec = self._resolve(spec.trigger) or spec
+        reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {self._local(at)}"
+        record, notices = self._fire(spec, "grantflow", "system", reason, {}, at)
+        await self._record(record, notices)
+
+    async def _remind(self, spec: TransitionSpec, key: str) -> None:
+        """Tell whoever still has to act that a deadline approaches; each reminder key fires once."""
+        self.s.reminded.append(key)
+        deadline = self._local(self._bounds(spec.window)[1]) if spec.window else ""
+        notices = [self._notice(f"{key}:{role}", role, "reminder", {"action": spec.trigger, "deadline": deadline})
+                   for role in spec.roles]
+        await self._record(None, notices)
+
+    @workflow.run
+    async def run(self, inp: ApplicationInput) -> ApplicationStatus:
+        if inp.carried is None:
+            people = inp.people
+            newer = await workflow.execute_local_activity_method(
+                RecordActivities.register_application,
+                RegisterInput(call_id=self.call.id, application_id=inp.application_id,
+                              workflow_id=workflow.info().workflow_id, category=inp.category, title=inp.title,
+                              applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
+                              version=self.call.version(), timetable_seq=self.timetable.seq),
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+            if newer is not None and newer.seq > self.timetable.seq:
+                self.timetable = newer
+        while True:
+            now = workflow.now()
+            items = self._due_items()
+            if items and items[0][0] <= now:
+                await self._fire_due(*items[0])
+                continue
+            if self._finished(now):
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(ApplicationInput(**{**inp.__dict__, "timetable": self.timetable,
+                                                             "carried": self.s}))
+            wakes = [at for at, _, _ in items]
+            wakes += [c for t in self.lifecycle.outgoing(self.model.state) if t.window
+                      for c in [self._bounds(t.window)[1]] if c is not None and c > now]
+            self.dirty = False
+            try:
+                await workflow.wait_condition(lambda: self.dirty,
+                                              timeout=(min(wakes) - now) if wakes else None)
+            except asyncio.TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status()

@@ -1,0 +1,253 @@
+"""CallWorkflow: opens and closes a call's phases on durable timers; programme managers advance, close, extend.
+
+Application workflows hold the timetable themselves; this workflow tells them only what they could not know
+(a manual opening, an early close, an extension) through a broadcast activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.broadcast import BroadcastActivities, BroadcastInput
+    from activities.records import CloseInput, PublishInput, RecordActivities
+    from models.calendar import CalendarNotCovered
+    from models.lifecycle import Lifecycle, build_lifecycle
+    from models.messages import CallEvent, CallInput, CallStatus, ExtendRequest, NoticeDraft, PhaseRequest
+    from models.timetable import PhaseTime, close_after
+
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+CLOSURE_TIMEOUT = timedelta(minutes=15)
+CLOSING_KINDS = ("application", "recommendation", "paper")
+
+
+def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
+    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is)."""
+    out = set()
+    for t in lifecycle.transitions:
+        if t.due and ((t.due.phase == phase_id and t.due.edge == "closes")
+                      or (t.due.step and step_phases.get(t.due.step) == phase_id)):
+            out.add(t.source)
+    return sorted(out)
+
+
+class Refused(ApplicationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="Refused", non_retryable=True)
+
+
+@workflow.defn
+class CallWorkflow:
+    @workflow.init
+    def __init__(self, inp: CallInput) -> None:
+        self.call = inp.call
+        self.calendar = inp.calendar
+        self.zone = inp.call.zone
+        self.timetable = inp.timetable
+        self.events = list(inp.events)
+        self.lifecycle = build_lifecycle(inp.call)
+        self.dirty = False
+        self.unpublished: list[tuple[CallEvent, bool]] = []
+        self.published = len(self.events) - 1
+        self.closures: list[workflow.ActivityHandle[object]] = []
+
+    def _local(self, t: datetime | None) -> str:
+        return t.astimezone(self.zone).isoformat() if t else "not set"
+
+    # ---- applying a change --------------------------------------------------------------------------
+
+    def _change(self, kind: str, phase: PhaseTime, at: datetime, actor_id: str, role: str, reason: str,
+                previous: datetime | None = None) -> CallEvent:
+        """Apply one timetable change now; publishing and telling the applications follow in `_flush`."""
+        before = [(p.opens, p.closes) for p in self.timetable.phases]
+        if kind == "opened":
+            self.timetable.mark_opened(phase.id, at, self.calendar)
+        elif kind == "closed":
+            self.timetable.mark_closed(phase.id, at, self.calendar)
+        self.timetable.seq += 1
+        event = CallEvent(seq=len(self.events), kind=kind, phase=phase.id, at=workflow.now(), actor_id=actor_id,
+                          role=role, reason=reason, previous=previous, new=at if kind != "extended" else phase.closes)
+        self.events.append(event)
+        self.unpublished.append((event, before != [(p.opens, p.closes) for p in self.timetable.phases]))
+        self.dirty = True
+        workflow.logger.info("phase change", extra={"call_id": self.call.id, "phase": phase.id, "kind": kind,
+                                                     "actor_id": actor_id, "role": role})
+        return event
+
+    async def _flush(self) -> None:
+        """Publish pending events (records, lockouts, notices), broadcast the timetable if it changed for the
+        applications, and start the closure of every window that closed."""
+        pending, self.unpublished = self.unpublished, []
+        if not pending:
+            return
+        snapshot = replace(self.timetable, phases=[replace(p) for p in self.timetable.phases])
+        for event, _ in pending:
+            phase = self.timetable.get(event.phase)
+            notice = NoticeDraft(
+                key=f"{workflow.info().workflow_id}:event:{event.seq}", call_id=self.call.id, application_id=None,
+                recipient=f"public:{self.call.id}", kind=f"phase_{event.kind}",
+                data={"phase_name": phase.name, "at": self._local(event.new), "closes": self._local(phase.closes),
+                      "previous": self._local(event.previous), "reason": event.reason},
+            )
+            await workflow.execute_activity_method(
+                RecordActivities.publish_call,
+                PublishInput(call_id=self.call.id, title=self.call.title, version=self.call.version(),
+                             definition_json=self.call.model_dump_json(), timetable=snapshot, event=event,
+                             notices=[notice]),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+        if any(changed for _, changed in pending):
+            await workflow.execute_activity_method(
+                BroadcastActivities.broadcast_timetable, BroadcastInput(self.call.id, snapshot),
+                start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=ACTIVITY_TIMEOUT,
+            )
+        steps = {s.id: s.deadline.phase for s in self.call.chain if s.deadline and s.deadline.phase}
+        for event, _ in pending:
+            phase = self.timetable.get(event.phase)
+            if event.kind == "closed" and phase.kind in CLOSING_KINDS and event.new is not None:
+                self.closures.append(workflow.start_activity_method(
+                    RecordActivities.close_window,
+                    CloseInput(self.call.id, phase.id, event.new, settling_states(self.lifecycle, phase.id, steps)),
+                    start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=ACTIVITY_TIMEOUT,
+                ))
+        self.published = pending[-1][0].seq
+
+    # ---- programme managers' updates ------------------------------------------------------------------
+
+    def _manager(self, req: PhaseRequest | ExtendRequest) -> None:
+        if req.role != "manager":
+            raise Refused(f"role {req.role} may not change the timetable (allowed: manager)")
+        if not req.reason.strip():
+            raise Refused("a reason is required")
+
+    def _next_to_open(self) -> PhaseTime | None:
+        return next((p for p in self.timetable.phases if not p.opened), None)
+
+    def _check_advance(self, req: PhaseRequest) -> tuple[PhaseTime | None, PhaseTime]:
+        """(phase to close now, phase to open now) for `phase advance`, or a refusal."""
+        self._manager(req)
+        current = self.timetable.current()
+        if current is not None and current.closes_rule != "manual":
+            raise Refused(f"{current.id} is open until {self._local(current.closes)}; "
+                          f"close it early with `phase close` first")
+        nxt = self._next_to_open()
+        if nxt is None:
+            raise Refused(f"call {self.call.id} has no phase left to open")
+        if nxt.opens_rule == "date":
+            raise Refused(f"{nxt.id} opens by date, at {self._local(nxt.opens)}")
+        if nxt.closes_rule == "working_days":
+            try:
+                close_after(workflow.now(), nxt.closes_rule, nxt.closes_after, self.calendar, self.zone)
+            except CalendarNotCovered as exc:
+                raise Refused(f"cannot open {nxt.id}: {exc}") from None
+        return current, nxt
+
+    @workflow.update
+    def advance_phase(self, req: PhaseRequest) -> CallEvent:
+        current, nxt = self._check_advance(req)
+        now = workflow.now()
+        if current is not None:
+            self._change("closed", current, now, req.actor_id, req.role, req.reason)
+        return self._change("opened", nxt, now, req.actor_id, req.role, req.reason)
+
+    @advance_phase.validator
+    def _validate_advance(self, req: PhaseRequest) -> None:
+        self._check_advance(req)
+
+    def _check_close(self, req: PhaseRequest) -> PhaseTime:
+        self._manager(req)
+        current = self.timetable.current()
+        if current is None:
+            raise Refused(f"no phase of call {self.call.id} is open")
+        return current
+
+    @workflow.update
+    def close_phase(self, req: PhaseRequest) -> CallEvent:
+        current = self._check_close(req)
+        return self._change("closed", current, workflow.now(), req.actor_id, req.role, req.reason,
+                            previous=current.closes)
+
+    @close_phase.validator
+    def _validate_close(self, req: PhaseRequest) -> None:
+        self._check_close(req)
+
+    def _check_extend(self, req: ExtendRequest) -> PhaseTime:
+        self._manager(req)
+        if req.closes.tzinfo is None:
+            raise Refused(f"naive datetime {req.closes.isoformat()}: give the offset, e.g. +08:00")
+        try:
+            phase = self.timetable.get(req.window)
+        except KeyError as exc:
+            raise Refused(str(exc.args[0])) from None
+        if phase.closed:
+            raise Refused(f"{phase.id} closed at {self._local(phase.closes)}; a closed phase cannot be extended "
+                          f"(extend single applications instead)")
+        if phase.closes is not None and req.closes <= phase.closes:
+            raise Refused(f"new deadline {self._local(req.closes)} is not later than {self._local(phase.closes)}")
+        if req.closes <= workflow.now():
+            raise Refused(f"new deadline {self._local(req.closes)} is in the past")
+        nxt = self.timetable.phases[self.timetable.index(phase.id) + 1:]
+        if nxt and nxt[0].opens_rule == "date" and nxt[0].opens is not None and req.closes > nxt[0].opens:
+            raise Refused(f"new deadline {self._local(req.closes)} would overlap {nxt[0].id}, "
+                          f"which opens {self._local(nxt[0].opens)}")
+        return phase
+
+    @workflow.update
+    def extend_deadline(self, req: ExtendRequest) -> CallEvent:
+        phase = self._check_extend(req)
+        previous = phase.closes
+        phase.closes_rule = "date"
+        self.timetable.set_close(phase.id, req.closes, self.calendar)
+        return self._change("extended", phase, req.closes, req.actor_id, req.role, req.reason, previous)
+
+    @extend_deadline.validator
+    def _validate_extend(self, req: ExtendRequest) -> None:
+        self._check_extend(req)
+
+    @workflow.query
+    def status(self) -> CallStatus:
+        current = self.timetable.current()
+        return CallStatus(call_id=self.call.id, version=self.call.version(),
+                          current_phase=current.id if current else None, timetable=self.timetable,
+                          events=list(self.events), published_seq=self.published)
+
+    # ---- the run loop: planned boundaries on durable timers --------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: CallInput) -> CallStatus:
+        if not self.events:
+            await workflow.execute_activity_method(
+                RecordActivities.publish_call,
+                PublishInput(call_id=self.call.id, title=self.call.title, version=self.call.version(),
+                             definition_json=self.call.model_dump_json(), timetable=self.timetable),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+            )
+        while not self.timetable.finished() or self.unpublished:
+            await self._flush()
+            boundary = self.timetable.next_boundary()
+            now = workflow.now()
+            if boundary is not None and boundary.at <= now:
+                phase = self.timetable.get(boundary.phase)
+                self._change("opened" if boundary.edge == "opens" else "closed", phase, boundary.at,
+                             "grantflow", "system", "planned")
+                continue
+            if self.timetable.finished():
+                continue
+            if workflow.info().is_continue_as_new_suggested() and not self.closures:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(CallInput(self.call, self.calendar, self.timetable, self.events))
+            self.dirty = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self.dirty, timeout=(boundary.at - now) if boundary is not None else None)
+            except asyncio.TimeoutError:
+                pass
+        for handle in self.closures:
+            await handle
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status()
