@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.call import CallDefinition
-from models.messages import ApplicationInput, CallEvent, CallInput, application_workflow_id, call_workflow_id
+from models.messages import ActRequest, ApplicationInput, CallEvent, CallInput, TransitionRecord, application_workflow_id, call_workflow_id
 from models.timetable import Timetable
 from services.calendars import build_calendar, whole_weeks
 from workflows.application import ApplicationWorkflow
@@ -90,3 +90,22 @@ async def manage(handle: WorkflowHandle[Any, Any], update: Any, request: Any, po
     while (await handle.query(CallWorkflow.status)).published_seq < event.seq:
         await asyncio.sleep(poll_s)
     return event
+
+
+class Refusal(Exception):
+    """A change grantflow refused; the message says what was wrong."""
+
+
+async def act_on(client: Client, application_id: str, request: ActRequest) -> TransitionRecord:
+    """Send one event to an application; every refusal becomes a Refusal with a one-line reason."""
+    handle = client.get_workflow_handle(application_workflow_id(application_id))
+    try:
+        record: TransitionRecord = await handle.execute_update(ApplicationWorkflow.act, request)
+        return record
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        raise Refusal(str(getattr(cause, "message", None) or cause or exc)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Refusal(f"application {application_id} is unknown or closed") from None
+        raise

@@ -109,12 +109,11 @@ class ApplicationWorkflow:
 
     def _resolve(self, trigger: str) -> TransitionSpec | None:
         """The transition the machine would take for `trigger` now (conditions evaluated, nothing changed)."""
-        for spec in self.lifecycle.candidates(self.model.state, trigger):
-            if all(getattr(self.model, c) for c in spec.conditions) and not any(
-                getattr(self.model, c) for c in spec.unless
-            ):
-                return spec
-        return None
+        return next((t for t in self.lifecycle.candidates(self.model.state, trigger) if self._holds(t)), None)
+
+    def _holds(self, spec: TransitionSpec) -> bool:
+        return all(getattr(self.model, c) for c in spec.conditions) and not any(
+            getattr(self.model, c) for c in spec.unless)
 
     def _refusal(self, req: ActRequest, now: datetime) -> str | None:
         state = self.model.state
@@ -337,7 +336,8 @@ class ApplicationWorkflow:
             )
             self.s.formal_findings = findings
             self.model.formal_ok = not findings
-            spec = self._resolve(spec.trigger) or spec
+        due = spec.due
+        spec = next((t for t in self.lifecycle.outgoing(self.model.state) if t.due == due and self._holds(t)), spec)
         reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {self._local(at)}"
         record, notices = self._fire(spec, "grantflow", "system", reason, {}, at)
         await self._record(record, notices)
