@@ -210,6 +210,11 @@ class CallWorkflow:
         self._check_extend(req)
 
     @workflow.query
+    def definition(self) -> CallInput:
+        """The call's definition and calendar with the current timetable: what a new application starts with."""
+        return CallInput(self.call, self.calendar, self.timetable)
+
+    @workflow.query
     def status(self) -> CallStatus:
         current = self.timetable.current()
         return CallStatus(call_id=self.call.id, version=self.call.version(),
