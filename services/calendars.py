@@ -30,10 +30,12 @@ def build_calendar(call: CallDefinition, extra_years: int = 1) -> WorkingCalenda
     a computation beyond it then fails with CalendarNotCovered instead of guessing weekends-only.
     """
     instants = call.dated_instants()
-    first_year = min((i.astimezone(call.zone).year for i in instants), default=None)
-    if first_year is None:
-        first_year = call.issued.year if call.issued else min(y.year for y in call.calendar) if call.calendar else 2004
-    last_year = max((i.astimezone(call.zone).year for i in instants), default=first_year) + extra_years
+    if instants:
+        first_year = min(i.astimezone(call.zone).year for i in instants)
+        last_year = max(i.astimezone(call.zone).year for i in instants) + extra_years
+    else:  # an undated call (manual phases) runs from when it is loaded
+        first_year = min(call.issued.year if call.issued else date.today().year, date.today().year)
+        last_year = date.today().year + extra_years
     own = {y.year: y for y in call.calendar}
     holidays: list[date] = []
     workdays: list[date] = []

@@ -35,7 +35,7 @@ from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision")
-MANUAL_LENGTH = {"application": timedelta(days=30), "recommendation": timedelta(days=5)}
+MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
 DEFAULT_LENGTH = timedelta(days=10)
 
 
