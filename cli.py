@@ -8,7 +8,7 @@ import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,22 +16,29 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from models.calendar import CalendarNotCovered
-from models.call import CallDefinition, CallFileError, load_call
+from models.call import CallDefinition, CallFileError, load_call, parse_call
+from models.forms import ApplicationForm
 from models.lifecycle import build_lifecycle, mermaid
 from models.messages import (
     ActRequest,
     ApplicationInput,
     ExtendRequest,
+    MigrateRequest,
     PhaseRequest,
+    ReviseRequest,
     application_workflow_id,
     call_workflow_id,
 )
-from models.records import ApplicationRow, LockoutRow
+from models.records import ApplicationRow
+from services.audit.commands import audit_app
 from services.calls import Refusal, act_on, manage, prepare, start_application, start_call, translate
 from services.db import make_engine
+from services.review import review_app
+from services.lockouts import application_lockout, call_lockout
 from services.settings import Settings
 from services.temporal import connect
 from workflows.application import ApplicationWorkflow
@@ -44,6 +51,8 @@ deadline_app = typer.Typer(no_args_is_help=True, help="Programme managers extend
 app.add_typer(calls_app, name="calls")
 app.add_typer(phase_app, name="phase")
 app.add_typer(deadline_app, name="deadline")
+registry_app = typer.Typer(no_args_is_help=True, help="The registry of units, people and projects: import, sample.")
+app.add_typer(registry_app, name="registry")
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -93,15 +102,21 @@ def calls_validate(files: list[Path]) -> None:
         try:
             call = load_call(f)
             prepare(call)
-            out.print(f"[green]ok[/green] {f}: {call.id} ({len(call.phases)} phases, {len(call.chain)} steps)")
+            out.print(f"[green]ok[/green] {f}: {call.id} ({len(call.phases)} phases, {len(call.chain)} steps)",
+                      soft_wrap=True)
         except CallFileError as exc:
             bad += 1
-            for line in exc.problems:
-                err.print(line, highlight=False)
+            _problems(exc.problems)
         except (CalendarNotCovered, ValueError) as exc:
             bad += 1
-            err.print(f"{f}: {exc}", highlight=False)
+            _problems([f"{f}: {exc}"])
     raise typer.Exit(1 if bad else 0)
+
+
+def _problems(lines: list[str]) -> None:
+    """Print problems to stderr as they are: one line each, never wrapped or read as markup."""
+    for line in lines:
+        typer.echo(line, err=True)
 
 
 @calls_app.command("diagram")
@@ -114,13 +129,22 @@ def calls_diagram(file: Path) -> None:
 def calls_show(file: Path) -> None:
     """Timeline of a call file (planned instants in the call's timezone) and its approval chain."""
     call = _load(file)
-    table = Table(title=f"{call.id} — {call.title}")
+    table = Table(title=f"{call.id} — {call.title}", caption=f"instants in {call.timezone}")
     for col in ("phase", "kind", "opens", "closes"):
-        table.add_column(col)
-    zone = call.zone
-    for p in prepare(call).timetable.phases:
-        opens = p.opens.astimezone(zone).isoformat() if p.opens else p.opens_rule
-        closes = p.closes.astimezone(zone).isoformat() if p.closes else (
+        table.add_column(col, overflow="fold")  # a narrow terminal wraps an instant, never cuts it off
+    try:
+        timetable = prepare(call).timetable
+    except (CalendarNotCovered, ValueError) as exc:
+        _problems([f"{file}: {exc}"])
+        raise typer.Exit(1) from None
+
+    def local(instant: datetime) -> str:
+        wall = instant.astimezone(call.zone).replace(tzinfo=None)
+        return wall.isoformat(sep=" ", timespec="auto" if wall.second or wall.microsecond else "minutes")
+
+    for p in timetable.phases:
+        opens = local(p.opens) if p.opens else p.opens_rule
+        closes = local(p.closes) if p.closes else (
             f"{p.closes_after} {p.closes_rule.replace('_', ' ')} after opening" if p.closes_after else p.closes_rule)
         table.add_row(p.id, p.kind, opens, closes)
     out.print(table)
@@ -130,33 +154,63 @@ def calls_show(file: Path) -> None:
 @calls_app.command("clone")
 def calls_clone(file: Path, open_: str = typer.Option(..., "--open", help="new opening instant, aware"),
                 new_id: str = typer.Option(..., "--id"), output: Path | None = typer.Option(None, "--out")) -> None:
-    """Write next edition of a call: every date shifted so the first opening is at --open (whole weeks)."""
-    call = _load(file)
-    first = min(call.dated_instants(), default=None)
-    if first is None:
-        raise typer.BadParameter("the call has no dates to shift")
-    days = round((aware(open_) - first).total_seconds() / 86400 / 7) * 7
-    data = translate(call, days).model_dump(mode="json")
-    data["id"] = new_id
-    data["calendar"] = [y.model_dump(mode="json") for y in call.calendar]
-    try:
-        clone = CallDefinition.model_validate(data)
-        prepare(clone)
-    except CalendarNotCovered as exc:
-        err.print(f"error: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    """Write the next edition of a call: every date moved by the whole weeks that bring its first instant to --open.
+
+    Weekdays and hours stay; closes given in working days are recomputed from the new year's calendar.
+    """
     import yaml
 
+    call = _load(file)
+    origin = str(output or f"{file} (clone {new_id})")
+    try:
+        first = min(call.dated_instants(), default=None)
+        if first is None:
+            raise Failure(f"{file}: the call has no dates to shift")
+        weeks, rest = divmod(_open_option(open_) - first, timedelta(weeks=1))
+        if rest:
+            before, after = (first + timedelta(weeks=weeks + k) for k in (0, 1))
+            local = first.astimezone(call.zone)
+            raise Failure(
+                f"--open {open_}: a clone moves the call by whole weeks, so it opens on a {local:%A} at "
+                f"{local:%H:%M} as the original does ({local.isoformat()}): use "
+                f"{before.astimezone(call.zone).isoformat()} or {after.astimezone(call.zone).isoformat()}"
+            )
+        days = weeks * 7
+        data = translate(call, days).model_dump(mode="json")
+        data["id"] = new_id
+        data["issued"] = (call.issued + timedelta(days=days)).isoformat() if call.issued else None
+        data["calendar"] = [y.model_dump(mode="json") for y in call.calendar]
+        clone = parse_call(yaml.safe_dump(data, allow_unicode=True), origin)
+        prepare(clone)
+    except CallFileError as exc:
+        _problems(exc.problems)
+        raise typer.Exit(1) from None
+    except (Failure, CalendarNotCovered) as exc:
+        _problems([f"error: {exc}"])
+        raise typer.Exit(1) from None
     text = yaml.safe_dump(clone.model_dump(mode="json", exclude_defaults=True), allow_unicode=True, sort_keys=False)
-    (output.write_text(text, encoding="utf-8") if output else print(text))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _open_option(text: str) -> datetime:
+    """The --open instant of `calls clone`: an ISO datetime with its offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise Failure(f"--open {text!r} is not an ISO datetime, e.g. 2026-03-04T09:30:00+08:00") from None
+    if value.tzinfo is None:
+        raise Failure(f"--open {text!r} is a naive datetime: give the offset, e.g. 2026-03-04T09:30:00+08:00")
+    return value
 
 
 def _load(file: Path) -> CallDefinition:
     try:
         return load_call(file)
     except CallFileError as exc:
-        for line in exc.problems:
-            err.print(line, highlight=False)
+        _problems(exc.problems)
         raise typer.Exit(1) from None
 
 
@@ -194,9 +248,15 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
           recommender: str = typer.Option(...), category: str = typer.Option(...), title: str = typer.Option(...),
           flag: list[str] = typer.Option([], help="flags that hold, e.g. enterprise_led"),
           attach: list[str] = typer.Option([], help="attachment kinds uploaded"),
-          cto: str | None = typer.Option(None), app_id: str | None = typer.Option(None, "--id")) -> None:
+          cto: str | None = typer.Option(None), app_id: str | None = typer.Option(None, "--id"),
+          form_file: Path | None = typer.Option(None, "--form", help="the application form (JSON, models/forms.py): "
+                                                "formal review then judges the call's rules on it")) -> None:
     """Create an application (a draft) in a call."""
     async def go() -> None:
+        try:
+            form = ApplicationForm.model_validate_json(form_file.read_text(encoding="utf-8")) if form_file else None
+        except OSError as exc:
+            raise Failure(f"{form_file}: {exc.strerror}") from None
         s = settings()
         client = await connect(s.temporal_address, s.namespace)
         _refuse_if_locked(s, call_id, "application")
@@ -208,20 +268,20 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
             raise Failure(f"unknown flag(s) {', '.join(unknown)} for call {call_id}")
         people = {"applicant": applicant, "unit_admin": unit, "recommender": recommender} | (
             {"cto": cto} if cto else {})
-        new_id = app_id or f"{call_id}.{uuid.uuid4().hex[:8]}"
+        new_id = form.application_id if form else app_id or f"{call_id}.{uuid.uuid4().hex[:8]}"
         await start_application(client, ApplicationInput(
             call=call, calendar=base.calendar, timetable=base.timetable,
             application_id=new_id, category=category, title=title, people=people, flags={f: True for f in flag},
-            attachments=attach), s.task_queue)
+            attachments=[a.kind for a in form.attachments] if form else attach, form=form), s.task_queue)
         out.print(new_id)
     run(go())
 
 
 def _refuse_if_locked(s: Settings, call_id: str, phase: str) -> None:
     with Session(make_engine(s.database_url)) as db:
-        lock = db.get(LockoutRow, (call_id, phase))
-    if lock is not None:
-        raise Failure(f"call {call_id} is locked: {phase} closed at {lock.closed_at.isoformat()}")
+        why = call_lockout(db, call_id, phase)
+    if why:
+        raise Failure(why)
 
 
 @app.command("act")
@@ -233,6 +293,10 @@ def act(application_id: str, event: str, as_: str = typer.Option(..., "--as", he
 
     async def go() -> None:
         s = settings()
+        with Session(make_engine(s.database_url)) as db:
+            locked = application_lockout(db, application_id, event)
+        if locked:
+            raise Failure(locked)
         client = await connect(s.temporal_address, s.namespace)
         record = await act_on(client, application_id, ActRequest(event, who, role, reason, values))
         out.print(f"{application_id}: {record.source} -> {record.dest} ({record.trigger} by {role}:{who})")
@@ -277,6 +341,35 @@ def _call_update(call_id: str, update: Callable[..., Any], request: Any) -> None
     run(go())
 
 
+@calls_app.command("revise")
+def calls_revise(call_id: str, file: Path, as_: str = typer.Option(..., "--as"),
+                 reason: str = typer.Option(...)) -> None:
+    """Publish a corrected definition of a running call: new applications start under it; running ones keep the
+    version they started with until migrated."""
+    role, who = actor(as_)
+    _call_update(call_id, CallWorkflow.revise_definition, ReviseRequest(_load(file), who, role, reason))
+
+
+@app.command("migrate")
+def migrate(application_id: str, as_: str = typer.Option(..., "--as"), reason: str = typer.Option(...)) -> None:
+    """Move a running application to its call's current (revised) definition, with a reason."""
+    role, who = actor(as_)
+
+    async def go() -> None:
+        s = settings()
+        client = await connect(s.temporal_address, s.namespace)
+        handle = client.get_workflow_handle(application_workflow_id(application_id))
+        call_id = (await handle.query(ApplicationWorkflow.status)).call_id
+        current = await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)
+        try:
+            record = await handle.execute_update(ApplicationWorkflow.migrate,
+                                                 MigrateRequest(current.call, who, role, reason))
+        except WorkflowUpdateFailedError as exc:
+            raise Refusal(str(getattr(exc.cause, "message", exc.cause))) from None
+        out.print(f"{application_id}: version {record.data['from_version']} -> {record.data['to_version']}")
+    run(go())
+
+
 @phase_app.command("advance")
 def phase_advance(call_id: str, as_: str = typer.Option(..., "--as"), reason: str = typer.Option(...)) -> None:
     """Open the next manual phase (closing the current manual one)."""
@@ -317,6 +410,27 @@ def deadline_extend(call_id: str, phase: str, closes: str, as_: str = typer.Opti
     run(go())
 
 
+@deadline_app.command("explain")
+def deadline_explain(application_id: str) -> None:
+    """Every deadline of an application and the facts behind it: planned close, category override, extensions
+    (who, when, why), working-day counts and the calendar they came from."""
+    from services.deadlines import explain
+
+    async def go() -> None:
+        s = settings()
+        client = await connect(s.temporal_address, s.namespace)
+        app_status = await client.get_workflow_handle(application_workflow_id(application_id)).query(
+            ApplicationWorkflow.status)
+        call = client.get_workflow_handle(call_workflow_id(app_status.call_id))
+        for item in explain(await call.query(CallWorkflow.definition), await call.query(CallWorkflow.status),
+                            app_status):
+            effective = item.effective.isoformat() if item.effective else "not set"
+            out.print(f"[bold]{item.window}[/bold]: {effective}", highlight=False)
+            for fact in item.facts:
+                out.print(f"  - {fact}", highlight=False)
+    run(go())
+
+
 @app.command("counts")
 def counts(call_id: str) -> None:
     """Applications of a call per state, from the records database."""
@@ -326,19 +440,57 @@ def counts(call_id: str) -> None:
         out.print(f"{state}\t{n}")
 
 
+# ---- registry ----------------------------------------------------------------------------------------------
+
+
+@registry_app.command("import")
+def registry_import(file: Path, table: str | None = typer.Option(
+        None, help="the table a CSV file holds: units, people or projects (default: from the file name)")) -> None:
+    """Import units, people or projects (CSV or JSON): every bad row is reported by row and column, and then
+    nothing is written."""
+    from services.registry import RegistryFileError, import_file
+
+    try:
+        with Session(make_engine(settings().database_url)) as session:
+            report = import_file(session, file, table)
+    except RegistryFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    for problem in report.errors:
+        typer.echo(f"{file}: {problem}", err=True)
+    if report.errors:
+        raise typer.Exit(1)
+    out.print(f"{file}: imported " + ", ".join(f"{n} {t}" for t, n in report.counts.items()))
+
+
+@registry_app.command("sample")
+def registry_sample(seed: int = typer.Option(1), out_file: Path = typer.Option(..., "--out"),
+                    as_of: datetime = typer.Option("2025-01-01", "--as-of", formats=["%Y-%m-%d"],
+                                                   help="the day ages and dates are relative to"),
+                    people: int = typer.Option(200, min=1)) -> None:
+    """Write a seeded sample registry as JSON (the import format): mostly eligible PIs, some of every ineligible
+    kind."""
+    from services.registry_sample import sample_registry
+
+    data = sample_registry(seed, as_of.date(), people)
+    out_file.write_text(json.dumps(data.rows(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    out.print(f"{out_file}: {len(data.units)} units, {len(data.people)} people, {len(data.projects)} projects")
+
+
 # ---- running -----------------------------------------------------------------------------------------------
 
 
 @app.command("simulate")
 def simulate(file: Path, applications: int = typer.Option(500), seed: int = typer.Option(1),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = typer.Option(False, "--json"),
+             export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here")) -> None:
     """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants."""
     from services.logs import configure
     from services.simulation import simulate as run_simulation
 
     configure("json", level=40)
     call = _load(file)
-    report = run(run_simulation(call, applications, seed))
+    report = run(run_simulation(call, applications, seed, export=export))
     if as_json:
         print(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
     else:
@@ -371,6 +523,16 @@ def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 723
         asyncio.run(run_stack(settings(), calls_dir, port, ui_port))
     except KeyboardInterrupt:
         out.print("stopped")
+
+
+# ---- formal review (the commands are in services/review.py) ------------------------------------------------
+
+app.add_typer(review_app, name="review")
+
+
+# ---- audit (the commands are in services/audit/commands.py) ------------------------------------------------
+
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.broadcast import BroadcastActivities
+from activities.eligibility import EligibilityActivities
 from activities.formal import check_formal
 from activities.notices import Channel, LogChannel
 from activities.records import RecordActivities
@@ -35,6 +36,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
                  max_concurrent: int = 200) -> Worker:
     records = RecordActivities(engine, channel or LogChannel())
     broadcast = BroadcastActivities(engine)
+    eligibility = EligibilityActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -42,10 +44,12 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
         activities=[
             records.register_application,
             records.record_transition,
+            records.reserve_quota,
             records.publish_call,
             records.close_window,
             broadcast.broadcast_timetable,
             check_formal,
+            eligibility.evaluate_formal,
         ],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),
         workflow_runner=sandbox_runner(),

@@ -11,8 +11,11 @@ from models.records import NoticeRow
 TEMPLATES: dict[str, tuple[str, str]] = {
     "transition": ("{application_id}: {dest_label}", "{application_id} moved from {source} to {dest} ({trigger}) by {role} {actor_id}. {reason}"),
     "reminder": ("{application_id}: deadline {deadline}", "{application_id} is waiting for you ({action}); the deadline is {deadline}."),
+    "overdue": ("{application_id}: overdue since {deadline}", "{application_id} is still waiting for you ({action}); the deadline was {deadline}."),
+    "escalation": ("{application_id}: overdue, escalated", "{application_id} has waited for {action} since {deadline}; please see to it."),
     "phase_opened": ("{call_id}: {phase_name} opened", "{phase_name} of call {call_id} opened at {at}; it closes {closes}."),
     "phase_closed": ("{call_id}: {phase_name} closed", "{phase_name} of call {call_id} closed at {at}. No late change is accepted."),
+    "call_revised": ("{call_id}: call definition revised", "The definition of call {call_id} was revised ({detail}). {reason}"),
     "phase_extended": ("{call_id}: {phase_name} extended", "{phase_name} of call {call_id} now closes {closes} (was {previous}). {reason}"),
 }
 

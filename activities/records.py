@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
@@ -24,13 +24,18 @@ from models.records import (
     CallEventRow,
     CallRow,
     ClosureReportRow,
+    ExtensionRow,
+    QuotaUseRow,
     LockoutRow,
     NoticeRow,
     TransitionRow,
 )
+from models.rules import Verdict
 from models.timetable import Timetable
+from services.audit.chain import GENESIS, row_hash
 
 TIMETABLE = TypeAdapter(Timetable)
+VERDICTS = TypeAdapter(list[Verdict])
 
 
 @dataclass
@@ -53,6 +58,32 @@ class RecordInput:
     state: str
     transition: TransitionRecord | None = None
     notices: list[NoticeDraft] = field(default_factory=list)
+    verdicts: list[Verdict] | None = None
+
+
+@dataclass
+class Recorded:
+    """What one record_transition left in the records DB; its local-activity marker carries this, so the history
+    alone proves every transition and notice.
+
+    `transition` is the row as stored: when an abandoned attempt of the same workflow task wrote it first (a local
+    activity runs before its task completes), its instant is that attempt's. `delivered` lists the notices that
+    have been delivered, now or by such an attempt; `chain_hash` is the row's hash in the call's chain.
+    """
+
+    transition: TransitionRecord | None
+    notice_keys: list[str]
+    delivered: list[str]
+    chain_hash: str | None = None
+
+
+@dataclass
+class QuotaInput:
+    call_id: str
+    step: str
+    actor_id: str
+    application_id: str
+    limit: int
 
 
 @dataclass
@@ -73,6 +104,7 @@ class CloseInput:
     instant: datetime
     settling_states: list[str]
     max_wait_s: float = 600.0
+    windows: list[str] = field(default_factory=list)  # deadlines this close ends; an application extended past it waits
 
 
 @dataclass
@@ -110,27 +142,80 @@ class RecordActivities:
         return None
 
     @activity.defn
-    def record_transition(self, inp: RecordInput) -> int:
-        """Apply one transition to the read model, queue its notices, deliver them; returns notices delivered now."""
+    def record_transition(self, inp: RecordInput) -> Recorded:
+        """Apply one transition to the read model (chained), queue its notices, deliver them; say what is stored."""
+        chained: str | None = None
+        stored = inp.transition
         with Session(self.engine) as s:
             t = inp.transition
             if t is not None:
-                exists = s.exec(select(TransitionRow.id).where(
+                row = s.exec(select(TransitionRow).where(
                     TransitionRow.application_id == inp.application_id, TransitionRow.seq == t.seq)).first()
-                if exists is None:
-                    s.add(TransitionRow(
+                if row is None:
+                    row = self._append(s, TransitionRow(
                         call_id=inp.call_id, application_id=inp.application_id, seq=t.seq, trigger=t.trigger,
                         source=t.source, dest=t.dest, actor_id=t.actor_id, role=t.role, reason=t.reason, at=t.at,
                         deadline=t.deadline,
                     ))
+                chained = row.hash
+                stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
+                                 deadline=row.deadline)
                 s.execute(
                     update(ApplicationRow)
                     .where(col(ApplicationRow.id) == inp.application_id, col(ApplicationRow.last_seq) < t.seq)
                     .values(state=inp.state, last_seq=t.seq, updated_at=_now())
                 )
+                if inp.verdicts is not None:
+                    s.execute(update(ApplicationRow).where(col(ApplicationRow.id) == inp.application_id)
+                              .values(verdicts_json=VERDICTS.dump_json(inp.verdicts).decode()))
+                if t.dest in ("returned", "withdrawn"):  # approvals given are void: so are the places they took
+                    s.execute(delete(QuotaUseRow).where(col(QuotaUseRow.application_id) == inp.application_id))
+                if t.trigger == "extend_deadline":
+                    s.merge(ExtensionRow(application_id=inp.application_id, window=t.data["window"],
+                                         call_id=inp.call_id, closes=datetime.fromisoformat(t.data["new"])))
             self._queue(s, inp.notices)
             s.commit()
-        return self._deliver([n.key for n in inp.notices])
+        keys = [n.key for n in inp.notices]
+        self._deliver(keys)
+        with Session(self.engine) as s:
+            delivered = set(s.exec(select(NoticeRow.key).where(
+                col(NoticeRow.key).in_(keys), col(NoticeRow.delivered_at).is_not(None))).all())
+        return Recorded(stored, keys, [k for k in keys if k in delivered], chained)
+
+    def _append(self, s: Session, row: TransitionRow) -> TransitionRow:
+        """Insert `row` at the end of its call's chain, in the caller's transaction.
+
+        The call row is locked first (FOR UPDATE on server databases; SQLite ignores it), and the insert comes
+        before the chain head is read, so on SQLite it holds the single write lock: no two rows share a parent.
+        """
+        s.exec(select(CallRow.id).where(CallRow.id == row.call_id).with_for_update()).first()
+        s.add(row)
+        s.flush()
+        prev = s.exec(select(TransitionRow.hash).where(
+            TransitionRow.call_id == row.call_id, col(TransitionRow.id) < row.id,
+        ).order_by(col(TransitionRow.id).desc()).limit(1)).first()
+        row.prev_hash = prev if prev is not None else GENESIS
+        row.hash = row_hash(row.prev_hash, row)
+        return row
+
+    @activity.defn
+    def reserve_quota(self, inp: QuotaInput) -> int:
+        """Count one endorsement against the actor's quota at the step: the number now used, or -1 when it would
+        exceed the limit. The row goes in before the count, so concurrent endorsements cannot both take the last
+        place; the same application is counted once however often this is retried."""
+        with Session(self.engine) as s:
+            if s.get(QuotaUseRow, (inp.call_id, inp.step, inp.application_id)) is None:
+                s.add(QuotaUseRow(call_id=inp.call_id, step=inp.step, application_id=inp.application_id,
+                                  actor_id=inp.actor_id))
+                s.flush()
+            used = s.exec(select(func.count()).select_from(QuotaUseRow).where(
+                QuotaUseRow.call_id == inp.call_id, QuotaUseRow.step == inp.step,
+                QuotaUseRow.actor_id == inp.actor_id)).one()
+            if used > inp.limit:
+                s.rollback()
+                return -1
+            s.commit()
+            return used
 
     @activity.defn
     def publish_call(self, inp: PublishInput) -> int:
@@ -170,9 +255,12 @@ class RecordActivities:
         waiting = -1
         while True:
             with Session(self.engine) as s:
+                extended = select(ExtensionRow.application_id).where(
+                    ExtensionRow.call_id == inp.call_id, col(ExtensionRow.window).in_(inp.windows),
+                    col(ExtensionRow.closes) > inp.instant)
                 waiting = s.exec(select(func.count()).select_from(ApplicationRow).where(
-                    ApplicationRow.call_id == inp.call_id,
-                    col(ApplicationRow.state).in_(inp.settling_states))).one()
+                    ApplicationRow.call_id == inp.call_id, col(ApplicationRow.state).in_(inp.settling_states),
+                    col(ApplicationRow.id).not_in(extended))).one()
             if waiting == 0 or time.monotonic() - started > inp.max_wait_s:
                 break
             activity.heartbeat(waiting)

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from models.facts import Province
+from models.rules import KINDS, Condition
 
 Role = Literal[
     "applicant",
@@ -52,6 +65,25 @@ class WorkingHours(Strict):
     start: time
     end: time
     working_days_only: bool = True
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # YAML 1.1 reads an unquoted 17:30 as 17 * 60 + 30 and 17:30:00 as 17 * 3600 + 30 * 60
+            seconds = int(value) * 60 if value < 24 * 60 else int(value)
+            raise ValueError(
+                f"write the time in quotes, e.g. \"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}\" "
+                f"(unquoted, YAML reads it as the number {value})"
+            )
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError(f"{value.isoformat()} has an offset: daily hours are wall-clock times in the call's timezone")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> WorkingHours:
@@ -109,6 +141,13 @@ class StepDeadline(Strict):
         return self
 
 
+class QuotaDef(Strict):
+    """推荐名额: each actor at `step` (a recommending unit, say) endorses at most `max` applications of the call."""
+
+    step: Slug
+    max: int = Field(ge=1)
+
+
 class StepDef(Strict):
     """One step of the approval chain an application passes after submission."""
 
@@ -118,6 +157,7 @@ class StepDef(Strict):
     when: Slug | None = None
     deadline: StepDeadline | None = None
     can_return: bool = True
+    overdue: Literal["lapse", "escalate"] = "lapse"  # escalate: a service deadline (the agency's), late action allowed
 
     @field_validator("role")
     @classmethod
@@ -144,10 +184,46 @@ class CategoryDef(Strict):
 
 
 class AttachmentDef(Strict):
+    """A required (or optional) attachment: when it is required (flag, condition) and what a file must be."""
+
     kind: Slug
     name: str
     required: bool = True
     when: Slug | None = None
+    condition: Condition | None = None
+    media_types: list[str] = Field(default_factory=list)
+    max_bytes: int | None = Field(default=None, ge=1)
+    date_after: date | None = None
+    covers_term: bool = False
+    max_count: int | None = Field(default=None, ge=1)
+    seed: str | None = None
+
+
+class RuleDef(Strict):
+    """A formal-review rule: its id, a kind implemented in models/rules, the kind's parameters, the notice sentence."""
+
+    id: Slug
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    seed: str = Field(min_length=1)
+    note: str | None = None
+    categories: list[Slug] = Field(default_factory=list)
+    when: Slug | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"unknown rule kind {kind!r} (kinds: {', '.join(sorted(KINDS))})")
+        return kind
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        kind = info.data.get("kind")
+        if kind in KINDS:
+            KINDS[kind].params.model_validate(params)  # its errors are located at rules.<id>.params.<field>
+        return params
 
 
 class CalendarYear(Strict):
@@ -187,6 +263,7 @@ class CallDefinition(Strict):
     issued: date | None = None
     source: str
     programme: str
+    province: Province | None = None
     timezone: str = "Asia/Shanghai"
     intake: Intake = Intake()
     categories: list[CategoryDef] = Field(min_length=1)
@@ -194,7 +271,11 @@ class CallDefinition(Strict):
     chain: list[StepDef] = Field(min_length=1)
     flags: list[FlagDef] = Field(default_factory=list)
     attachments: list[AttachmentDef] = Field(default_factory=list)
-    reminders: list[timedelta] = Field(default_factory=lambda: [timedelta(days=3)])
+    rules: list[RuleDef] = Field(default_factory=list)
+    reminders: list[timedelta] = Field(default_factory=lambda: [timedelta(days=d) for d in (7, 3, 1)]
+                                       + [timedelta(hours=2)])
+    escalate_after_working_days: int = Field(default=2, ge=0)  # overdue service steps go to the manager then
+    quotas: list[QuotaDef] = Field(default_factory=list)
     calendar: list[CalendarYear] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -213,6 +294,9 @@ class CallDefinition(Strict):
         problems += [f"phases: duplicate phase id {i!r}" for i in sorted({i for i in ids if ids.count(i) > 1})]
         kinds = [p.kind for p in self.phases]
         problems += [f"phases: a {k} phase is required" for k in REQUIRED_KINDS if k not in kinds]
+        steps = [s.id for s in self.chain]
+        problems += [f"quotas: unknown step {q.step!r} (steps: {', '.join(steps)})" for q in self.quotas
+                     if q.step not in steps]
         for a, b in zip(self.phases, self.phases[1:]):
             if PHASE_ORDER.index(b.kind) < PHASE_ORDER.index(a.kind):
                 problems.append(f"phases: {b.id} ({b.kind}) cannot follow {a.id} ({a.kind})")
@@ -222,8 +306,13 @@ class CallDefinition(Strict):
         for p in self.phases:
             if isinstance(p.opens, datetime) and last_close and p.opens < last_close[1]:
                 problems.append(
-                    f"phases: {p.id} opens {p.opens.isoformat()} before {last_close[0]} closes "
+                    f"phases.{p.id}.opens: {p.opens.isoformat()} is before {last_close[0]} closes "
                     f"{last_close[1].isoformat()} (overlapping phases)"
+                )
+            elif isinstance(p.closes, datetime) and last_close and p.closes <= last_close[1]:
+                problems.append(
+                    f"phases.{p.id}.closes: {p.closes.isoformat()} is not after {last_close[0]} closes "
+                    f"{last_close[1].isoformat()} (phases run one after another)"
                 )
             if isinstance(p.closes, datetime):
                 last_close = (p.id, p.closes)
@@ -240,9 +329,17 @@ class CallDefinition(Strict):
                 problems.append(f"chain.{s.id}.deadline.phase: unknown phase {s.deadline.phase!r}")
         if self.chain and all(s.when for s in self.chain):
             problems.append("chain: at least one step must apply to every application (no 'when')")
-        for a in self.attachments:
-            if a.when and a.when not in flags:
-                problems.append(f"attachments.{a.kind}.when: unknown flag {a.when!r}")
+        for att in self.attachments:
+            if att.when and att.when not in flags:
+                problems.append(f"attachments.{att.kind}.when: unknown flag {att.when!r}")
+        problems += [f"attachments: kind {k!r} listed twice" for k in _repeated([a.kind for a in self.attachments])]
+        problems += [f"rules: duplicate rule id {i!r}" for i in _repeated([r.id for r in self.rules])]
+        category_ids = {c.id for c in self.categories}
+        for r in self.rules:
+            if r.when and r.when not in flags:
+                problems.append(f"rules.{r.id}.when: unknown flag {r.when!r} (declare it under flags)")
+            unknown = [c for c in r.categories if c not in category_ids]
+            problems += [f"rules.{r.id}.categories: unknown category {c!r}" for c in unknown]
         for c in self.categories:
             for pid in c.closes:
                 if pid not in phase_ids:
@@ -294,6 +391,10 @@ class CallDefinition(Strict):
         return out
 
 
+def _repeated(items: list[str]) -> list[str]:
+    return sorted({i for i in items if items.count(i) > 1})
+
+
 class CallFileError(Exception):
     """A call file failed to load; `problems` holds one line per problem: file, field path, reason."""
 
@@ -335,7 +436,7 @@ def parse_call(text: str, origin: str = "<text>") -> CallDefinition:
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise CallFileError(origin, [f"{origin}: not valid YAML: {exc}"]) from None
+        raise CallFileError(origin, [f"{origin}: {_yaml_problem(exc)}"]) from None
     if not isinstance(data, dict):
         raise CallFileError(origin, [f"{origin}: (file): expected a mapping of call fields"])
     try:
@@ -344,25 +445,82 @@ def parse_call(text: str, origin: str = "<text>") -> CallDefinition:
         raise CallFileError(origin, _explain(exc, data, origin)) from None
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML syntax error on one line: where, what, and what the parser was reading."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        what = exc.problem or "syntax error"
+        if exc.context and exc.context_mark is not None:
+            what += f" ({exc.context} started at line {exc.context_mark.line + 1})"
+        return f"line {exc.problem_mark.line + 1}, column {exc.problem_mark.column + 1}: not valid YAML: {what}"
+    return "not valid YAML: " + " ".join(str(exc).split())
+
+
+# What a field written as one of several forms accepts, for a value that fits none of them.
+_ALTERNATIVES = {
+    "opens": "a datetime with its offset, previous or manual",
+    "closes": "a datetime with its offset, {working_days: N}, {days: N} or manual",
+}
+
+
+def _union(loc: tuple[int | str, ...], data: object) -> tuple[tuple[int | str, ...], str, object] | None:
+    """For an error inside a union's alternative: the union's location, the alternative's form and the input."""
+    node = data
+    for i, item in enumerate(loc):
+        if item == "datetime" or isinstance(item, str) and (item[:1].isupper() or "[" in item):
+            form = "datetime" if item == "datetime" else "literal" if item.startswith("literal[") else "mapping"
+            return loc[:i], form, node
+        if isinstance(node, list) and isinstance(item, int) and item < len(node):
+            node = node[item]
+        elif isinstance(node, dict) and item in node:
+            node = node[item]
+        else:
+            return None
+    return None
+
+
+def _intended(value: object, forms: set[str]) -> str | None:
+    """The alternative a value was evidently written as (a mapping, or a date), if the union has it."""
+    dated = isinstance(value, str) and re.match(r"\d{4}-", value) is not None
+    form = "mapping" if isinstance(value, dict) else "datetime" if dated else None
+    return form if form in forms else None
+
+
 def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
-    """One line per problem; of a union's alternatives only the telling one (a naive datetime) is kept."""
+    """One line per problem; of a union's alternatives only the one the value was written as is reported."""
+    errors = exc.errors()
+    unions = [_union(tuple(err["loc"]), data) for err in errors]
+    forms: dict[tuple[int | str, ...], set[str]] = {}
+    for u in unions:
+        if u is not None:
+            forms.setdefault(u[0], set()).add(u[1])
     by_field: dict[str, list[str]] = {}
-    naive: set[str] = set()
-    for err in exc.errors():
-        where = _field_path(tuple(err["loc"]), data)
-        where = where.removesuffix(".datetime")
+    for err, union in zip(errors, unions):
+        where = _field_path(tuple(err["loc"]), data).removesuffix(".datetime")
         msg = err["msg"].removeprefix("Value error, ")
+        if union is not None:
+            root, form, value = union
+            intended = _intended(value, forms[root])
+            if intended is None:
+                where = _field_path(root, data)
+                accepted = _ALTERNATIVES.get(where.rsplit(".", 1)[-1], "any of the forms this field takes")
+                msg = f"{value!r} is not {accepted}"
+            elif form != intended:
+                continue
         if err["type"] == "timezone_aware":
             msg = f"naive datetime {err.get('input')!r}: write the offset, e.g. +08:00"
-            naive.add(where)
         elif err["type"] == "literal_error" and where.endswith("role"):
-            msg = f"unknown role {err.get('input')!r} (roles: {', '.join(ROLES)})"
+            roles = [r for r in ROLES if r not in ("system", "public")] if where.startswith("chain.") else ROLES
+            msg = f"unknown role {err.get('input')!r} (roles: {', '.join(roles)})"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field (not part of a call file here: check its spelling and indentation)"
+        elif err["type"] == "missing":
+            msg = "required field missing"
         by_field.setdefault(where, []).extend(msg.split("; "))
     problems: list[str] = []
     for where, msgs in by_field.items():
-        if where in naive:
-            msgs = [m for m in msgs if m.startswith("naive datetime")]
-        problems += [f"{origin}: {where}: {m}" for m in dict.fromkeys(msgs)]
+        # problems of the whole call (cross-field checks) name their own field path
+        prefix = f"{origin}: " if where == "(file)" else f"{origin}: {where}: "
+        problems += [prefix + m for m in dict.fromkeys(msgs)]
     return problems
 
 

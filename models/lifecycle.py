@@ -57,6 +57,7 @@ class TransitionSpec:
     needs_reason: bool = False
     remind: bool = False
     internal: bool = False
+    service: Window | None = None  # a service deadline: reminded, then overdue and escalated, never a cutoff
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,14 @@ def build_lifecycle(call: CallDefinition) -> Lifecycle:
     for i, step in enumerate(call.chain):
         state = step_state(step)
         states.append(StateSpec(state, f"awaiting {step.name}"))
-        window = Window(step=step.id)
+        escalates = step.overdue == "escalate"
+        window = None if escalates else Window(step=step.id)
+        service = Window(step=step.id) if escalates and step.deadline else None
         for dest, cond, unless in _chain_targets(call.chain, i + 1, "accepted"):
             ts.append(
                 TransitionSpec(
                     "approve", state, dest, (step.role,), window, conditions=cond, unless=unless,
-                    notify=told(dest), remind=True,
+                    notify=told(dest), remind=True, service=service,
                 )
             )
         if step.can_return:
@@ -178,7 +181,7 @@ def build_lifecycle(call: CallDefinition) -> Lifecycle:
                 TransitionSpec("return", state, "returned", (step.role,), window, notify=("applicant",), needs_reason=True)
             )
         ts.append(TransitionSpec("withdraw", state, "withdrawn", ("applicant",), needs_reason=True, notify=(step.role,)))
-        lapse_due = Due(step=step.id) if step.deadline else Due(phase=formal.id, edge="opens")
+        lapse_due = Due(step=step.id) if step.deadline and not escalates else Due(phase=formal.id, edge="opens")
         ts.append(TransitionSpec("lapse", state, "lapsed", ("system",), due=lapse_due, notify=("applicant", step.role)))
 
     states += [StateSpec("withdrawn", "withdrawn", True), StateSpec("closed_unsubmitted", "closed unsubmitted", True)]

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from models.calendar import WorkingCalendar
 from models.call import CallDefinition
+from models.forms import ApplicationForm
+from models.rules import Verdict
 from models.timetable import Timetable
 
 
@@ -35,6 +37,17 @@ class TransitionRecord:
 
 
 @dataclass
+class ReminderRecord:
+    """A reminder, overdue notice or escalation the workflow sent: when, in which state, to which roles."""
+
+    key: str
+    kind: str  # reminder | overdue | escalation
+    at: datetime
+    state: str
+    roles: list[str]
+
+
+@dataclass
 class ActRequest:
     trigger: str
     actor_id: str
@@ -49,6 +62,26 @@ class ExtendRequest:
 
     window: str
     closes: datetime
+    actor_id: str
+    role: str
+    reason: str
+
+
+@dataclass
+class ReviseRequest:
+    """A corrected call definition, published by a manager; running applications keep theirs unless migrated."""
+
+    definition: CallDefinition
+    actor_id: str
+    role: str
+    reason: str
+
+
+@dataclass
+class MigrateRequest:
+    """Move one running application to the call's revised definition."""
+
+    definition: CallDefinition
     actor_id: str
     role: str
     reason: str
@@ -82,6 +115,10 @@ class ApplicationState:
     formal_findings: list[str] = field(default_factory=list)
     reminded: list[str] = field(default_factory=list)
     notices: int = 0
+    verdicts: list[Verdict] = field(default_factory=list)
+    reminder_log: list[ReminderRecord] = field(default_factory=list)
+    receipt: str = ""  # receipt number of the latest submission, printed on the summary form
+    content_sha256: str = ""  # hash of the online version that submission froze
 
 
 @dataclass
@@ -96,6 +133,8 @@ class ApplicationInput:
     flags: dict[str, bool] = field(default_factory=dict)
     attachments: list[str] = field(default_factory=list)
     carried: ApplicationState | None = None
+    form: ApplicationForm | None = None  # with a form, formal review evaluates the call's rules on it
+    shift_days: int = 0  # a rehearsal's translation: rules judge instants in the call's own dates
 
 
 @dataclass
@@ -109,6 +148,11 @@ class ApplicationStatus:
     transitions: list[TransitionRecord]
     formal_findings: list[str]
     timetable_seq: int
+    verdicts: list[Verdict] = field(default_factory=list)
+    reminders: list[ReminderRecord] = field(default_factory=list)
+    receipt: str = ""
+    content_sha256: str = ""
+    category: str = ""
 
 
 @dataclass
@@ -116,7 +160,7 @@ class CallEvent:
     """A change of the call's timetable and who made it (the system, at a planned instant, or a manager)."""
 
     seq: int
-    kind: str  # opened | closed | extended
+    kind: str  # opened | closed | extended | revised (phase "" then)
     phase: str
     at: datetime
     actor_id: str
@@ -124,6 +168,7 @@ class CallEvent:
     reason: str
     previous: datetime | None = None
     new: datetime | None = None
+    detail: str = ""  # a revision: "version OLD -> NEW"
 
 
 @dataclass

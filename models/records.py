@@ -23,7 +23,7 @@ class AwareDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc).replace(tzinfo=None)  # type: ignore[no-any-return]
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)  # type: ignore[no-any-return]
+        return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
 class CallRow(SQLModel, table=True):
@@ -60,9 +60,32 @@ class ApplicationRow(SQLModel, table=True):
     state: str = Field(index=True)
     last_seq: int = -1
     updated_at: datetime = Field(sa_type=AwareDateTime)
+    verdicts_json: str | None = None  # formal review: one verdict per rule id, overrides applied
+
+
+class QuotaUseRow(SQLModel, table=True):
+    """One endorsement counted against an actor's quota at a step; released when the application is returned."""
+
+    __tablename__ = "quota_uses"
+    call_id: str = Field(primary_key=True)
+    step: str = Field(primary_key=True)
+    application_id: str = Field(primary_key=True)
+    actor_id: str = Field(index=True)
+
+
+class ExtensionRow(SQLModel, table=True):
+    """A deadline a programme manager moved for one application: a phase id or `step:<id>`, and its new close."""
+
+    __tablename__ = "extensions"
+    application_id: str = Field(primary_key=True)
+    window: str = Field(primary_key=True)
+    call_id: str = Field(index=True)
+    closes: datetime = Field(sa_type=AwareDateTime)
 
 
 class TransitionRow(SQLModel, table=True):
+    """One accepted change; `prev_hash`/`hash` chain the call's rows in insertion order (see services/audit/chain)."""
+
     __tablename__ = "transitions"
     __table_args__ = (UniqueConstraint("application_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -77,6 +100,8 @@ class TransitionRow(SQLModel, table=True):
     reason: str
     at: datetime = Field(sa_type=AwareDateTime)
     deadline: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    prev_hash: str = ""
+    hash: str = ""
 
 
 class CallEventRow(SQLModel, table=True):

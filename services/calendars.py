@@ -8,7 +8,7 @@ from importlib.metadata import version
 import chinese_calendar
 
 from models.call import CallDefinition
-from models.calendar import WorkingCalendar
+from models.calendar import CalendarNotCovered, WorkingCalendar
 
 
 def _official_year(year: int) -> tuple[list[date], list[date]] | None:
@@ -24,7 +24,7 @@ def _official_year(year: int) -> tuple[list[date], list[date]] | None:
 
 
 def build_calendar(call: CallDefinition, extra_years: int = 1) -> WorkingCalendar:
-    """Calendar covering the call's years and `extra_years` after, as far as official data reaches.
+    """Calendar covering the call's years, `extra_years` after and every later year the call file lists.
 
     Coverage stops at the first year with neither chinese-calendar data nor a list in the call file;
     a computation beyond it then fails with CalendarNotCovered instead of guessing weekends-only.
@@ -37,6 +37,7 @@ def build_calendar(call: CallDefinition, extra_years: int = 1) -> WorkingCalenda
         first_year = min(call.issued.year if call.issued else date.today().year, date.today().year)
         last_year = date.today().year + extra_years
     own = {y.year: y for y in call.calendar}
+    last_year = max([last_year, *own])
     holidays: list[date] = []
     workdays: list[date] = []
     sources: list[str] = []
@@ -54,9 +55,10 @@ def build_calendar(call: CallDefinition, extra_years: int = 1) -> WorkingCalenda
             workdays += official[1]
         covered_to = year
     if covered_to is None:
-        raise ValueError(
+        raise CalendarNotCovered(
             f"call {call.id}: no official working-day data for {first_year} "
-            f"(chinese-calendar {version('chinese-calendar')}); add it under calendar:"
+            f"(chinese-calendar {version('chinese-calendar')}): add the official holiday list for {first_year} "
+            f"to the call file (calendar: - year: {first_year} ...)"
         )
     label = f"chinese-calendar {version('chinese-calendar')}"
     if sources:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
 import models.records  # noqa: F401  (registers the tables)
+import models.registry  # noqa: F401
 
 
 def make_engine(url: str) -> Engine:

@@ -1,10 +1,28 @@
-"""structlog set-up: JSON in production, key-value in a terminal; stdlib logs (transitions, temporalio) routed too."""
+"""structlog set-up: JSON in production, key-value in a terminal; stdlib logs (workflows, transitions, temporalio)
+routed through the same renderer with their `extra` fields (call id, application id, workflow and run id) as keys."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
+from temporalio import activity, workflow
+
+TEMPORAL_KEYS = {"workflow_id": "workflow_id", "run_id": "run_id", "workflow_type": "workflow_type",
+                 "activity_type": "activity_type", "attempt": "attempt"}
+
+
+def flatten_temporal(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Lift the workflow or activity details Temporal's loggers attach (`temporal_workflow`/`temporal_activity`)."""
+    for key in ("temporal_workflow", "temporal_activity"):
+        details = event.pop(key, None)
+        if isinstance(details, dict):
+            for name, value in details.items():
+                if name in TEMPORAL_KEYS:
+                    event.setdefault(TEMPORAL_KEYS[name], value)
+    return event
 
 
 def configure(log_format: str = "console", level: int = logging.INFO) -> None:
@@ -25,9 +43,12 @@ def configure(log_format: str = "console", level: int = logging.INFO) -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler()
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(processors=[
-        structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer], foreign_pre_chain=shared))
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, flatten_temporal, renderer],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()]))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False

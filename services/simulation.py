@@ -11,13 +11,14 @@ import random
 import tempfile
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, select
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notices import MemoryChannel
@@ -26,6 +27,9 @@ from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
 from models.records import ApplicationRow, NoticeRow
 from models.timetable import PhaseTime
+from services.audit.export import export_call
+from models.rules import formal_failures
+from services.registry_sample import sample_population
 from services.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
 from services.db import make_engine
 from services.settings import binary
@@ -39,13 +43,22 @@ MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(
 DEFAULT_LENGTH = timedelta(days=10)
 
 
+async def skip_until(env: WorkflowEnvironment, instant: datetime) -> None:
+    """Skip the test server's clock to `instant`; a skip that outlasts the RPC deadline (a busy worker) goes on."""
+    while (now := await env.get_current_time()) < instant:
+        try:
+            await env.sleep(instant - now)
+        except RPCError as exc:
+            if "Timeout expired" not in str(exc):
+                raise
+
+
 @dataclass
 class Persona:
     """What one simulated applicant and the people around it will do."""
 
     submits: bool
     tries_late: bool
-    missing_attachment: bool
     returned_by_unit: bool
     resubmits: bool
     approver_sleeps: bool
@@ -60,7 +73,7 @@ def personas(n: int, seed: int) -> list[Persona]:
     rng = random.Random(seed)
     return [
         Persona(
-            submits=rng.random() > 0.08, tries_late=rng.random() < 0.5, missing_attachment=rng.random() < 0.07,
+            submits=rng.random() > 0.08, tries_late=rng.random() < 0.5,
             returned_by_unit=rng.random() < 0.08, resubmits=rng.random() < 0.75, approver_sleeps=rng.random() < 0.03,
             sends_paper=rng.random() < 0.95, objection=rng.random() < 0.08, objection_upheld=rng.random() < 0.3,
             signs=rng.random() < 0.9, score=rng.randint(50, 100),
@@ -81,6 +94,9 @@ class Report:
     refused: dict[str, int]
     late_attempts: int
     late_accepted: int
+    formal_failures: dict[str, int] = field(default_factory=dict)
+    reminders: int = 0
+    escalations: int = 0
     violations: list[str] = field(default_factory=list)
 
 
@@ -93,6 +109,10 @@ class Simulation:
         self.call: CallDefinition = prepared.definition
         self.lifecycle: Lifecycle = build_lifecycle(prepared.definition)
         self.people = personas(n, seed)
+        as_of = self.call.issued or (datetime.now(self.call.zone) - timedelta(days=prepared.shift_days)).date()
+        self.population = sample_population(self.call, n, seed, as_of)
+        with Session(engine) as s:
+            self.population.registry.write(s)
         self.ids = [f"{self.call.id}.{i:05d}" for i in range(n)]
         self.seed = seed
         self.task_queue = task_queue
@@ -110,9 +130,7 @@ class Simulation:
         return await self.env.get_current_time()
 
     async def sleep_until(self, instant: datetime) -> None:
-        now = await self.now()
-        if instant > now:
-            await self.env.sleep(instant - now)
+        await skip_until(self.env, instant)
 
     def states(self) -> dict[str, str]:
         with Session(self.engine) as s:
@@ -130,7 +148,7 @@ class Simulation:
         return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge}
 
     def person(self, i: int, role: str) -> str:
-        return {"applicant": f"pi-{i}", "unit_admin": f"unit-{i % 20}", "recommender": f"org-{i % 5}",
+        return {"applicant": self.population.forms[i].pi_id, "unit_admin": f"unit-{i % 20}", "recommender": f"org-{i % 5}",
                 "cto": f"cto-{i}"}.get(role, f"{role}-sim")
 
     async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
@@ -190,18 +208,14 @@ class Simulation:
         await self.chain_rounds(opened + span * 0.45, opened + span * 0.95, span / 40)
 
     async def start(self, i: int) -> None:
-        x = self.people[i]
-        attachments = [a.kind for a in self.call.attachments if a.required]
-        if x.missing_attachment and attachments:
-            attachments.pop(self.rng.randrange(len(attachments)))
-        flags = {f.id: self.rng.random() < 0.4 for f in self.call.flags}
+        form = self.population.forms[i]
         people = {role: self.person(i, role) for role in ("applicant", "unit_admin", "recommender", "cto")}
-        category = self.call.categories[i % len(self.call.categories)].id
         async with self.gate:
             await start_application(self.client, ApplicationInput(
                 call=self.call, calendar=self.prepared.input.calendar, timetable=self.prepared.timetable,
-                application_id=self.ids[i], category=category, title=f"simulated project {i}", people=people,
-                flags=flags, attachments=attachments), self.task_queue)
+                application_id=self.ids[i], category=form.category, title=form.title, people=people,
+                flags=dict(form.flags), attachments=[a.kind for a in form.attachments], form=form,
+                shift_days=self.prepared.shift_days), self.task_queue)
 
     async def chain_rounds(self, start: datetime, end: datetime, tick: timedelta) -> None:
         """Approvers work through their queues every `tick`; some return, some never act (the step lapses)."""
@@ -250,8 +264,16 @@ class Simulation:
             at += timedelta(hours=1)
         await self.sleep_until(at)
         states = self.states()
-        await self.each([self.act(i, "receive_paper", "agency") for i, app_id in enumerate(self.ids)
-                         if states.get(app_id) == "accepted" and self.people[i].sends_paper])
+        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper]
+        await self.each([self.send_paper(i) for i in senders])
+
+    async def send_paper(self, i: int) -> bool:
+        """The summary form printed from the online version carries its receipt number and content hash."""
+        async with self.gate:
+            status = await self.client.get_workflow_handle(application_workflow_id(self.ids[i])).query(
+                ApplicationWorkflow.status)
+        return await self.act(i, "receive_paper", "agency", receipt=status.receipt,
+                              content_sha256=status.content_sha256)
 
     def _in_hours(self, p: PhaseTime, at: datetime) -> bool:
         assert p.hours is not None
@@ -275,7 +297,7 @@ class Simulation:
         scored = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "scored"]
         chosen: list[int] = []
         for c in self.call.categories:
-            mine = sorted((i for i in scored if self.call.categories[i % len(self.call.categories)].id == c.id),
+            mine = sorted((i for i in scored if self.population.forms[i].category == c.id),
                           key=lambda i: -self.people[i].score)
             quota = c.planned if c.planned else max(1, len(mine) * 3 // 10)
             chosen += mine[:quota]
@@ -370,6 +392,9 @@ class Simulation:
             final_states=dict(sorted(Counter(s.state for s in statuses).items())), phases=phases,
             notices=len(notice_keys), refused=dict(self.refused), late_attempts=self.late_attempts,
             late_accepted=self.late_accepted, violations=violations,
+            formal_failures=formal_failures(self.call, [st.verdicts for st in statuses if st.verdicts]),
+            reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
+            escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
         )
 
 
@@ -383,17 +408,36 @@ def check_invariants(lifecycle: Lifecycle, statuses: list[ApplicationStatus]) ->
             if t.role != "system" and t.deadline is not None and t.at >= t.deadline:
                 out.append(f"{st.application_id} #{t.seq} {t.trigger} at {t.at.isoformat()} "
                            f"not before its deadline {t.deadline.isoformat()}")
-            if t.trigger == "extend_deadline":
+            if t.trigger in ("extend_deadline", "migrate"):
                 allowed: set[str] = {"manager"}
             else:
                 allowed = {r for spec in lifecycle.transitions if spec.trigger == t.trigger and spec.source == t.source
                            and spec.dest == t.dest for r in spec.roles}
             if t.role not in allowed:
                 out.append(f"{st.application_id} #{t.seq} {t.trigger} by role {t.role} (allowed: {sorted(allowed)})")
+        out += reminder_violations(lifecycle, st)
     return out
 
 
-async def simulate(call: CallDefinition, n: int, seed: int, database: Path | None = None) -> Report:
+def reminder_violations(lifecycle: Lifecycle, st: ApplicationStatus) -> list[str]:
+    """No reminder after the task was done: each went out while the application waited in the state it names, to
+    roles that could act there (escalations to the manager)."""
+    out: list[str] = []
+    for r in st.reminders:
+        before = [t.dest for t in st.transitions if t.at < r.at]
+        through = [t.dest for t in st.transitions if t.at <= r.at]
+        states = {before[-1] if before else lifecycle.initial, through[-1] if through else lifecycle.initial}
+        actors = {role for t in lifecycle.outgoing(r.state) if t.remind for role in t.roles} | {"manager"}
+        if r.state not in states:
+            out.append(f"{st.application_id}: {r.kind} {r.key} at {r.at.isoformat()} after leaving {r.state}")
+        if not set(r.roles) <= actors:
+            out.append(f"{st.application_id}: {r.kind} {r.key} to {r.roles}, who cannot act in {r.state}")
+    return out
+
+
+async def simulate(call: CallDefinition, n: int, seed: int, database: Path | None = None,
+                   export: Path | None = None) -> Report:
+    """Run the simulation; with `export`, write the audit export of the run there (histories, records, report)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER)
     try:
@@ -404,6 +448,8 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: Path | Non
             prepared = prepare(call, not_before=await env.get_current_time())
             async with build_worker(env.client, task_queue, engine, channel):
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel).run()
+            if export is not None:
+                await export_call(env.client, engine, call.id, export, extra={"simulation.json": asdict(report)})
             engine.dispose()
             return report
     finally:

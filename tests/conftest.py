@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.notices import MemoryChannel
+from models.messages import call_workflow_id
+from models.records import ApplicationRow, CallRow
 from services.db import make_engine
 from services.settings import binary
 from services.temporal import DATA_CONVERTER
@@ -59,6 +63,20 @@ def db(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def stack(env: WorkflowEnvironment, db: Engine) -> Stack:
-    return Stack(env, env.client, db, MemoryChannel(), f"tq-{uuid.uuid4()}")
+@pytest_asyncio.fixture
+async def stack(env: WorkflowEnvironment, db: Engine) -> AsyncIterator[Stack]:
+    yield Stack(env, env.client, db, MemoryChannel(), f"tq-{uuid.uuid4()}")
+    await terminate_open_workflows(env.client, db)
+
+
+async def terminate_open_workflows(client: Client, db: Engine) -> None:
+    """End what a test left running: on the shared server, its timers would fire with no worker and stop time skipping."""
+    with Session(db) as s:
+        ids = [call_workflow_id(c) for c in s.exec(select(CallRow.id)).all()]
+        ids += list(s.exec(select(ApplicationRow.workflow_id)).all())
+    for workflow_id in ids:
+        try:
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from collections.abc import Awaitable
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+import pytest
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from models.call import CallDefinition
 from models.messages import ActRequest, ApplicationInput, PhaseRequest
 from services.calls import Prepared
+from services.simulation import skip_until
 from workflows.application import ApplicationWorkflow
 
 MANAGER = PhaseRequest(actor_id="pm-1", role="manager", reason="programme office decision")
@@ -35,9 +39,7 @@ async def act(handle: WorkflowHandle[Any, Any], trigger: str, role: str, actor: 
 
 
 async def sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:
-    now = await env.get_current_time()
-    if instant > now:
-        await env.sleep(instant - now)
+    await skip_until(env, instant)
 
 
 async def state(handle: WorkflowHandle[Any, Any]) -> str:
@@ -46,3 +48,30 @@ async def state(handle: WorkflowHandle[Any, Any]) -> str:
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+async def refused(update: Awaitable[Any], fragment: str) -> str:
+    """Await an update that must be refused; returns the refusal, which must contain `fragment`."""
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await update
+    message = str(getattr(caught.value.cause, "message", caught.value.cause))
+    assert fragment in message, message
+    return message
+
+
+def opens(prepared: Prepared, phase: str) -> datetime:
+    instant = prepared.timetable.get(phase).opens
+    assert instant is not None, f"{phase} has no planned opening"
+    return instant
+
+
+def closes(prepared: Prepared, phase: str) -> datetime:
+    instant = prepared.timetable.get(phase).closes
+    assert instant is not None, f"{phase} has no planned close"
+    return instant
+
+
+async def paper_form(handle: WorkflowHandle[Any, Any]) -> dict[str, str]:
+    """What the printed summary form carries: the receipt number and content hash of the online version."""
+    status = await handle.query(ApplicationWorkflow.status)
+    return {"receipt": status.receipt, "content_sha256": status.content_sha256}

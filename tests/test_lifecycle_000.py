@@ -11,7 +11,7 @@ from models.records import NoticeRow, TransitionRow
 from services.calls import manage, prepare, start_application, start_call
 from workflows.call import CallWorkflow
 from tests.conftest import CALLS, Stack
-from tests.helpers import MANAGER, act, application_input, hours, sleep_until, state
+from tests.helpers import MANAGER, act, application_input, closes, hours, opens, paper_form, refused, sleep_until, state
 
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
 
@@ -22,15 +22,17 @@ async def test_one_application_from_draft_to_contract(stack: Stack) -> None:
     async with stack.running():
         call = await start_call(stack.client, prepared, stack.task_queue)
         app = await start_application(stack.client, application_input(prepared, "a1"), stack.task_queue)
-        t = prepared.timetable
-        await sleep_until(stack.env, t.get("application").opens + hours(1))  # type: ignore[operator]
+        await sleep_until(stack.env, opens(prepared, "application") + hours(1))
         await act(app, "submit", "applicant")
         await act(app, "approve", "unit_admin")
         await act(app, "approve", "recommender")
         assert await state(app) == "accepted"
-        await sleep_until(stack.env, t.get("paper").opens + hours(1))  # type: ignore[operator]
-        await act(app, "receive_paper", "agency", "agency-1")
-        await sleep_until(stack.env, t.get("paper").closes + hours(1))  # type: ignore[operator]
+        await sleep_until(stack.env, opens(prepared, "paper") + hours(1))
+        await refused(act(app, "receive_paper", "agency", "agency-1"), "does not match the online version")
+        form = await paper_form(app)
+        assert form["receipt"] == "a1/1" and len(form["content_sha256"]) == 64
+        await act(app, "receive_paper", "agency", "agency-1", **form)
+        await sleep_until(stack.env, closes(prepared, "paper") + hours(1))
         await manage(call, CallWorkflow.advance_phase, MANAGER)  # formal review opens
         await stack.env.sleep(timedelta(minutes=1))
         assert await state(app) == "formal_passed"

@@ -8,6 +8,7 @@ import pytest
 
 from models.call import load_call
 from models.lifecycle import TERMINAL
+from models.rules import rule_ids
 from services.simulation import simulate
 from tests.conftest import CALLS
 
@@ -23,6 +24,9 @@ async def test_simulated_call_ends_with_every_invariant_held(path) -> None:  # t
     assert set(report.final_states) <= set(TERMINAL)
     assert report.late_accepted == 0
     assert report.notices > 30
+    assert list(report.formal_failures) == rule_ids(call)
+    assert sum(report.formal_failures.values()) > 0
+    assert report.final_states.get("formal_failed", 0) > 0
     for phase in call.phases:
         times = report.phases[phase.id]
         assert times["opened"] is not None and times["closed"] is not None

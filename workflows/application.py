@@ -7,6 +7,9 @@ so a change at the deadline instant is refused even before any timer has fired.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -15,17 +18,22 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from transitions import Machine
 
+    from activities.eligibility import EligibilityActivities, EvaluateInput
     from activities.formal import FormalInput, check_formal
-    from activities.records import RecordActivities, RecordInput, RegisterInput
+    from activities.records import QuotaInput, RecordActivities, RecordInput, Recorded, RegisterInput
     from models.calendar import CalendarNotCovered
+    from models.call import CallDefinition
     from models.lifecycle import Due, TransitionSpec, Window, build_lifecycle
+    from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
     from models.messages import (
         ActRequest,
         ApplicationInput,
         ApplicationState,
         ApplicationStatus,
         ExtendRequest,
+        MigrateRequest,
         NoticeDraft,
+        ReminderRecord,
         TransitionRecord,
     )
     from models.timetable import Timetable, within_hours
@@ -37,6 +45,7 @@ class _Model:
     """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`)."""
 
     state: str
+    trigger: Callable[[str], bool]  # added by the Machine
 
     def __init__(self, flags: dict[str, bool]) -> None:
         self.flags = flags
@@ -60,15 +69,23 @@ class ApplicationWorkflow:
         self.inp = inp
         self.call = inp.call
         self.zone = inp.call.zone
-        self.lifecycle = build_lifecycle(inp.call)
-        self.s = inp.carried or ApplicationState(state=self.lifecycle.initial)
+        self.s = inp.carried or ApplicationState(state=build_lifecycle(inp.call).initial)
         self.timetable: Timetable = inp.timetable
-        self.model = _Model(inp.flags)
-        config = {**self.lifecycle.machine_config(), "initial": self.s.state}
-        self.machine = Machine(model=self.model, **config)  # type: ignore[arg-type]
-        self.category = inp.call.category(inp.category)
+        self._adopt(inp.call)
         self.dirty = False
         self.lock = asyncio.Lock()
+        self.registered = inp.carried is not None  # records row exists; transitions wait for it
+        self.paper_receipts = False  # set from the "paper-receipts" patch when the run starts
+
+    def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
+        """Run under `call`'s definition: its lifecycle, a machine in the current state, its category."""
+        self.call = call
+        self.lifecycle = build_lifecycle(call)
+        self.model = _Model(self.inp.flags)
+        self.model.formal_ok = formal_ok
+        config = {**self.lifecycle.machine_config(), "initial": self.s.state}
+        self.machine = Machine(model=self.model, **config)  # type: ignore[arg-type]
+        self.category = call.category(self.inp.category)
 
     # ---- time: windows and deadlines -------------------------------------------------------------
 
@@ -143,6 +160,22 @@ class ApplicationWorkflow:
                 outside = within_hours(hours, now, self.inp.calendar, self.zone) if hours else None
                 if outside:
                     return f"{name} accepts this only in its hours: {outside}"
+        rule = req.data.get("rule")
+        if rule is not None:
+            if req.trigger not in ("reinstate", "disqualify"):
+                return f"a rule can be named only to reinstate or disqualify, not to {req.trigger}"
+            if rule not in {v.rule_id for v in self.s.verdicts}:
+                known = ", ".join(v.rule_id for v in self.s.verdicts) or "none: this application has no verdicts"
+                return f"no verdict for rule {rule!r} on application {self.inp.application_id} (rules: {known})"
+            others = [v.rule_id for v in self.s.verdicts if v.outcome == "fail" and v.rule_id != rule]
+            if req.trigger == "reinstate" and others:
+                return (f"overriding {rule} does not reinstate application {self.inp.application_id}: "
+                        f"{', '.join(others)} fail too (reinstate without naming a rule to override the whole verdict)")
+        if req.trigger == "receive_paper" and self.paper_receipts:
+            given = (req.data.get("receipt", ""), req.data.get("content_sha256", ""))
+            if given != (self.s.receipt, self.s.content_sha256):
+                return (f"the paper form (receipt {given[0] or 'missing'}, content {given[1][:12] or 'missing'}) does "
+                        f"not match the online version: receipt {self.s.receipt}, content {self.s.content_sha256[:12]}")
         if req.trigger == "score":
             try:
                 if not 0 <= float(req.data.get("score", "")) <= 100:
@@ -168,7 +201,7 @@ class ApplicationWorkflow:
               deadline: datetime | None) -> tuple[TransitionRecord, list[NoticeDraft]]:
         now = workflow.now()
         source = self.model.state
-        self.model.trigger(spec.trigger)  # type: ignore[attr-defined]
+        self.model.trigger(spec.trigger)
         dest = self.model.state
         if dest != spec.dest:
             raise ApplicationError(f"machine moved {source} -> {dest}, declaration says {spec.dest}")
@@ -196,14 +229,25 @@ class ApplicationWorkflow:
         return NoticeDraft(key=f"{workflow.info().workflow_id}:{key}", call_id=self.call.id,
                            application_id=self.inp.application_id, recipient=f"{role}:{who}", kind=kind, data=data)
 
-    async def _record(self, record: TransitionRecord | None, notices: list[NoticeDraft]) -> None:
+    async def _record(self, record: TransitionRecord | None, notices: list[NoticeDraft],
+                      verdicts: list[Verdict] | None = None) -> None:
+        """Record through the local activity, whose marker proves what the records DB holds; the transition is kept
+        as stored (an abandoned attempt of this workflow task may have written it first, at its own instant).
+
+        Runs started before record_transition returned `Recorded` got a count: unpatched, the result is left as
+        plain JSON (the activity is named, not passed, so that its annotation does not decide the type).
+        """
+        await workflow.wait_condition(lambda: self.registered)
         async with self.lock:
-            await workflow.execute_local_activity_method(
-                RecordActivities.record_transition,
+            recorded = await workflow.execute_local_activity(
+                "record_transition",
                 RecordInput(call_id=self.call.id, application_id=self.inp.application_id, state=self.s.state,
-                            transition=record, notices=notices),
+                            transition=record, notices=notices, verdicts=verdicts),
+                result_type=Recorded if workflow.patched("record-returns-recorded") else None,
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
+            if isinstance(recorded, Recorded) and record is not None and recorded.transition is not None:
+                self.s.transitions[record.seq] = recorded.transition
 
     # ---- handlers --------------------------------------------------------------------------------------
 
@@ -214,9 +258,46 @@ class ApplicationWorkflow:
         if why or spec is None:
             raise Refused(why or f"cannot {req.trigger} now")
         deadline = self._bounds(spec.window)[1] if spec.window else None
-        record, notices = self._fire(spec, req.actor_id, req.role, req.reason, req.data, deadline)
-        await self._record(record, notices)
+        await self._take_quota_place(spec, req.actor_id)
+        verdicts = self._override(req) if req.data.get("rule") else None
+        data = {**req.data, **self._receipt()} if spec.trigger in ("submit", "resubmit") else req.data
+        record, notices = self._fire(spec, req.actor_id, req.role, req.reason, data, deadline)
+        await self._record(record, notices, verdicts)
         return record
+
+    async def _take_quota_place(self, spec: TransitionSpec, actor_id: str) -> None:
+        """An endorsement at a step with a quota (推荐名额) takes one of the actor's places, or is refused."""
+        step = next((s for s in self.call.chain if spec.source == f"awaiting_{s.id}"), None)
+        quota = next((q for q in self.call.quotas if step is not None and q.step == step.id), None)
+        if spec.trigger != "approve" or step is None or quota is None:
+            return
+        used = await workflow.execute_local_activity_method(
+            RecordActivities.reserve_quota,
+            QuotaInput(self.call.id, step.id, actor_id, self.inp.application_id, quota.max),
+            start_to_close_timeout=RECORD_TIMEOUT,
+        )
+        if used < 0:
+            raise Refused(f"{actor_id} has used all {quota.max} places of its quota at {step.name}; "
+                          f"application {self.inp.application_id} cannot be endorsed")
+
+    def _receipt(self) -> dict[str, str]:
+        """Freeze the online version: a receipt number and the content hash the paper summary form must carry."""
+        form = self.inp.form
+        content = (form.model_dump_json() if form is not None else
+                   json.dumps({"title": self.inp.title, "category": self.inp.category,
+                               "attachments": sorted(self.inp.attachments), "flags": self.inp.flags}, sort_keys=True))
+        count = sum(t.trigger in ("submit", "resubmit") for t in self.s.transitions) + 1
+        self.s.receipt = f"{self.inp.application_id}/{count}"
+        self.s.content_sha256 = hashlib.sha256(content.encode()).hexdigest()
+        return {"receipt": self.s.receipt, "content_sha256": self.s.content_sha256}
+
+    def _override(self, req: ActRequest) -> list[Verdict]:
+        """A manager's reinstate (pass) or disqualify (fail) naming a rule overrides that rule's verdict."""
+        outcome: Outcome = "pass" if req.trigger == "reinstate" else "fail"
+        override = Override(req.data["rule"], outcome, req.actor_id, req.reason, workflow.now())
+        self.s.verdicts = apply_overrides(self.s.verdicts, [override])
+        self.s.formal_findings = failure_reasons(self.s.verdicts)
+        return self.s.verdicts
 
     @act.validator
     def _validate_act(self, req: ActRequest) -> None:
@@ -275,6 +356,45 @@ class ApplicationWorkflow:
         if why:
             raise Refused(why)
 
+    def _migration_refusal(self, req: MigrateRequest) -> str | None:
+        new = req.definition
+        if req.role != "manager":
+            return f"role {req.role} may not migrate an application (allowed: manager)"
+        if not req.reason.strip():
+            return "a migration needs a reason"
+        if new.id != self.call.id:
+            return f"the definition is of call {new.id}, not {self.call.id}"
+        if new.version() == self.call.version():
+            return f"application {self.inp.application_id} already runs under version {new.version()}"
+        if self.model.state not in build_lifecycle(new).state_names():
+            return f"the new definition has no state {self.model.state}; this application cannot move to it"
+        if self.inp.category not in {c.id for c in new.categories}:
+            return f"the new definition has no category {self.inp.category}"
+        return None
+
+    @workflow.update
+    async def migrate(self, req: MigrateRequest) -> TransitionRecord:
+        """Move a running application to a revised call definition, explicitly and with a reason."""
+        why = self._migration_refusal(req)
+        if why:
+            raise Refused(why)
+        previous = self.call.version()
+        self._adopt(req.definition, self.model.formal_ok)
+        state = self.model.state
+        record = TransitionRecord(seq=len(self.s.transitions), trigger="migrate", source=state, dest=state,
+                                  actor_id=req.actor_id, role=req.role, reason=req.reason, at=workflow.now(),
+                                  data={"from_version": previous, "to_version": self.call.version()})
+        self.s.transitions.append(record)
+        self.dirty = True
+        await self._record(record, [])
+        return record
+
+    @migrate.validator
+    def _validate_migrate(self, req: MigrateRequest) -> None:
+        why = self._migration_refusal(req)
+        if why:
+            raise Refused(why)
+
     @workflow.signal
     def timetable_changed(self, timetable: Timetable) -> None:
         if timetable.seq > self.timetable.seq:
@@ -289,13 +409,16 @@ class ApplicationWorkflow:
             call_id=self.call.id, application_id=self.inp.application_id, state=self.model.state,
             closed=self._finished(workflow.now()), version=self.call.version(), deadlines=deadlines,
             transitions=list(self.s.transitions), formal_findings=list(self.s.formal_findings),
-            timetable_seq=self.timetable.seq,
+            timetable_seq=self.timetable.seq, verdicts=list(self.s.verdicts), reminders=list(self.s.reminder_log),
+            receipt=self.s.receipt, content_sha256=self.s.content_sha256, category=self.inp.category,
         )
 
     # ---- the run loop: timers for system transitions and reminders ---------------------------------
 
     def _due_items(self) -> list[tuple[datetime, TransitionSpec, str]]:
-        """(instant, transition, reminder key) due in the current state: system transitions (no key) and reminders."""
+        """(instant, transition, notice key) due in the current state: system transitions (no key), reminders before
+        a deadline to whoever must act, and for a service deadline the overdue notice at it and the escalation to
+        the programme manager after it. Leaving the state drops them all; a key is sent once."""
         items: list[tuple[datetime, TransitionSpec, str]] = []
         entered = self.s.transitions[-1].at if self.s.transitions else None
         for t in self.lifecycle.outgoing(self.model.state):
@@ -303,15 +426,29 @@ class ApplicationWorkflow:
                 at = self._due_at(t.due)
                 if at is not None:
                     items.append((at, t, ""))
-            elif t.remind and t.window:
-                opens, closes, _ = self._bounds(t.window)
-                for ahead in self.call.reminders if closes else []:
-                    assert closes is not None
-                    at = closes - ahead
-                    key = f"remind:{t.trigger}:{t.window.key}:{closes.isoformat()}:{int(ahead.total_seconds())}"
-                    if key not in self.s.reminded and (entered is None or entered < at) and (opens is None or opens < at):
-                        items.append((at, t, key))
+                continue
+            w = t.window or t.service
+            if not t.remind or w is None:
+                continue
+            opens, closes, _ = self._bounds(w)
+            if closes is None:
+                continue
+            marks = [(closes - ahead, f"remind{int(ahead.total_seconds())}") for ahead in self.call.reminders]
+            if t.service:
+                marks += [(closes, "overdue"), (self._escalation_at(closes), "escalate")]
+            for at, what in marks:
+                key = f"{what}:{t.trigger}:{w.key}:{closes.isoformat()}"
+                if key not in self.s.reminded and (entered is None or entered < at) and (opens is None or opens < at):
+                    items.append((at, t, key))
         return sorted(items, key=lambda i: i[0])
+
+    def _escalation_at(self, closes: datetime) -> datetime:
+        """The end of the N-th working day after the deadline's day; at the deadline if the calendar lacks the year."""
+        try:
+            return self.inp.calendar.end_after_working_days(closes - timedelta(microseconds=1),
+                                                            self.call.escalate_after_working_days, self.zone)
+        except CalendarNotCovered:
+            return closes
 
     def _finished(self, now: datetime) -> bool:
         """Closed: a terminal state from which no window that could still change it remains open."""
@@ -327,31 +464,52 @@ class ApplicationWorkflow:
         if key:
             await self._remind(spec, key)
             return
+        verdicts = None
         if "formal_ok" in spec.conditions + spec.unless:
-            findings = await workflow.execute_activity(
+            verdicts = await self._formal_review()
+        due = spec.due
+        spec = next((t for t in self.lifecycle.outgoing(self.model.state) if t.due == due and self._holds(t)), spec)
+        reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {self._local(at)}"
+        record, notices = self._fire(spec, "grantflow", "system", reason, {}, at)
+        await self._record(record, notices, verdicts)
+
+    async def _formal_review(self) -> list[Verdict] | None:
+        """Evaluate the call's rules on the form (or, without a form, the required attachment kinds)."""
+        form = self.inp.form
+        if form is None:
+            self.s.formal_findings = await workflow.execute_activity(
                 check_formal,
                 FormalInput(self.inp.application_id, list(self.call.attachments), self.inp.attachments,
                             self.inp.flags),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
-            self.s.formal_findings = findings
-            self.model.formal_ok = not findings
-        due = spec.due
-        spec = next((t for t in self.lifecycle.outgoing(self.model.state) if t.due == due and self._holds(t)), spec)
-        reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {self._local(at)}"
-        record, notices = self._fire(spec, "grantflow", "system", reason, {}, at)
-        await self._record(record, notices)
+            self.model.formal_ok = not self.s.formal_findings
+            return None
+        submitted = [t.at for t in self.s.transitions if t.trigger in ("submit", "resubmit")]
+        at = (submitted[-1] if submitted else workflow.now()) - timedelta(days=self.inp.shift_days)
+        self.s.verdicts = await workflow.execute_activity_method(
+            EligibilityActivities.evaluate_formal, EvaluateInput(self.call, form, at),
+            start_to_close_timeout=RECORD_TIMEOUT,
+        )
+        self.s.formal_findings = failure_reasons(self.s.verdicts)
+        self.model.formal_ok = not self.s.formal_findings
+        return self.s.verdicts
 
     async def _remind(self, spec: TransitionSpec, key: str) -> None:
-        """Tell whoever still has to act that a deadline approaches; each reminder key fires once."""
+        """Remind whoever still has to act, tell them it is overdue, or escalate to the manager; once per key."""
         self.s.reminded.append(key)
-        deadline = self._local(self._bounds(spec.window)[1]) if spec.window else ""
-        notices = [self._notice(f"{key}:{role}", role, "reminder", {"action": spec.trigger, "deadline": deadline})
-                   for role in spec.roles]
+        window = spec.window or spec.service
+        deadline = self._local(self._bounds(window)[1]) if window else ""
+        kind = {"overdue": "overdue", "escalate": "escalation"}.get(key.split(":")[0], "reminder")
+        roles = ("manager",) if kind == "escalation" else spec.roles
+        self.s.reminder_log.append(ReminderRecord(key, kind, workflow.now(), self.model.state, list(roles)))
+        notices = [self._notice(f"{key}:{role}", role, kind, {"action": spec.trigger, "deadline": deadline})
+                   for role in roles]
         await self._record(None, notices)
 
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
+        self.paper_receipts = workflow.patched("paper-receipts")
         if inp.carried is None:
             people = inp.people
             newer = await workflow.execute_local_activity_method(
@@ -362,6 +520,7 @@ class ApplicationWorkflow:
                               version=self.call.version(), timetable_seq=self.timetable.seq),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
+            self.registered = True
             if newer is not None and newer.seq > self.timetable.seq:
                 self.timetable = newer
         while True:
@@ -374,8 +533,8 @@ class ApplicationWorkflow:
                 break
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(ApplicationInput(**{**inp.__dict__, "timetable": self.timetable,
-                                                             "carried": self.s}))
+                workflow.continue_as_new(ApplicationInput(**{**inp.__dict__, "call": self.call,
+                                                             "timetable": self.timetable, "carried": self.s}))
             wakes = [at for at, _, _ in items]
             wakes += [c for t in self.lifecycle.outgoing(self.model.state) if t.window
                       for c in [self._bounds(t.window)[1]] if c is not None and c > now]

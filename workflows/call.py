@@ -18,11 +18,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
     from models.lifecycle import Lifecycle, build_lifecycle
-    from models.messages import CallEvent, CallInput, CallStatus, ExtendRequest, NoticeDraft, PhaseRequest
+    from models.messages import (
+        CallEvent, CallInput, CallStatus, ExtendRequest, NoticeDraft, PhaseRequest, ReviseRequest,
+    )
     from models.timetable import PhaseTime, close_after
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 CLOSURE_TIMEOUT = timedelta(minutes=15)
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead worker is retried this soon
 CLOSING_KINDS = ("application", "recommendation", "paper")
 
 
@@ -61,10 +64,15 @@ class CallWorkflow:
 
     # ---- applying a change --------------------------------------------------------------------------
 
+    def _instants(self) -> list[tuple[datetime | None, datetime | None]]:
+        return [(p.opens, p.closes) for p in self.timetable.phases]
+
     def _change(self, kind: str, phase: PhaseTime, at: datetime, actor_id: str, role: str, reason: str,
-                previous: datetime | None = None) -> CallEvent:
-        """Apply one timetable change now; publishing and telling the applications follow in `_flush`."""
-        before = [(p.opens, p.closes) for p in self.timetable.phases]
+                previous: datetime | None = None,
+                before: list[tuple[datetime | None, datetime | None]] | None = None) -> CallEvent:
+        """Apply one timetable change now (`before`: the instants before a change already made to the timetable);
+        publishing and telling the applications follow in `_flush`."""
+        before = self._instants() if before is None else before
         if kind == "opened":
             self.timetable.mark_opened(phase.id, at, self.calendar)
         elif kind == "closed":
@@ -73,7 +81,7 @@ class CallWorkflow:
         event = CallEvent(seq=len(self.events), kind=kind, phase=phase.id, at=workflow.now(), actor_id=actor_id,
                           role=role, reason=reason, previous=previous, new=at if kind != "extended" else phase.closes)
         self.events.append(event)
-        self.unpublished.append((event, before != [(p.opens, p.closes) for p in self.timetable.phases]))
+        self.unpublished.append((event, before != self._instants()))
         self.dirty = True
         workflow.logger.info("phase change", extra={"call_id": self.call.id, "phase": phase.id, "kind": kind,
                                                      "actor_id": actor_id, "role": role})
@@ -87,12 +95,13 @@ class CallWorkflow:
             return
         snapshot = replace(self.timetable, phases=[replace(p) for p in self.timetable.phases])
         for event, _ in pending:
-            phase = self.timetable.get(event.phase)
+            phase = self.timetable.get(event.phase) if event.phase else None
             notice = NoticeDraft(
                 key=f"{workflow.info().workflow_id}:event:{event.seq}", call_id=self.call.id, application_id=None,
-                recipient=f"public:{self.call.id}", kind=f"phase_{event.kind}",
-                data={"phase_name": phase.name, "at": self._local(event.new), "closes": self._local(phase.closes),
-                      "previous": self._local(event.previous), "reason": event.reason},
+                recipient=f"public:{self.call.id}", kind=f"phase_{event.kind}" if phase else f"call_{event.kind}",
+                data={"phase_name": phase.name if phase else "", "at": self._local(event.new or event.at),
+                      "closes": self._local(phase.closes if phase else None), "previous": self._local(event.previous),
+                      "reason": event.reason, "detail": event.detail},
             )
             await workflow.execute_activity_method(
                 RecordActivities.publish_call,
@@ -104,22 +113,25 @@ class CallWorkflow:
         if any(changed for _, changed in pending):
             await workflow.execute_activity_method(
                 BroadcastActivities.broadcast_timetable, BroadcastInput(self.call.id, snapshot),
-                start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=ACTIVITY_TIMEOUT,
+                start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
             )
         steps = {s.id: s.deadline.phase for s in self.call.chain if s.deadline and s.deadline.phase}
         for event, _ in pending:
+            if event.kind != "closed" or event.new is None:
+                continue
             phase = self.timetable.get(event.phase)
-            if event.kind == "closed" and phase.kind in CLOSING_KINDS and event.new is not None:
+            if phase.kind in CLOSING_KINDS:
                 self.closures.append(workflow.start_activity_method(
                     RecordActivities.close_window,
-                    CloseInput(self.call.id, phase.id, event.new, settling_states(self.lifecycle, phase.id, steps)),
-                    start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=ACTIVITY_TIMEOUT,
+                    CloseInput(self.call.id, phase.id, event.new, settling_states(self.lifecycle, phase.id, steps),
+                               windows=[phase.id, *(f"step:{s}" for s, p in steps.items() if p == phase.id)]),
+                    start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 ))
         self.published = pending[-1][0].seq
 
     # ---- programme managers' updates ------------------------------------------------------------------
 
-    def _manager(self, req: PhaseRequest | ExtendRequest) -> None:
+    def _manager(self, req: PhaseRequest | ExtendRequest | ReviseRequest) -> None:
         if req.role != "manager":
             raise Refused(f"role {req.role} may not change the timetable (allowed: manager)")
         if not req.reason.strip():
@@ -200,14 +212,43 @@ class CallWorkflow:
     @workflow.update
     def extend_deadline(self, req: ExtendRequest) -> CallEvent:
         phase = self._check_extend(req)
-        previous = phase.closes
+        previous, before = phase.closes, self._instants()
         phase.closes_rule = "date"
         self.timetable.set_close(phase.id, req.closes, self.calendar)
-        return self._change("extended", phase, req.closes, req.actor_id, req.role, req.reason, previous)
+        return self._change("extended", phase, req.closes, req.actor_id, req.role, req.reason, previous, before)
 
     @extend_deadline.validator
     def _validate_extend(self, req: ExtendRequest) -> None:
         self._check_extend(req)
+
+    def _check_revise(self, req: ReviseRequest) -> None:
+        self._manager(req)
+        new = req.definition
+        if new.id != self.call.id:
+            raise Refused(f"the revision is of call {new.id}, not {self.call.id}")
+        if new.version() == self.call.version():
+            raise Refused(f"the definition is unchanged (version {new.version()})")
+        if [(p.id, p.kind) for p in new.phases] != [(p.id, p.kind) for p in self.call.phases]:
+            raise Refused("a revision keeps the call's phases (ids and kinds); move dates with the deadline and "
+                          "phase commands")
+
+    @workflow.update
+    def revise_definition(self, req: ReviseRequest) -> CallEvent:
+        """Publish a corrected definition: new applications start under it, running ones keep theirs."""
+        self._check_revise(req)
+        detail = f"version {self.call.version()} -> {req.definition.version()}"
+        self.call = req.definition
+        self.lifecycle = build_lifecycle(self.call)
+        event = CallEvent(seq=len(self.events), kind="revised", phase="", at=workflow.now(), actor_id=req.actor_id,
+                          role=req.role, reason=req.reason, detail=detail)
+        self.events.append(event)
+        self.unpublished.append((event, False))
+        self.dirty = True
+        return event
+
+    @revise_definition.validator
+    def _validate_revise(self, req: ReviseRequest) -> None:
+        self._check_revise(req)
 
     @workflow.query
     def definition(self) -> CallInput:

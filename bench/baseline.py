@@ -1,0 +1,35 @@
+"""The raw-Temporal baseline: a no-op workflow that takes the same updates and wakes at the same deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+
+@dataclass
+class NoopInput:
+    wake_at: datetime | None = None  # None: stay open until the run ends
+
+
+@workflow.defn
+class NoopWorkflow:
+    @workflow.run
+    async def run(self, inp: NoopInput) -> None:
+        if inp.wake_at is None:
+            await workflow.wait_condition(lambda: False)
+        else:
+            await workflow.sleep(max(inp.wake_at - workflow.now(), timedelta(0)))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    @workflow.update
+    def change(self, step: str) -> None:
+        """Accept the change and do nothing: what an update costs on its own."""
+
+
+def baseline_worker(client: Client, task_queue: str) -> Worker:
+    """A worker with the SDK's defaults (sandboxed, 1,000 cached workflows), like a plain Temporal project."""
+    return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow])

@@ -1,0 +1,171 @@
+"""Figure 2, deadline: open applications (drafts and in the chain) all settled by one instant, against no-op
+workflows that take the same updates and wake at the same kind of instant.
+
+Times come from the data itself: the records DB's `updated_at` and `delivered_at`, and the executions'
+close times in visibility; polling only says when to look. Late changes are fired at and after the instant.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+from temporalio.service import RPCError
+
+from bench.baseline import NoopInput
+from bench.call import bench_call, chain_steps
+from bench.harness import Bench, settle, sleep_until, utcnow
+from bench.intake import baseline_chain, grantflow_chain
+from models.lifecycle import TERMINAL
+from models.messages import ActRequest
+from models.records import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
+from services.calls import Refusal, act_on, start_call
+
+MIX = (0, 0, 1, 2)  # changes made before the deadline, by application index: half drafts, half in the chain
+LATE_EVERY = 10  # one application in ten tries a change at or after the instant
+SAFETY = 2.5  # the set-up pace varies with load; an overrun would void the figure
+MARGIN_S = 30.0
+
+
+@dataclass
+class Deadline:
+    applications: int
+    in_chain: int
+    instant: datetime
+    setup_s: float
+    closed_s: float  # instant -> every application closed in the records DB and its notices delivered
+    workflows_closed_s: float  # instant -> every application workflow closed
+    closure_report_s: float  # instant -> the call's closure report stored
+    baseline_setup_s: float
+    baseline_closed_s: float  # instant -> every no-op workflow closed
+    late_attempts: int
+    late_refused: int
+    late_failed: int
+    late_changes_accepted: int
+    open_left: int
+    notices_delivered: int
+    application_ids: list[str]
+    baseline_ids: list[str]
+
+
+def changes(i: int) -> int:
+    return MIX[i % len(MIX)]
+
+
+def instant_after(operations: int, seconds_per_operation: float) -> datetime:
+    """A deadline far enough ahead for `operations` requests at the measured pace, on a whole second."""
+    ahead = operations * seconds_per_operation * SAFETY + MARGIN_S
+    return (utcnow() + timedelta(seconds=ahead)).replace(microsecond=0) + timedelta(seconds=1)
+
+
+def operations(n: int) -> int:
+    return sum(1 + changes(i) for i in range(n))
+
+
+async def closed_at(b: Bench, query: str, expected: int) -> datetime:
+    """Wait until no execution matching `query` runs, then the latest close time among them."""
+    async def none_running() -> bool:
+        running = await b.client.count_workflows(f"{query} AND ExecutionStatus = 'Running'")
+        return running.count == 0 and (await b.client.count_workflows(query)).count >= expected
+    await settle(none_running, limit_s=600 + expected * 0.2, poll_s=0.5)
+    latest = [w.close_time async for w in b.client.list_workflows(query) if w.close_time is not None]
+    return max(latest)
+
+
+async def baseline_deadline(b: Bench, n: int, seconds_per_operation: float) -> tuple[float, float, list[str]]:
+    queue = b.task_queue("deadline-baseline")
+    instant = instant_after(operations(n), seconds_per_operation)
+    prefix = f"noop-deadline-{instant:%H%M%S}"
+    async with b.baseline(queue):
+        started = time.perf_counter()
+        await b.fan_out([partial(baseline_chain, b, prefix, queue, i, changes(i), NoopInput(instant))
+                         for i in range(n)])
+        setup_s = time.perf_counter() - started
+        if utcnow() >= instant:
+            raise RuntimeError(f"baseline set-up ran past its deadline ({setup_s:.0f} s)")
+        last = await closed_at(b, f"TaskQueue = '{queue}'", n)
+    return setup_s, (last - instant).total_seconds(), [f"{prefix}.{i:05d}" for i in range(n)]
+
+
+async def late_attempt(b: Bench, call_id: str, i: int) -> str:
+    """One change the deadline must refuse (a draft's submit, or the next approval in the chain): accepted,
+    refused (grantflow said no, or the application is already closed) or failed (any other error)."""
+    trigger, role = chain_steps()[changes(i)]
+    try:
+        await act_on(b.client, f"{call_id}.{i:05d}", ActRequest(trigger, f"{role}-{i}", role))
+        return "accepted"
+    except Refusal:
+        return "refused"
+    except RPCError:
+        return "failed"
+
+
+async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seconds_per_operation: float) -> Deadline:
+    """Both sides on their own instant, each far enough ahead for its set-up at its own measured pace."""
+    baseline_setup_s, baseline_closed_s, baseline_ids = await baseline_deadline(b, n, baseline_seconds_per_operation)
+    now = utcnow()
+    instant = instant_after(operations(n), seconds_per_operation)
+    prepared = bench_call(f"bench-deadline-{instant:%H%M%S}", now - timedelta(minutes=1), instant)
+    call_id = prepared.definition.id
+    queue = b.task_queue("deadline")
+    async with b.grantflow(queue):
+        await start_call(b.client, prepared, queue)
+        started = time.perf_counter()
+        await b.fan_out([partial(grantflow_chain, b, prepared, queue, i, changes(i)) for i in range(n)])
+        setup_s = time.perf_counter() - started
+        if utcnow() >= instant:
+            raise RuntimeError(f"set-up ran past the deadline ({setup_s:.0f} s): lower --concurrency or N")
+        await sleep_until(instant)
+        with b.profiling("deadline"):
+            late = await b.fan_out([partial(late_attempt, b, call_id, i) for i in range(0, n, LATE_EVERY)])
+            await settle(lambda: records_settled(b, call_id, instant, n), limit_s=600 + n * 0.2)
+        workflows_last = await closed_at(b, f"TaskQueue = '{queue}' AND WorkflowType = 'ApplicationWorkflow'", n)
+        report_at = await closure_report(b, call_id)
+    with Session(b.engine) as s:
+        rows_last = s.exec(select(func.max(ApplicationRow.updated_at)).where(ApplicationRow.call_id == call_id)).one()
+        notices_last, delivered = s.exec(select(func.max(NoticeRow.delivered_at), func.count()).where(
+            *closing_notices(call_id, instant))).one()
+        open_left = s.exec(select(func.count()).select_from(ApplicationRow).where(
+            ApplicationRow.call_id == call_id, col(ApplicationRow.state).not_in(TERMINAL))).one()
+        late_rows = set(s.exec(select(TransitionRow.application_id).where(
+            TransitionRow.call_id == call_id, TransitionRow.role != "system", TransitionRow.at >= instant)).all())
+    accepted = {f"{call_id}.{i:05d}" for i, outcome in zip(range(0, n, LATE_EVERY), late) if outcome == "accepted"}
+    last = max(rows_last, notices_last or rows_last)
+    return Deadline(
+        applications=n, in_chain=sum(1 for i in range(n) if changes(i)), instant=instant, setup_s=setup_s,
+        closed_s=(last - instant).total_seconds(),
+        workflows_closed_s=(workflows_last - instant).total_seconds(),
+        closure_report_s=(report_at - instant).total_seconds(),
+        baseline_setup_s=baseline_setup_s, baseline_closed_s=baseline_closed_s,
+        late_attempts=len(late), late_refused=late.count("refused"),
+        late_failed=late.count("failed"), late_changes_accepted=len(late_rows | accepted),
+        open_left=open_left, notices_delivered=delivered,
+        application_ids=[f"application-{call_id}.{i:05d}" for i in range(n)], baseline_ids=baseline_ids,
+    )
+
+
+def closing_notices(call_id: str, instant: datetime) -> tuple[Any, ...]:
+    return (NoticeRow.call_id == call_id, col(NoticeRow.application_id).is_not(None), NoticeRow.created_at >= instant)
+
+
+async def records_settled(b: Bench, call_id: str, instant: datetime, n: int) -> bool:
+    """Every application has its closing transition recorded and no notice of it waits for delivery."""
+    with Session(b.engine) as s:
+        closing = s.exec(select(func.count()).select_from(TransitionRow).where(
+            TransitionRow.call_id == call_id, TransitionRow.role == "system", TransitionRow.deadline == instant)).one()
+        waiting = s.exec(select(func.count()).select_from(NoticeRow).where(
+            *closing_notices(call_id, instant), col(NoticeRow.delivered_at).is_(None))).one()
+    return bool(closing >= n and waiting == 0)
+
+
+async def closure_report(b: Bench, call_id: str) -> datetime:
+    async def stored() -> bool:
+        with Session(b.engine) as s:
+            return s.exec(select(ClosureReportRow.id).where(ClosureReportRow.call_id == call_id)).first() is not None
+    await settle(stored, limit_s=600)
+    with Session(b.engine) as s:
+        return s.exec(select(ClosureReportRow.settled_at).where(ClosureReportRow.call_id == call_id)).one()

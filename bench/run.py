@@ -1,0 +1,98 @@
+"""Run the benchmarks: `python bench/run.py --applications N [--json] [--record BENCHMARKS.md]`.
+
+Every figure is measured beside a raw-Temporal baseline on the same embedded dev server in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/run.py` runs from the project, as `make bench` does
+
+from bench import figures  # noqa: E402
+from bench.deadline import deadline  # noqa: E402
+from bench.harness import embedded  # noqa: E402
+from bench.intake import intake  # noqa: E402
+from bench.lifecycle import lifecycle  # noqa: E402
+from bench.memory import memory  # noqa: E402
+from bench.record import record  # noqa: E402
+from bench.replay import replay  # noqa: E402
+
+FIGURES = ("memory", "intake", "deadline", "replay", "lifecycle")
+UNMEASURED_PACE_S = 0.1  # seconds per request assumed for the deadline's set-up when intake did not run
+REPLAY_SAMPLE = 2000
+LOG = ROOT / "var" / "bench.log"  # workflow task failures and other warnings of the run
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--applications", type=int, default=1000, help="N for every figure unless set below")
+    p.add_argument("--intake", type=int, help="applications taken through the chain (default N)")
+    p.add_argument("--deadline", type=int, help="open applications on the deadline (default N)")
+    p.add_argument("--memory", type=int, help="open workflows measured, at most the worker cache (default N)")
+    p.add_argument("--lifecycle", type=int, help="applications of the simulated call (default N)")
+    p.add_argument("--replay", type=int, help=f"histories replayed (default min(deadline, {REPLAY_SAMPLE}))")
+    p.add_argument("--concurrency", type=int, default=32, help="requests in flight from the driver")
+    p.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {', '.join(FIGURES)}")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--record", type=Path, help="add the run to bench/results.json and rewrite this Markdown file")
+    p.add_argument("--profile", action="store_true",
+                   help="sample every thread in grantflow's intake and deadline windows: var/profile-*.txt")
+    return p.parse_args(argv)
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    only = set(args.only.split(","))
+    if unknown := only - set(FIGURES):
+        raise SystemExit(f"unknown figures: {', '.join(sorted(unknown))} (figures: {', '.join(FIGURES)})")
+    if "replay" in only and "deadline" not in only:
+        raise SystemExit("replay replays the deadline's histories: run it with deadline")
+    n = args.applications
+    out: dict[str, Any] = {"applications": n}
+    pace = baseline_pace = UNMEASURED_PACE_S
+    with tempfile.TemporaryDirectory(prefix="grantflow-bench-") as tmp:
+        async with embedded(Path(tmp), args.concurrency, LOG.parent if args.profile else None) as b:
+            if "memory" in only:
+                out |= figures.memory_figures(await memory(b, args.memory or n))
+            if "intake" in only:
+                x = await intake(b, args.intake or n)
+                out |= figures.intake_figures(x)
+                pace = x.grantflow_s / (x.applications * x.steps)
+                baseline_pace = x.baseline_s / (x.applications * x.steps)
+            if "deadline" in only:
+                d = await deadline(b, args.deadline or n, pace, baseline_pace)
+                out |= figures.deadline_figures(d)
+                if "replay" in only:
+                    k = args.replay or min(d.applications, REPLAY_SAMPLE)
+                    out |= figures.replay_figures(await replay(b, d.application_ids[:k], d.baseline_ids[:k]))
+            out["retried_requests"] = b.retried
+    if "lifecycle" in only:
+        out |= figures.lifecycle_figures(await lifecycle(args.lifecycle or n))
+    return out | {"machine": figures.machine()}
+
+
+def table(values: dict[str, Any]) -> str:
+    return "\n".join(f"{k:40} {v:.3f}" if isinstance(v, float) else f"{k:40} {v}" for k, v in values.items()
+                     if k != "machine")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    LOG.parent.mkdir(exist_ok=True)
+    logging.basicConfig(filename=LOG, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    values = asyncio.run(measure(args))
+    if args.record:
+        record(values, ROOT / "bench" / "results.json", args.record)
+    print(json.dumps(values, ensure_ascii=False) if args.json else table(values))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""System lockout: a closed window in the records DB refuses late changes on every write path, CLI included."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from cli import app
+from models.call import load_call
+from models.records import ApplicationRow, CallRow, ExtensionRow, LockoutRow
+from services.lockouts import application_lockout
+from tests.conftest import CALLS
+
+CALL_000 = load_call(CALLS / "000-sx-2025-basic-research-geology.yaml")
+CLOSED = CALL_000.phase("application").closes
+NOW = datetime(2025, 4, 8, tzinfo=timezone.utc)
+
+
+def _records(db: Engine, state: str) -> None:
+    assert isinstance(CLOSED, datetime)
+    with Session(db) as s:
+        s.add(CallRow(id=CALL_000.id, title=CALL_000.title, version=CALL_000.version(),
+                      definition_json=CALL_000.model_dump_json(), timetable_json="{}", timetable_seq=1, updated_at=NOW))
+        s.add(ApplicationRow(id="a1", call_id=CALL_000.id, workflow_id="application-a1", category="key", title="t",
+                             applicant="pi-1", unit="unit-1", version=CALL_000.version(), state=state, updated_at=NOW))
+        s.add(LockoutRow(call_id=CALL_000.id, phase="application", closed_at=CLOSED))
+        s.commit()
+
+
+def test_a_draft_cannot_be_submitted_once_its_window_is_locked(db: Engine) -> None:
+    _records(db, "draft")
+    with Session(db) as s:
+        why = application_lockout(s, "a1", "submit")
+    assert why == (f"call {CALL_000.id} is locked: application closed at 2025-04-07T17:00:00+08:00; "
+                   "application a1 cannot submit any more")
+
+
+def test_an_extension_for_the_application_lifts_the_lockout_for_it_alone(db: Engine) -> None:
+    _records(db, "draft")
+    assert isinstance(CLOSED, datetime)
+    with Session(db) as s:
+        s.add(ExtensionRow(application_id="a1", window="application", call_id=CALL_000.id,
+                           closes=CLOSED + timedelta(days=1)))
+        s.commit()
+        assert application_lockout(s, "a1", "submit") is None
+
+
+def test_changes_governed_by_an_open_window_are_not_locked(db: Engine) -> None:
+    _records(db, "awaiting_unit_review")
+    with Session(db) as s:
+        assert application_lockout(s, "a1", "approve") is None
+        assert application_lockout(s, "unknown", "submit") is None
+
+
+def test_the_cli_refuses_before_it_reaches_temporal(db: Engine, tmp_path: Path) -> None:
+    _records(db, "draft")
+    result = CliRunner().invoke(app, ["act", "a1", "submit", "--as", "applicant:pi-1"], env={
+        "GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9"})
+    assert result.exit_code == 1
+    assert "is locked: application closed at" in result.output
+    assert "Traceback" not in result.output

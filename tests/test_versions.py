@@ -1,0 +1,59 @@
+"""Rule version per case: a corrected call definition applies to new applications; running ones migrate explicitly."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from models.call import CallDefinition, load_call
+from models.messages import MigrateRequest, ReviseRequest
+from models.records import CallRow
+from services.calls import manage, prepare, start_application, start_call
+from tests.conftest import CALLS, Stack
+from tests.helpers import application_input, refused
+from workflows.application import ApplicationWorkflow
+from workflows.call import CallWorkflow
+
+CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
+
+
+async def test_a_revision_reaches_new_applications_and_running_ones_only_by_migration(stack: Stack) -> None:
+    prepared = prepare(load_call(CALL_000), not_before=await stack.env.get_current_time())
+    old = prepared.definition
+    data = old.model_dump()
+    data["categories"][0]["name"] += "（更正）"
+    corrected = CallDefinition.model_validate(data)
+    moved = old.model_dump()
+    moved["phases"][0]["id"] = "online"
+    moved["phases"][1]["opens"] = "previous"
+
+    def revise(definition: CallDefinition, reason: str = "更正类别名称") -> ReviseRequest:
+        return ReviseRequest(definition, "pm-1", "manager", reason)
+
+    async with stack.running():
+        call = await start_call(stack.client, prepared, stack.task_queue)
+        running = await start_application(stack.client, application_input(prepared, "v1"), stack.task_queue)
+        await refused(call.execute_update(CallWorkflow.revise_definition, revise(old)), "unchanged")
+        await refused(call.execute_update(CallWorkflow.revise_definition, revise(corrected, "")), "reason")
+        await refused(call.execute_update(CallWorkflow.revise_definition,
+                                          revise(CallDefinition.model_validate(moved))), "keeps the call's phases")
+        event = await manage(call, CallWorkflow.revise_definition, revise(corrected))
+        assert (event.kind, event.detail) == ("revised", f"version {old.version()} -> {corrected.version()}")
+
+        current = await call.query(CallWorkflow.definition)
+        fresh = await start_application(stack.client, application_input(prepared, "v2", call=current.call),
+                                        stack.task_queue)
+        assert (await fresh.query(ApplicationWorkflow.status)).version == corrected.version()
+        assert (await running.query(ApplicationWorkflow.status)).version == old.version()
+
+        migrate = ApplicationWorkflow.migrate
+        await refused(running.execute_update(migrate, MigrateRequest(corrected, "pm-1", "manager", " ")), "reason")
+        await refused(running.execute_update(migrate, MigrateRequest(corrected, "pi-1", "applicant", "想要")),
+                      "may not migrate")
+        record = await running.execute_update(migrate, MigrateRequest(corrected, "pm-1", "manager", "统一按更正版执行"))
+        status = await running.query(ApplicationWorkflow.status)
+    assert record.data == {"from_version": old.version(), "to_version": corrected.version()}
+    assert (status.version, status.transitions[-1].trigger, status.transitions[-1].reason) == (
+        corrected.version(), "migrate", "统一按更正版执行")
+    with Session(stack.engine) as s:
+        row = s.get(CallRow, old.id)
+        assert row is not None and row.version == corrected.version()
