@@ -77,11 +77,10 @@ async def intake(b: Bench, n: int) -> Intake:
         await timed(b, [partial(baseline_chain, b, f"warm-{call_id}", baseline_queue, i, steps, NoopInput())
                         for i in range(WARM_UP)])
         baseline_s = await timed(b, [partial(baseline_chain, b, f"noop-{call_id}", baseline_queue, i, steps,
-                                                                NoopInput()) for i in range(n)])
+                                             NoopInput()) for i in range(n)])
     async with b.grantflow(grantflow_queue):
         await start_call(b.client, prepared, grantflow_queue)
-        await timed(b, [partial(grantflow_chain, b, warm, grantflow_queue, i, steps)
-                        for i in range(WARM_UP)])
+        await timed(b, [partial(grantflow_chain, b, warm, grantflow_queue, i, steps) for i in range(WARM_UP)])
         started = utcnow()
         with b.profiling("intake"):
             grantflow_s = await timed(b, [partial(grantflow_chain, b, prepared, grantflow_queue, i, steps)

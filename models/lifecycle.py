@@ -146,7 +146,7 @@ def build_lifecycle(call: CallDefinition) -> Lifecycle:
 
     def told(dest: str) -> tuple[str, ...]:
         """Who hears of a move into `dest`: the applicant, and whoever must act there next."""
-        return ("applicant", step_roles[dest]) if dest in step_roles else ("applicant",)
+        return tuple(dict.fromkeys(("applicant", step_roles[dest]))) if dest in step_roles else ("applicant",)
 
     for src in ("draft", "returned"):
         ts.append(TransitionSpec("edit", src, src, ("applicant",), in_window, internal=True))

@@ -1,5 +1,6 @@
-"""structlog set-up: JSON in production, key-value in a terminal; stdlib logs (workflows, transitions, temporalio)
-routed through the same renderer with their `extra` fields (call id, application id, workflow and run id) as keys."""
+"""structlog set-up: JSON in production, key-value in a terminal. Stdlib logs (workflows, transitions, temporalio,
+and the Temporal core's own, forwarded) go through the same renderer, their `extra` fields (call id, application id,
+workflow and run id) as keys."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import structlog
 from temporalio import activity, workflow
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 TEMPORAL_KEYS = {"workflow_id": "workflow_id", "run_id": "run_id", "workflow_type": "workflow_type",
                  "activity_type": "activity_type", "attempt": "attempt"}
@@ -52,3 +54,6 @@ def configure(log_format: str = "console", level: int = logging.INFO) -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
+    core = LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                         forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")))
+    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core)), error_if_already_set=False)

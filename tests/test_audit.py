@@ -241,7 +241,9 @@ async def lived(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFacto
             await act(apps[n], "approve", "unit_admin")
         await manage(call, CallWorkflow.extend_deadline,
                      ExtendRequest("application", closes + timedelta(days=1), "pm-1", "manager", CALL_REASON))
-        await sleep_until(env, recommendation_closes - hours(24))
+        # Not at a reminder instant (T-1 day): the test server fails an update whose task also fires a timer
+        # that runs a local activity ("invalid history builder state").
+        await sleep_until(env, recommendation_closes - hours(25))
         await apps["a1"].execute_update(ApplicationWorkflow.extend_deadline,
                                         ExtendRequest("recommendation", extended_to, "pm-1", "manager", A1_REASON))
         # Exactly to the call's deadline: its closure then waits for a1 while time stands still.

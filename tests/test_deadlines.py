@@ -57,7 +57,7 @@ async def test_extension_for_one_application_moves_only_its_deadline(stack: Stac
         favoured = await start_application(stack.client, application_input(prepared, "x1"), stack.task_queue)
         other = await start_application(stack.client, application_input(prepared, "x2"), stack.task_queue)
         third = await start_application(stack.client, application_input(prepared, "x3"), stack.task_queue)
-        await sleep_until(stack.env, deadline - hours(2))
+        await sleep_until(stack.env, deadline - hours(3))
 
         def request(**changes: object) -> ExtendRequest:
             fields: dict[str, object] = {"window": "application", "closes": later, "actor_id": "pm-1",

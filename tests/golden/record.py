@@ -1,7 +1,8 @@
 """Record the golden histories: a short simulated run of each seed call, exported gzipped to tests/golden/<call>/.
 
 `.venv/bin/python -m tests.golden.record` rewrites them. Do it only after a deliberate workflow change made safe
-with `workflow.patched` (README, "Changing workflow code safely"), never to make a failing replay pass.
+with `workflow.patched` (README, "Changing workflow code safely"), never to make a failing replay pass; histories
+that runs of the previous code may still need go under tests/golden/legacy/ first.
 """
 
 from __future__ import annotations
