@@ -314,6 +314,9 @@ def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -
             print(json.dumps(dataclasses.asdict(st), default=str, ensure_ascii=False, indent=2))
             return
         out.print(f"{st.application_id}: {st.state} (call {st.call_id}, rules version {st.version})")
+        if st.receipt:
+            out.print(f"summary form: receipt {st.receipt}, content sha256 {st.content_sha256} (the paper copy must "
+                      f"carry both)", highlight=False)
         table = Table()
         for col in ("#", "at", "event", "from", "to", "actor", "role", "reason"):
             table.add_column(col)

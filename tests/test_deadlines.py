@@ -179,6 +179,7 @@ def test_paper_is_received_until_17_29_59_999_on_the_last_day_and_refused_at_17_
     prepared = prepare(load_call(CALL_000))
     carried = ApplicationState(state="accepted", receipt="p1/1", content_sha256="ab" * 32)
     workflow = ApplicationWorkflow(application_input(prepared, "p1", carried=carried))
+    workflow.paper_receipts = True  # what run() sets for a new execution (the "paper-receipts" patch)
     paper = ActRequest("receive_paper", "agency-1", "agency", data={"receipt": "p1/1", "content_sha256": "ab" * 32})
     last = prepared.timetable.get("paper").closes
     assert last is not None and last.isoformat() == "2025-04-16T17:30:00+08:00"

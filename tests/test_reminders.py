@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.call import CallDefinition, load_call
 from models.records import NoticeRow
@@ -23,7 +23,7 @@ def _sent(stack: Stack, application_id: str) -> list[tuple[str, str]]:
     """(kind, recipient) of every reminder-like notice an application sent, in order."""
     with Session(stack.engine) as s:
         rows = s.exec(select(NoticeRow).where(NoticeRow.application_id == application_id,
-                                              NoticeRow.kind != "transition").order_by(NoticeRow.created_at)).all()
+                                              NoticeRow.kind != "transition").order_by(col(NoticeRow.created_at))).all()
     return [(r.kind, r.recipient) for r in rows]
 
 
