@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlmodel import Session, select
@@ -59,11 +61,8 @@ async def test_extension_for_one_application_moves_only_its_deadline(stack: Stac
         third = await start_application(stack.client, application_input(prepared, "x3"), stack.task_queue)
         await sleep_until(stack.env, deadline - hours(3))
 
-        def request(**changes: object) -> ExtendRequest:
-            fields: dict[str, object] = {"window": "application", "closes": later, "actor_id": "pm-1",
-                                         "role": "manager", "reason": "系统故障，延期一天"}
-            fields.update(changes)
-            return ExtendRequest(**fields)  # type: ignore[arg-type]
+        base = ExtendRequest("application", later, "pm-1", "manager", "系统故障，延期一天")
+        request = partial(replace, base)
 
         extend = ApplicationWorkflow.extend_deadline
         await refused(favoured.execute_update(extend, request(role="applicant")), "may not extend")
@@ -111,11 +110,8 @@ async def test_call_wide_extension_and_its_refusals(stack: Stack) -> None:
         app = await start_application(stack.client, application_input(prepared, "w1"), stack.task_queue)
         await sleep_until(stack.env, deadline - hours(3))
 
-        def request(**changes: object) -> ExtendRequest:
-            fields: dict[str, object] = {"window": "application", "closes": later, "actor_id": "pm-1",
-                                         "role": "manager", "reason": "全省停电"}
-            fields.update(changes)
-            return ExtendRequest(**fields)  # type: ignore[arg-type]
+        base = ExtendRequest("application", later, "pm-1", "manager", "全省停电")
+        request = partial(replace, base)
 
         for bad, fragment in ((request(role="unit_admin"), "manager"), (request(reason=""), "reason"),
                               (request(closes=deadline - hours(5)), "not later"),
