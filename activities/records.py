@@ -33,6 +33,7 @@ from models.records import (
 from models.rules import Verdict
 from models.timetable import Timetable
 from services.audit.chain import GENESIS, row_hash
+from services.db import writing
 
 TIMETABLE = TypeAdapter(Timetable)
 VERDICTS = TypeAdapter(list[Verdict])
@@ -128,7 +129,7 @@ class RecordActivities:
     @activity.defn
     def register_application(self, inp: RegisterInput) -> Timetable | None:
         """Insert the application row; return the call's timetable if it is newer than the one started with."""
-        with Session(self.engine) as s:
+        with writing(self.engine), Session(self.engine) as s:
             if s.get(ApplicationRow, inp.application_id) is None:
                 s.add(ApplicationRow(
                     id=inp.application_id, call_id=inp.call_id, workflow_id=inp.workflow_id, category=inp.category,
@@ -143,10 +144,11 @@ class RecordActivities:
 
     @activity.defn
     def record_transition(self, inp: RecordInput) -> Recorded:
-        """Apply one transition to the read model (chained), queue its notices, deliver them; say what is stored."""
+        """Apply one transition to the read model (chained), queue its notices and deliver them, in one transaction;
+        say what is stored. Every notice is delivered when this returns: now, or by an earlier attempt."""
         chained: str | None = None
         stored = inp.transition
-        with Session(self.engine) as s:
+        with writing(self.engine), Session(self.engine) as s:
             t = inp.transition
             if t is not None:
                 row = s.exec(select(TransitionRow).where(
@@ -173,14 +175,10 @@ class RecordActivities:
                 if t.trigger == "extend_deadline":
                     s.merge(ExtensionRow(application_id=inp.application_id, window=t.data["window"],
                                          call_id=inp.call_id, closes=datetime.fromisoformat(t.data["new"])))
-            self._queue(s, inp.notices)
+            self._send(s, inp.notices)
             s.commit()
         keys = [n.key for n in inp.notices]
-        self._deliver(keys)
-        with Session(self.engine) as s:
-            delivered = set(s.exec(select(NoticeRow.key).where(
-                col(NoticeRow.key).in_(keys), col(NoticeRow.delivered_at).is_not(None))).all())
-        return Recorded(stored, keys, [k for k in keys if k in delivered], chained)
+        return Recorded(stored, keys, keys, chained)
 
     def _append(self, s: Session, row: TransitionRow) -> TransitionRow:
         """Insert `row` at the end of its call's chain, in the caller's transaction.
@@ -203,7 +201,7 @@ class RecordActivities:
         """Count one endorsement against the actor's quota at the step: the number now used, or -1 when it would
         exceed the limit. The row goes in before the count, so concurrent endorsements cannot both take the last
         place; the same application is counted once however often this is retried."""
-        with Session(self.engine) as s:
+        with writing(self.engine), Session(self.engine) as s:
             if s.get(QuotaUseRow, (inp.call_id, inp.step, inp.application_id)) is None:
                 s.add(QuotaUseRow(call_id=inp.call_id, step=inp.step, application_id=inp.application_id,
                                   actor_id=inp.actor_id))
@@ -222,7 +220,7 @@ class RecordActivities:
         """Store the call's definition and current timetable, its event, and lockouts of closed windows."""
         timetable_json = TIMETABLE.dump_json(inp.timetable).decode()
         current = inp.timetable.current()
-        with Session(self.engine) as s:
+        with writing(self.engine), Session(self.engine) as s:
             row = s.get(CallRow, inp.call_id)
             if row is None:
                 row = CallRow(id=inp.call_id, title=inp.title, version=inp.version,
@@ -244,9 +242,9 @@ class RecordActivities:
                     s.add(LockoutRow(call_id=inp.call_id, phase=p.id, closed_at=p.closes))
                 elif not p.closed and locked is not None:
                     s.delete(locked)
-            self._queue(s, inp.notices)
+            sent = self._send(s, inp.notices)
             s.commit()
-        return self._deliver([n.key for n in inp.notices])
+        return sent
 
     @activity.defn
     def close_window(self, inp: CloseInput) -> ClosureSummary:
@@ -271,6 +269,7 @@ class RecordActivities:
                 TransitionRow.call_id == inp.call_id, TransitionRow.deadline == inp.instant,
                 TransitionRow.role == "system").group_by(TransitionRow.dest)).all()
             counts = {dest: n for dest, n in rows}
+        with writing(self.engine), Session(self.engine) as s:
             existing = s.exec(select(ClosureReportRow).where(
                 ClosureReportRow.call_id == inp.call_id, ClosureReportRow.phase == inp.phase)).first()
             if existing is None:
@@ -279,9 +278,12 @@ class RecordActivities:
                 s.commit()
         return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
 
-    def _queue(self, s: Session, notices: list[NoticeDraft]) -> None:
+    def _send(self, s: Session, notices: list[NoticeDraft]) -> int:
+        """Queue each notice once in the outbox and deliver the ones not yet delivered, in the caller's transaction:
+        the claim (setting `delivered_at`) and the delivery commit together, so a retry finds them delivered.
+        Returns how many were delivered now."""
         if not notices:
-            return
+            return 0
         keys = [n.key for n in notices]
         known = set(s.exec(select(NoticeRow.key).where(col(NoticeRow.key).in_(keys))).all())
         for n in notices:
@@ -291,21 +293,10 @@ class RecordActivities:
             s.add(NoticeRow(key=n.key, call_id=n.call_id, application_id=n.application_id, recipient=n.recipient,
                             kind=n.kind, subject=subject, body=body, created_at=_now()))
             known.add(n.key)
-
-    def _deliver(self, keys: list[str]) -> int:
-        """Deliver each not-yet-delivered notice once: claim the row, hand it to the channel, then commit."""
-        sent = 0
-        for key in keys:
-            with Session(self.engine) as s:
-                claimed = s.execute(
-                    update(NoticeRow).where(col(NoticeRow.key) == key, col(NoticeRow.delivered_at).is_(None))
-                    .values(delivered_at=_now(), channel=self.channel.name)
-                )
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                row = s.get(NoticeRow, key)
-                assert row is not None
-                self.channel.deliver(row)
-                s.commit()
-                sent += 1
-        return sent
+        s.flush()
+        claimed = s.exec(select(NoticeRow).where(col(NoticeRow.key).in_(keys), col(NoticeRow.delivered_at).is_(None))
+                         .with_for_update()).all()
+        for row in claimed:
+            row.delivered_at, row.channel = _now(), self.channel.name
+            self.channel.deliver(row)
+        return len(claimed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import py_compile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,5 +32,7 @@ class NoopWorkflow:
 
 
 def baseline_worker(client: Client, task_queue: str) -> Worker:
-    """A worker with the SDK's defaults (sandboxed, 1,000 cached workflows), like a plain Temporal project."""
+    """A worker with the SDK's defaults (sandboxed, 1,000 cached workflows), like a plain Temporal project; its module's
+    bytecode is cached, as grantflow's workflow modules are (`worker.compile_workflows`)."""
+    py_compile.compile(__file__)
     return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow])

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -378,8 +379,7 @@ class CallDefinition(Strict):
 
     def version(self) -> str:
         """Content hash of the definition: the rule version an application starts under."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return _version_of(self.model_dump_json())
 
     def dated_instants(self) -> list[datetime]:
         """Every absolute instant the file states (phase bounds and category overrides)."""
@@ -522,6 +522,12 @@ def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
         prefix = f"{origin}: " if where == "(file)" else f"{origin}: {where}: "
         problems += [prefix + m for m in dict.fromkeys(msgs)]
     return problems
+
+
+@lru_cache(maxsize=256)
+def _version_of(definition_json: str) -> str:
+    canonical = json.dumps(json.loads(definition_json), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def load_call(path: str | Path) -> CallDefinition:

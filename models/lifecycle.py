@@ -7,6 +7,7 @@ machine from it, validators read roles and windows from it, and `grantflow calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from models.call import CallDefinition, StepDef
 
@@ -133,6 +134,17 @@ def _chain_targets(chain: list[StepDef], start: int, final: str) -> list[tuple[s
 
 
 def build_lifecycle(call: CallDefinition) -> Lifecycle:
+    """The lifecycle `call` declares. Memoised by the definition's content: every application workflow of a call
+    (and every replay of one) shares one immutable Lifecycle instead of building its own."""
+    return _lifecycle_of(call.model_dump_json())
+
+
+@lru_cache(maxsize=64)
+def _lifecycle_of(definition_json: str) -> Lifecycle:
+    return _build(CallDefinition.model_validate_json(definition_json))
+
+
+def _build(call: CallDefinition) -> Lifecycle:
     states: list[StateSpec] = [StateSpec("draft", "draft"), StateSpec("returned", "returned for revision")]
     ts: list[TransitionSpec] = []
     app = next(p for p in call.phases if p.kind == "application")

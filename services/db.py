@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,16 @@ from sqlmodel import SQLModel, create_engine
 
 import models.records  # noqa: F401  (registers the tables)
 import models.registry  # noqa: F401
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def writing(engine: Engine) -> AbstractContextManager[object]:
+    """Hold while writing through `engine`. SQLite has one write lock per file, and its busy handler waits by
+    sleeping and retrying, so many threads contending for it waste most of their time asleep; queueing this
+    process's writers on a lock hands the file to them in turn. Server databases lock rows, so nothing is held."""
+    return _WRITERS[engine] if engine in _WRITERS else nullcontext()
 
 
 def make_engine(url: str) -> Engine:
@@ -25,6 +38,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        _WRITERS[engine] = threading.Lock()
     else:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)

@@ -43,12 +43,17 @@ MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(
 DEFAULT_LENGTH = timedelta(days=10)
 
 
-async def skip_until(env: WorkflowEnvironment, instant: datetime, step: timedelta = timedelta(hours=6)) -> None:
+async def skip_until(env: WorkflowEnvironment, instant: datetime, step: timedelta = timedelta(hours=6),
+                     answer_within: timedelta = timedelta(seconds=60)) -> None:
     """Skip the test server's clock to `instant` in steps of at most `step`, so that no single skip outlasts its RPC
-    while a busy worker works through the timers it fires; a skip whose RPC still fails in transit is retried."""
+    while a busy worker works through the timers it fires. A skip whose answer is lost is asked again: the server
+    can fail to send one (a stream error, "header size exceeded", seen under load), which would otherwise leave the
+    call waiting forever; the clock is read again each time, so a repeated skip never goes past `instant`."""
     while (now := await env.get_current_time()) < instant:
         try:
-            await env.sleep(min(instant - now, step))
+            await asyncio.wait_for(env.sleep(min(instant - now, step)), answer_within.total_seconds())
+        except asyncio.TimeoutError:
+            continue
         except RPCError as exc:
             if not ("Timeout expired" in str(exc) or "protocol error" in str(exc)):
                 raise
