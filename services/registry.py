@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import or_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col, select
 
 from models.facts import (
@@ -325,14 +326,19 @@ def in_flight(session: Session, form: ApplicationForm,
 
 
 def prior_work(session: Session, form: ApplicationForm) -> tuple[PriorWork, ...]:
-    """Titles of every other application and of every registry project with a title, for duplicate detection."""
-    apps = [PriorWork(r.id, r.call_id, r.updated_at.year, r.applicant, r.unit, r.title) for r in
-            session.exec(select(ApplicationRow).where(ApplicationRow.id != form.application_id)).all()]
+    """Titles of every other application and of every registry project with a title, for duplicate detection.
+    Columns, not rows: every application's formal review reads them all."""
+    a = ApplicationRow
+    apps = [PriorWork(i, c, at.year, who, unit, title) for i, c, at, who, unit, title in session.execute(
+        select_columns(col(a.id), col(a.call_id), col(a.updated_at), col(a.applicant), col(a.unit), col(a.title))
+        .where(col(a.id) != form.application_id)).all()]
     seen: set[str] = set()
     projects: list[PriorWork] = []
-    for p in session.exec(select(ProjectRow).where(ProjectRow.title != "", ProjectRow.role == "lead")).all():
-        if p.project_id not in seen:
-            seen.add(p.project_id)
-            projects.append(PriorWork(p.project_id, p.call_id, p.started_on.year, p.person_id, p.unit_id, p.title,
-                                      p.abstract))
+    p = ProjectRow
+    for pid, call_id, started, person, unit, title, abstract in session.execute(
+            select_columns(col(p.project_id), col(p.call_id), col(p.started_on), col(p.person_id), col(p.unit_id),
+                           col(p.title), col(p.abstract)).where(col(p.title) != "", col(p.role) == "lead")).all():
+        if pid not in seen:
+            seen.add(pid)
+            projects.append(PriorWork(pid, call_id, started.year, person, unit, title, abstract))
     return tuple(apps + projects)
