@@ -42,7 +42,7 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
 
 
 def build_worker(client: Client, task_queue: str, engine: Engine, channel: Channel | None = None,
-                 max_concurrent: int = 64, workflow_tasks: int = 16) -> Worker:
+                 max_concurrent: int = 16, workflow_tasks: int = 16) -> Worker:
     """The worker. Defaults are sized for the embedded stack on 2 cores: `workflow_tasks` in hand at once (the SDK's
     100 let a burst of starts hold tasks for seconds, past the server's 10 s task timeout, while the rest wait on the
     server, where no timeout runs), `max_concurrent` activity threads (SQLite takes one writer at a time)."""

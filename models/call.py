@@ -524,6 +524,18 @@ def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
     return problems
 
 
+def shared(call: CallDefinition) -> CallDefinition:
+    """The process's one instance of `call`'s content. Every application workflow of a call decodes its own copy of
+    the definition from its input (~60 KiB of objects); holding the shared one instead keeps one per call version.
+    The definition is frozen, so sharing it across workflows changes nothing they can see."""
+    return _shared(call.model_dump_json())
+
+
+@lru_cache(maxsize=64)
+def _shared(definition_json: str) -> CallDefinition:
+    return CallDefinition.model_validate_json(definition_json)
+
+
 @lru_cache(maxsize=256)
 def _version_of(definition_json: str) -> str:
     canonical = json.dumps(json.loads(definition_json), sort_keys=True, ensure_ascii=False)

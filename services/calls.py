@@ -12,7 +12,16 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.call import CallDefinition
-from models.messages import ActRequest, ApplicationInput, CallEvent, CallInput, TransitionRecord, application_workflow_id, call_workflow_id
+from models.messages import (
+    ActRequest,
+    ApplicationInput,
+    CallEvent,
+    CallInput,
+    CallStatus,
+    TransitionRecord,
+    application_workflow_id,
+    call_workflow_id,
+)
 from models.timetable import Timetable
 from services.calendars import build_calendar, whole_weeks
 from workflows.application import ApplicationWorkflow
@@ -83,13 +92,27 @@ async def manage(handle: WorkflowHandle[Any, Any], update: Any, request: Any, po
         # The time-skipping test server forgets an update's outcome once the workflow it finished has closed.
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
-        status = await handle.query(CallWorkflow.status)
+        status = await call_status(handle)
         if status.timetable.finished():
             return status.events[-1]
         raise
-    while (await handle.query(CallWorkflow.status)).published_seq < event.seq:
+    while (await call_status(handle)).published_seq < event.seq:
         await asyncio.sleep(poll_s)
     return event
+
+
+async def call_status(handle: WorkflowHandle[Any, Any], attempts: int = 5) -> CallStatus:
+    """The call's status. A query a busy worker did not answer in time ("Timeout expired") is asked again: a query
+    changes nothing, so asking twice is safe."""
+    for _ in range(attempts - 1):
+        try:
+            status: CallStatus = await handle.query(CallWorkflow.status)
+            return status
+        except RPCError as exc:
+            if "Timeout expired" not in str(exc):
+                raise
+    last: CallStatus = await handle.query(CallWorkflow.status)
+    return last
 
 
 class Refusal(Exception):

@@ -30,7 +30,7 @@ from models.timetable import PhaseTime
 from services.audit.export import export_call
 from models.rules import formal_failures
 from services.registry_sample import sample_population
-from services.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
+from services.calls import Prepared, Refusal, act_on, call_status, manage, prepare, start_application, start_call
 from services.db import make_engine
 from services.settings import binary
 from services.temporal import DATA_CONVERTER
@@ -176,7 +176,7 @@ class Simulation:
 
     async def timetable(self) -> Any:
         handle = self.client.get_workflow_handle(f"call-{self.call.id}")
-        return (await handle.query(CallWorkflow.status)).timetable
+        return (await call_status(handle)).timetable
 
     async def open_phase(self, p: PhaseTime) -> datetime:
         """Bring phase `p` open: wait for its date, or have the manager advance; returns its open instant."""

@@ -7,6 +7,7 @@ so a change at the deadline instant is refused even before any timer has fired.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -22,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.formal import FormalInput, check_formal
     from activities.records import QuotaInput, RecordActivities, RecordInput, Recorded, RegisterInput
     from models.calendar import CalendarNotCovered
-    from models.call import CallDefinition
+    from models.call import CallDefinition, shared
     from models.lifecycle import Due, TransitionSpec, Window, build_lifecycle
     from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
     from models.messages import (
@@ -66,6 +67,7 @@ class Refused(ApplicationError):
 class ApplicationWorkflow:
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
+        inp = dataclasses.replace(inp, call=shared(inp.call))
         self.inp = inp
         self.call = inp.call
         self.zone = inp.call.zone
@@ -79,6 +81,7 @@ class ApplicationWorkflow:
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
         """Run under `call`'s definition: its lifecycle, a machine in the current state, its category."""
+        call = shared(call)
         self.call = call
         self.lifecycle = build_lifecycle(call)
         self.model = _Model(self.inp.flags)
@@ -509,6 +512,7 @@ class ApplicationWorkflow:
 
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
+        inp = self.inp  # holding the shared definition, so the decoded copy can go
         self.paper_receipts = workflow.patched("paper-receipts")
         if inp.carried is None:
             people = inp.people
