@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,10 +12,12 @@ from sqlmodel import Session
 from temporalio import activity
 
 from models.call import CallDefinition
-from models.facts import Facts
+from models.facts import Facts, PriorWork
 from models.forms import ApplicationForm
 from models.rules import Verdict, evaluate
-from services.registry import snapshot
+from services.registry import corpus_size, prior_work, snapshot
+
+CORPUS_MAX_AGE_S = 60.0
 
 
 @dataclass
@@ -28,10 +32,22 @@ class EvaluateInput:
 class EligibilityActivities:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._corpus: tuple[tuple[int, int], float, tuple[PriorWork, ...]] | None = None
+        self._corpus_lock = threading.Lock()
 
     @activity.defn
     def evaluate_formal(self, inp: EvaluateInput) -> list[Verdict]:
         """One verdict per rule id of the call (rules, then attachments); reads only, so a retry is harmless."""
         with Session(self.engine) as session:
-            registry = snapshot(session, inp.form)
+            registry = snapshot(session, inp.form, self._prior_work(session))
         return evaluate(inp.call, Facts(inp.form, registry, inp.submitted_at, inp.call.zone))
+
+    def _prior_work(self, session: Session) -> tuple[PriorWork, ...]:
+        """The duplicate check's corpus, read once for the burst of reviews a formal-review phase starts (every
+        application of the call at once) instead of once per application: kept while the number of applications
+        and projects is unchanged, and at most CORPUS_MAX_AGE_S."""
+        with self._corpus_lock:
+            size = corpus_size(session)
+            if self._corpus is None or self._corpus[0] != size or time.monotonic() - self._corpus[1] > CORPUS_MAX_AGE_S:
+                self._corpus = (size, time.monotonic(), prior_work(session))
+            return self._corpus[2]

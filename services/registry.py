@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col, select
 
@@ -278,8 +278,9 @@ def import_file(session: Session, path: Path, table: str | None = None) -> Impor
     return import_rows(session, read_rows(path, table))
 
 
-def snapshot(session: Session, form: ApplicationForm) -> Snapshot:
-    """The cross-call facts of one form: its people, units and projects, and the PI's other applications."""
+def snapshot(session: Session, form: ApplicationForm, prior: tuple[PriorWork, ...] | None = None) -> Snapshot:
+    """The cross-call facts of one form: its people, units and projects, and the PI's other applications; `prior`
+    is the duplicate check's corpus when the caller has read it already (`prior_work`)."""
     member_ids = [m.person_id for m in form.team]
     unit_ids = sorted({*form.applicant_units, *(m.unit_id for m in form.team)})
     units = {u.id: u.facts() for u in session.exec(select(UnitRow).where(col(UnitRow.id).in_(unit_ids))).all()}
@@ -292,7 +293,7 @@ def snapshot(session: Session, form: ApplicationForm) -> Snapshot:
     return Snapshot(
         pi=people.get(form.pi_id), units=units, people={k: v for k, v in people.items() if k != form.pi_id},
         projects=projects, unit_projects=unit_projects, pending=in_flight(session, form, projects + unit_projects),
-        prior_work=prior_work(session, form),
+        prior_work=prior_work(session) if prior is None else prior,
     )
 
 
@@ -325,13 +326,13 @@ def in_flight(session: Session, form: ApplicationForm,
                                     r.applicant, r.unit) for r in rows)
 
 
-def prior_work(session: Session, form: ApplicationForm) -> tuple[PriorWork, ...]:
-    """Titles of every other application and of every registry project with a title, for duplicate detection.
-    Columns, not rows: every application's formal review reads them all."""
+def prior_work(session: Session) -> tuple[PriorWork, ...]:
+    """Titles of every application and of every registry project with a title: the duplicate check's corpus (the
+    rule leaves out the application itself). Columns, not rows: every application's formal review reads them all."""
     a = ApplicationRow
     apps = [PriorWork(i, c, at.year, who, unit, title) for i, c, at, who, unit, title in session.execute(
         select_columns(col(a.id), col(a.call_id), col(a.updated_at), col(a.applicant), col(a.unit), col(a.title))
-        .where(col(a.id) != form.application_id)).all()]
+    ).all()]
     seen: set[str] = set()
     projects: list[PriorWork] = []
     p = ProjectRow
@@ -342,3 +343,10 @@ def prior_work(session: Session, form: ApplicationForm) -> tuple[PriorWork, ...]
             seen.add(pid)
             projects.append(PriorWork(pid, call_id, started.year, person, unit, title, abstract))
     return tuple(apps + projects)
+
+
+def corpus_size(session: Session) -> tuple[int, int]:
+    """How many applications and registry projects there are: a corpus read when these were the same is current."""
+    apps = session.exec(select(func.count()).select_from(ApplicationRow)).one()
+    projects = session.exec(select(func.count()).select_from(ProjectRow)).one()
+    return apps, projects
