@@ -261,6 +261,24 @@ def test_the_activity_evaluates_every_rule_of_the_call(engine: Engine) -> None:
     assert by_id["attachment.id_card"].outcome == "fail"
 
 
+def test_the_duplicate_check_reads_applications_added_since_the_last_review(engine: Engine) -> None:
+    """The corpus is read once for a burst of reviews, but a new application (or project) is in the next one."""
+    call = load_call(CALLS / "000-sx-2025-basic-research-geology.yaml")
+    mine = form(call_id=call.id)
+    activities = EligibilityActivities(engine)
+
+    def duplicate_check() -> Verdict:
+        return next(v for v in activities.evaluate_formal(EvaluateInput(call, mine, AT)) if v.rule_id == "no_duplicate")
+
+    assert duplicate_check().outcome == "pass"
+    with Session(engine) as s:
+        add_application(s, call, "geo-copy", "someone-else", "awaiting_unit_review")
+        s.get_one(ApplicationRow, "geo-copy").title = mine.title
+        s.commit()
+    found = duplicate_check()
+    assert found.outcome == "review" and "geo-copy" in found.reason
+
+
 def test_row_errors_read_as_file_row_column_reason() -> None:
     assert str(RowError("units", 3, "province", "bad")) == "units row 3: province: bad"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from models.call import CallDefinition, load_call
+from models.call import CallDefinition, load_call, shared
+from models.lifecycle import build_lifecycle
 from models.messages import MigrateRequest, ReviseRequest
 from models.records import CallRow
 from services.calls import manage, prepare, start_application, start_call
@@ -14,6 +15,18 @@ from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
+
+
+
+def test_applications_of_one_version_share_its_definition_and_lifecycle() -> None:
+    """Each workflow decodes its own copy of the definition; equal content maps to one instance, other content not."""
+    path = CALLS / "000-sx-2025-basic-research-geology.yaml"
+    first, second = load_call(path), load_call(path)
+    assert first is not second and shared(first) is shared(second) and shared(first) == first
+    assert build_lifecycle(first) is build_lifecycle(second)
+    revised = first.model_copy(update={"title": first.title + "（修订）"})
+    assert shared(revised) is not shared(first) and shared(revised).title == revised.title
+    assert build_lifecycle(revised) is not build_lifecycle(first)
 
 
 async def test_a_revision_reaches_new_applications_and_running_ones_only_by_migration(stack: Stack) -> None:
