@@ -17,11 +17,9 @@ from workflows.call import CallWorkflow
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
 
 
-
 def test_applications_of_one_version_share_its_definition_and_lifecycle() -> None:
     """Each workflow decodes its own copy of the definition; equal content maps to one instance, other content not."""
-    path = CALLS / "000-sx-2025-basic-research-geology.yaml"
-    first, second = load_call(path), load_call(path)
+    first, second = load_call(CALL_000), load_call(CALL_000)
     assert first is not second and shared(first) is shared(second) and shared(first) == first
     assert build_lifecycle(first) is build_lifecycle(second)
     revised = first.model_copy(update={"title": first.title + "（修订）"})
