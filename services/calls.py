@@ -92,27 +92,25 @@ async def manage(handle: WorkflowHandle[Any, Any], update: Any, request: Any, po
         # The time-skipping test server forgets an update's outcome once the workflow it finished has closed.
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
-        status = await call_status(handle)
+        status: CallStatus = await ask(handle, CallWorkflow.status)
         if status.timetable.finished():
             return status.events[-1]
         raise
-    while (await call_status(handle)).published_seq < event.seq:
+    while (await ask(handle, CallWorkflow.status)).published_seq < event.seq:
         await asyncio.sleep(poll_s)
     return event
 
 
-async def call_status(handle: WorkflowHandle[Any, Any], attempts: int = 5) -> CallStatus:
-    """The call's status. A query a busy worker did not answer in time ("Timeout expired") is asked again: a query
-    changes nothing, so asking twice is safe."""
+async def ask(handle: WorkflowHandle[Any, Any], query: Any, attempts: int = 5) -> Any:
+    """Run `query` on a workflow. One a busy worker did not answer in time ("Timeout expired": a closed or evicted
+    workflow is replayed to answer) is asked again; a query changes nothing, so asking twice is safe."""
     for _ in range(attempts - 1):
         try:
-            status: CallStatus = await handle.query(CallWorkflow.status)
-            return status
+            return await handle.query(query)
         except RPCError as exc:
             if "Timeout expired" not in str(exc):
                 raise
-    last: CallStatus = await handle.query(CallWorkflow.status)
-    return last
+    return await handle.query(query)
 
 
 class Refusal(Exception):

@@ -30,7 +30,7 @@ from models.timetable import PhaseTime
 from services.audit.export import export_call
 from models.rules import formal_failures
 from services.registry_sample import sample_population
-from services.calls import Prepared, Refusal, act_on, call_status, manage, prepare, start_application, start_call
+from services.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
 from services.db import make_engine
 from services.settings import binary
 from services.temporal import DATA_CONVERTER
@@ -176,7 +176,7 @@ class Simulation:
 
     async def timetable(self) -> Any:
         handle = self.client.get_workflow_handle(f"call-{self.call.id}")
-        return (await call_status(handle)).timetable
+        return (await ask(handle, CallWorkflow.status)).timetable
 
     async def open_phase(self, p: PhaseTime) -> datetime:
         """Bring phase `p` open: wait for its date, or have the manager advance; returns its open instant."""
@@ -276,8 +276,8 @@ class Simulation:
     async def send_paper(self, i: int) -> bool:
         """The summary form printed from the online version carries its receipt number and content hash."""
         async with self.gate:
-            status = await self.client.get_workflow_handle(application_workflow_id(self.ids[i])).query(
-                ApplicationWorkflow.status)
+            status = await ask(self.client.get_workflow_handle(application_workflow_id(self.ids[i])),
+                               ApplicationWorkflow.status)
         return await self.act(i, "receive_paper", "agency", receipt=status.receipt,
                               content_sha256=status.content_sha256)
 
@@ -370,10 +370,14 @@ class Simulation:
     # ---- report and invariants ---------------------------------------------------------------------------
 
     async def statuses(self) -> list[ApplicationStatus]:
+        """Every application's final status; a closed workflow is replayed to answer, so fewer are asked at once."""
+        gate = asyncio.Semaphore(16)
+
         async def one(app_id: str) -> ApplicationStatus:
-            async with self.gate:
-                h = self.client.get_workflow_handle(application_workflow_id(app_id))
-                return await h.query(ApplicationWorkflow.status)
+            async with gate:
+                status: ApplicationStatus = await ask(
+                    self.client.get_workflow_handle(application_workflow_id(app_id)), ApplicationWorkflow.status)
+                return status
         return await self.each([one(a) for a in self.ids])
 
     async def report(self, events: list[Any]) -> Report:
