@@ -102,13 +102,13 @@ async def manage(handle: WorkflowHandle[Any, Any], update: Any, request: Any, po
 
 
 async def ask(handle: WorkflowHandle[Any, Any], query: Any, attempts: int = 5) -> Any:
-    """Run `query` on a workflow. One a busy worker did not answer in time ("Timeout expired": a closed or evicted
-    workflow is replayed to answer) is asked again; a query changes nothing, so asking twice is safe."""
+    """Run `query` on a workflow. One a busy worker did not answer in time ("Timeout expired", "Query deadline of
+    … exceeded": a closed or evicted workflow is replayed to answer) is asked again; a query changes nothing."""
     for _ in range(attempts - 1):
         try:
             return await handle.query(query)
         except RPCError as exc:
-            if "Timeout expired" not in str(exc):
+            if not ("Timeout expired" in str(exc) or "deadline" in str(exc).lower()):
                 raise
     return await handle.query(query)
 

@@ -370,7 +370,10 @@ class Simulation:
     # ---- report and invariants ---------------------------------------------------------------------------
 
     async def statuses(self) -> list[ApplicationStatus]:
-        """Every application's final status; a closed workflow is replayed to answer, so fewer are asked at once."""
+        """Every application's final status, asked once the records show the last wave of closing applications
+        settled: a closed workflow is replayed to answer, and queued behind that wave a query can outlast its
+        deadline. One still open is reported as it is (not terminal)."""
+        await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL), limit_s=300)
         gate = asyncio.Semaphore(16)
 
         async def one(app_id: str) -> ApplicationStatus:
