@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from models.calendar import CalendarNotCovered
@@ -70,6 +70,10 @@ def run(coro: Awaitable[T]) -> T:
         raise typer.Exit(1) from None
     except RPCError as exc:
         err.print(f"[red]error:[/red] Temporal: {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except RPCTimeoutOrCancelledError:
+        err.print("[red]error:[/red] no answer from Temporal in time; the request may still be applied "
+                  "(see `grantflow status`)", highlight=False)
         raise typer.Exit(1) from None
 
 
