@@ -33,7 +33,7 @@ PASSTHROUGH = ("transitions", "six", "models", "activities", "pydantic", "pydant
 def compile_workflows() -> None:
     """Write the workflow modules' bytecode cache. The sandbox imports a workflow's module afresh for every run
     (start or replay); without a cache (PYTHONDONTWRITEBYTECODE, an editable install) each import recompiles the
-    source, ~6 ms per application workflow, on top of everything else the run does."""
+    source: 15.8 ms per application workflow run here, 5.0 ms with the cache."""
     compileall.compile_dir(Path(__file__).resolve().parent / "workflows", quiet=2)
 
 

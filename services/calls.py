@@ -108,7 +108,8 @@ async def ask(handle: WorkflowHandle[Any, Any], query: Any, attempts: int = 5) -
         try:
             return await handle.query(query)
         except RPCError as exc:
-            if not ("Timeout expired" in str(exc) or "deadline" in str(exc).lower()):
+            late = "Timeout expired" in exc.message or ("deadline" in exc.message and "exceeded" in exc.message)
+            if not late:
                 raise
     return await handle.query(query)
 
