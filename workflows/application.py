@@ -80,8 +80,8 @@ class ApplicationWorkflow:
         self.paper_receipts = False  # set from the "paper-receipts" patch when the run starts
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
-        """Run under `call`'s definition: its lifecycle, a machine in the current state, its category."""
-        call = shared(call)
+        """Run under `call`'s definition (the shared instance): its lifecycle, a machine in the current state, its
+        category."""
         self.call = call
         self.lifecycle = build_lifecycle(call)
         self.model = _Model(self.inp.flags)
@@ -382,7 +382,7 @@ class ApplicationWorkflow:
         if why:
             raise Refused(why)
         previous = self.call.version()
-        self._adopt(req.definition, self.model.formal_ok)
+        self._adopt(shared(req.definition), self.model.formal_ok)
         state = self.model.state
         record = TransitionRecord(seq=len(self.s.transitions), trigger="migrate", source=state, dest=state,
                                   actor_id=req.actor_id, role=req.role, reason=req.reason, at=workflow.now(),
