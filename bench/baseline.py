@@ -10,6 +10,8 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from services.settings import WORKFLOW_CACHE
+
 
 @dataclass
 class NoopInput:
@@ -32,7 +34,8 @@ class NoopWorkflow:
 
 
 def baseline_worker(client: Client, task_queue: str) -> Worker:
-    """A worker with the SDK's defaults (sandboxed, 1,000 cached workflows), like a plain Temporal project; its module's
-    bytecode is cached, as grantflow's workflow modules are (`worker.compile_workflows`)."""
+    """A worker with the SDK's defaults (sandboxed), like a plain Temporal project, except for what grantflow's worker
+    sets for the same machine and scale: its workflow cache (so neither side replays at a deadline the other serves
+    from memory); its module's bytecode is cached, as grantflow's workflow modules are (`worker.compile_workflows`)."""
     py_compile.compile(__file__)
-    return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow])
+    return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow], max_cached_workflows=WORKFLOW_CACHE)

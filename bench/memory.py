@@ -1,6 +1,6 @@
 """Figure 4, memory: worker RSS per 1,000 open workflows, grantflow applications against no-op workflows.
 
-Both are held in their worker's cache (the SDK keeps 1,000 by default; beyond that workflows are evicted and
+Both are held in their worker's cache (`services.settings.WORKFLOW_CACHE`; beyond it workflows are evicted and
 replayed when they wake), so `n` is at most the cache size.
 """
 
@@ -15,9 +15,9 @@ from bench.call import bench_call
 from bench.harness import Bench, rss_mb, utcnow
 from bench.intake import application
 from services.calls import start_application, start_call
+from services.settings import WORKFLOW_CACHE
 from workflows.application import ApplicationWorkflow
 
-CACHE = 1000  # temporalio.worker.Worker's default max_cached_workflows, which build_worker keeps
 WARM_UP = 20
 METADATA_QUERY = "__temporal_workflow_metadata"  # answered by the worker from the cached workflow
 
@@ -39,7 +39,7 @@ async def open_baseline(b: Bench, queue: str, prefix: str, count: int) -> None:
 
 
 async def memory(b: Bench, n: int) -> Memory:
-    n = min(n, CACHE - WARM_UP)
+    n = min(n, WORKFLOW_CACHE - WARM_UP)
     now = utcnow().replace(microsecond=0)
     prepared = bench_call(f"bench-memory-{now:%H%M%S}", now - timedelta(minutes=1), now + timedelta(days=1))
 

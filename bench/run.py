@@ -49,6 +49,11 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def progress(out: dict[str, Any], figure: str) -> None:
+    """The figures so far, on stderr as each one is done: a long run stopped halfway still leaves what it measured."""
+    print(json.dumps({"done": figure} | out, ensure_ascii=False), file=sys.stderr, flush=True)
+
+
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     only = set(args.only.split(","))
     if unknown := only - set(FIGURES):
@@ -62,17 +67,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         async with embedded(Path(tmp), args.concurrency, LOG.parent if args.profile else None) as b:
             if "memory" in only:
                 out |= figures.memory_figures(await memory(b, args.memory or n))
+                progress(out, "memory")
             if "intake" in only:
                 x = await intake(b, args.intake or n)
                 out |= figures.intake_figures(x)
                 pace = x.grantflow_s / (x.applications * x.steps)
                 baseline_pace = x.baseline_s / (x.applications * x.steps)
+                progress(out, "intake")
             if "deadline" in only:
                 d = await deadline(b, args.deadline or n, pace, baseline_pace)
                 out |= figures.deadline_figures(d)
+                progress(out, "deadline")
                 if "replay" in only:
                     k = args.replay or min(d.applications, REPLAY_SAMPLE)
                     out |= figures.replay_figures(await replay(b, d.application_ids[:k], d.baseline_ids[:k]))
+                    progress(out, "replay")
             out["retried_requests"] = b.retried
     if "lifecycle" in only:
         out |= figures.lifecycle_figures(await lifecycle(args.lifecycle or n))

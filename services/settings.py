@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TASK_QUEUE = "grantflow"
+WORKFLOW_CACHE = 10_000  # open workflows a worker keeps in memory: every application of a large provincial call
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Settings:
     task_queue: str
     var_dir: Path
     log_format: str  # json | console
+    workflow_cache: int = WORKFLOW_CACHE
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,7 +32,18 @@ class Settings:
             task_queue=os.environ.get("GRANTFLOW_TASK_QUEUE", TASK_QUEUE),
             var_dir=var,
             log_format=os.environ.get("GRANTFLOW_LOG_FORMAT", "console" if sys.stderr.isatty() else "json"),
+            workflow_cache=positive("GRANTFLOW_WORKFLOW_CACHE", WORKFLOW_CACHE),
         )
+
+
+def positive(variable: str, default: int) -> int:
+    """A positive whole number from the environment, or a message naming the variable and what it held."""
+    raw = os.environ.get(variable)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"{variable} must be a positive whole number, not {raw!r}")
+    return int(raw)
 
 
 def binary(name: str) -> str:

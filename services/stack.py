@@ -40,7 +40,7 @@ async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int
         if client is None:
             raise RuntimeError(f"the Temporal dev server did not answer on {address}")
         engine = make_engine(settings.database_url)
-        worker = build_worker(client, settings.task_queue, engine)
+        worker = build_worker(client, settings.task_queue, engine, workflow_cache=settings.workflow_cache)
         async with worker:
             for path in sorted(calls_dir.glob("*.yaml")):
                 call = load_call(path)
