@@ -34,13 +34,39 @@ SCALES = ("intake_applications", "deadline_applications", "replay_histories", "m
           "lifecycle_applications")
 
 
-def record(values: dict[str, Any], history: Path, markdown: Path) -> None:
+SHARED = ("applications", "machine", "retried_requests")  # present in every run; not figures of their own
+
+
+def record(values: dict[str, Any], history: Path, markdown: Path, amend: bool = False) -> None:
+    """Add the run to `history` and rewrite the results part of `markdown`. With `amend`, its figures join the newest
+    recorded run instead (figures of one code version measured by separate commands, e.g. the long lifecycle)."""
     runs: list[dict[str, Any]] = json.loads(history.read_text()) if history.exists() else []
-    runs.append({"command": shlex.join(["python", "bench/run.py", *sys.argv[1:]]), "figures": values})
+    command = shlex.join(["python", "bench/run.py", *sys.argv[1:]])
+    if amend:
+        amend_newest(runs, values, command)
+    else:
+        runs.append({"command": command, "figures": values})
     history.write_text(json.dumps(runs, indent=1, ensure_ascii=False) + "\n")
     text = markdown.read_text() if markdown.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     head, rest = text.split(START, 1) if START in text else (text + "\n", END)
     markdown.write_text(head + START + "\n" + render(runs[-2:]) + END + rest.split(END, 1)[1])
+
+
+def amend_newest(runs: list[dict[str, Any]], values: dict[str, Any], command: str) -> None:
+    if not runs:
+        raise SystemExit("--amend: no recorded run to add these figures to")
+    newest = runs[-1]
+    if clash := sorted(k for k in values if k not in SHARED and k in newest["figures"]):
+        raise SystemExit(f"--amend: the newest recorded run already has {', '.join(clash)}")
+    if values["machine"]["cores"] != newest["figures"]["machine"]["cores"]:
+        raise SystemExit("--amend: the newest recorded run was measured on another machine")
+    newest["figures"] |= {k: v for k, v in values.items() if k not in SHARED}
+    newest["figures"]["machine"]["amended"] = values["machine"]["date"]
+    newest["command"] += " && " + command
+
+
+def when(machine: dict[str, Any]) -> str:
+    return str(machine["date"]) + (f", amended {machine['amended']}" if "amended" in machine else "")
 
 
 def cell(run: dict[str, Any], key: str, fmt: str) -> str:
@@ -53,7 +79,7 @@ def render(runs: list[dict[str, Any]]) -> str:
     newest = runs[::-1]
     names = ["this run", "previous run"][: len(newest)]
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(newest)]
-    lines.append("| date | " + " | ".join(r["figures"]["machine"]["date"] for r in newest) + " |")
+    lines.append("| date | " + " | ".join(when(r["figures"]["machine"]) for r in newest) + " |")
     lines.append("| machine | " + " | ".join(
         f"{r['figures']['machine']['cores']} cores, {r['figures']['machine']['memory_gb']} GB" for r in newest) + " |")
     for key in SCALES:

@@ -44,6 +44,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {', '.join(FIGURES)}")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--record", type=Path, help="add the run to bench/results.json and rewrite this Markdown file")
+    p.add_argument("--amend", action="store_true",
+                   help="with --record: add these figures to the newest recorded run (figures it does not have yet)")
     p.add_argument("--profile", action="store_true",
                    help="sample every thread in grantflow's intake and deadline windows: var/profile-*.txt")
     return p.parse_args(argv)
@@ -55,6 +57,8 @@ def progress(out: dict[str, Any], figure: str) -> None:
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    if args.amend and not args.record:
+        raise SystemExit("--amend adds to a recorded run: give --record as well")
     only = set(args.only.split(","))
     if unknown := only - set(FIGURES):
         raise SystemExit(f"unknown figures: {', '.join(sorted(unknown))} (figures: {', '.join(FIGURES)})")
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(filename=LOG, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     values = asyncio.run(measure(args))
     if args.record:
-        record(values, ROOT / "bench" / "results.json", args.record)
+        record(values, ROOT / "bench" / "results.json", args.record, args.amend)
     print(json.dumps(values, ensure_ascii=False) if args.json else table(values))
 
 

@@ -1,0 +1,47 @@
+"""Recorded benchmark runs: a run's figures measured by a second command join it, and never overwrite it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.record import record
+
+
+def machine(date: str, cores: int = 2) -> dict[str, Any]:
+    return {"date": date, "cores": cores, "memory_gb": 23.5}
+
+
+def test_amend_adds_the_lifecycle_to_the_newest_run(tmp_path: Path) -> None:
+    history, markdown = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    record({"applications": 10, "deadline_ratio": 1.1, "machine": machine("2026-11-30T19:00")}, history, markdown)
+    record({"applications": 10, "lifecycle_s": 42.0, "machine": machine("2026-11-30T20:00")}, history, markdown,
+           amend=True)
+    runs = json.loads(history.read_text())
+    assert len(runs) == 1
+    assert runs[0]["figures"]["deadline_ratio"] == 1.1 and runs[0]["figures"]["lifecycle_s"] == 42.0
+    assert runs[0]["figures"]["machine"]["amended"] == "2026-11-30T20:00"
+    assert " && " in runs[0]["command"]
+    text = markdown.read_text()
+    assert "| lifecycle: simulated call end to end, s | 42 |" in text
+    assert "2026-11-30T19:00, amended 2026-11-30T20:00" in text
+
+
+def test_amend_never_overwrites_a_figure(tmp_path: Path) -> None:
+    history, markdown = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    record({"applications": 10, "lifecycle_s": 40.0, "machine": machine("a")}, history, markdown)
+    with pytest.raises(SystemExit, match="already has lifecycle_s"):
+        record({"applications": 10, "lifecycle_s": 42.0, "machine": machine("b")}, history, markdown, amend=True)
+    assert json.loads(history.read_text())[0]["figures"]["lifecycle_s"] == 40.0
+
+
+def test_amend_needs_a_run_of_the_same_machine(tmp_path: Path) -> None:
+    history, markdown = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    with pytest.raises(SystemExit, match="no recorded run"):
+        record({"applications": 10, "lifecycle_s": 1.0, "machine": machine("a")}, history, markdown, amend=True)
+    record({"applications": 10, "deadline_ratio": 1.0, "machine": machine("a", cores=8)}, history, markdown)
+    with pytest.raises(SystemExit, match="another machine"):
+        record({"applications": 10, "lifecycle_s": 1.0, "machine": machine("b")}, history, markdown, amend=True)
