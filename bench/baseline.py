@@ -10,8 +10,6 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from services.settings import WORKFLOW_CACHE
-
 
 @dataclass
 class NoopInput:
@@ -33,9 +31,11 @@ class NoopWorkflow:
         """Accept the change and do nothing: what an update costs on its own."""
 
 
-def baseline_worker(client: Client, task_queue: str) -> Worker:
+def baseline_worker(client: Client, task_queue: str, cache: int) -> Worker:
     """A worker with the SDK's defaults (sandboxed), like a plain Temporal project, except for what grantflow's worker
-    sets for the same machine and scale: its workflow cache (so neither side replays at a deadline the other serves
-    from memory); its module's bytecode is cached, as grantflow's workflow modules are (`worker.compile_workflows`)."""
+    sets for the same machine and scale: `cache`, its workflow cache (so neither side replays at a deadline what the
+    other serves from memory). Its module's bytecode is cached, as grantflow's workflow modules are
+    (`worker.compile_workflows`). This module imports nothing of grantflow's: the sandbox imports a workflow's module
+    afresh for every run, and everything it imports that is not passed through."""
     py_compile.compile(__file__)
-    return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow], max_cached_workflows=WORKFLOW_CACHE)
+    return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow], max_cached_workflows=cache)

@@ -28,7 +28,7 @@ from activities.notices import MemoryChannel
 from bench.baseline import baseline_worker
 from bench.sampler import Sampler
 from services.db import make_engine
-from services.settings import binary
+from services.settings import WORKFLOW_CACHE, binary
 from services.temporal import DATA_CONVERTER
 from worker import build_worker
 
@@ -57,7 +57,7 @@ class Bench:
         return build_worker(self.client, task_queue, self.engine, self.channel)
 
     def baseline(self, task_queue: str) -> Worker:
-        return baseline_worker(self.client, task_queue)
+        return baseline_worker(self.client, task_queue, WORKFLOW_CACHE)
 
     async def fan_out(self, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         return await bounded(self.concurrency, jobs)

@@ -1,14 +1,18 @@
-"""Recorded benchmark runs: a run's figures measured by a second command join it, and never overwrite it."""
+"""Benchmark bookkeeping: a run's figures measured by a second command join it and never overwrite it; the
+baseline's workflow module stays a plain Temporal one."""
 
 from __future__ import annotations
 
+import ast
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.record import record
+from tests.conftest import ROOT
 
 
 def machine(date: str, cores: int = 2) -> dict[str, Any]:
@@ -45,3 +49,12 @@ def test_amend_needs_a_run_of_the_same_machine(tmp_path: Path) -> None:
     record({"applications": 10, "deadline_ratio": 1.0, "machine": machine("a", cores=8)}, history, markdown)
     with pytest.raises(SystemExit, match="another machine"):
         record({"applications": 10, "lifecycle_s": 1.0, "machine": machine("b")}, history, markdown, amend=True)
+
+
+def test_the_baseline_workflow_module_imports_only_the_sdk_and_the_standard_library() -> None:
+    """The sandbox re-imports a workflow's module, and what it imports, for every run: anything of grantflow's
+    imported there would be paid by the baseline and make grantflow's ratios look better than they are."""
+    tree = ast.parse((ROOT / "bench" / "baseline.py").read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert imported - {"__future__", "temporalio", *sys.stdlib_module_names} == set()
