@@ -2,11 +2,14 @@
 workflows that take the same updates and wake at the same kind of instant.
 
 Times come from the data itself: the records DB's `updated_at` and `delivered_at`, and the executions'
-close times in visibility; polling only says when to look. Late changes are fired at and after the instant.
+close times in visibility; polling only says when to look. Late changes are fired at and after the instant, on
+both sides: one workflow in ten gets an update request then (grantflow must refuse it; the no-op takes it or is
+already closed), so the server carries the same requests while each side closes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +20,7 @@ from sqlmodel import Session, col, func, select
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
-from bench.baseline import NoopInput
+from bench.baseline import NoopInput, NoopWorkflow
 from bench.call import bench_call, chain_steps
 from bench.harness import Bench, settle, sleep_until, utcnow
 from bench.intake import baseline_chain, grantflow_chain
@@ -88,8 +91,18 @@ async def baseline_deadline(b: Bench, n: int, seconds_per_operation: float) -> t
         setup_s = time.perf_counter() - started
         if utcnow() >= instant:
             raise RuntimeError(f"baseline set-up ran past its deadline ({setup_s:.0f} s)")
+        await sleep_until(instant)
+        await b.fan_out([partial(baseline_late_attempt, b, prefix, i) for i in range(0, n, LATE_EVERY)])
         last = await closed_at(b, f"TaskQueue = '{queue}'", n)
     return setup_s, (last - instant).total_seconds(), [f"{prefix}.{i:05d}" for i in range(n)]
+
+
+async def baseline_late_attempt(b: Bench, prefix: str, i: int) -> None:
+    """`late_attempt`'s counterpart: the same update request at the same moment, to a no-op workflow, which takes it
+    or is already closed. Its outcome is no figure; the load it puts on the server while the baseline closes is."""
+    trigger, _ = chain_steps()[changes(i)]
+    with contextlib.suppress(RPCError, RPCTimeoutOrCancelledError):
+        await b.client.get_workflow_handle(f"{prefix}.{i:05d}").execute_update(NoopWorkflow.change, trigger)
 
 
 async def late_attempt(b: Bench, call_id: str, i: int) -> str:
