@@ -111,9 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     LOG.parent.mkdir(exist_ok=True)
     logging.basicConfig(filename=LOG, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     values = asyncio.run(measure(args))
-    if args.record:
+    print(json.dumps(values, ensure_ascii=False) if args.json else table(values), flush=True)
+    if args.record:  # after printing: a run the record refuses (--amend over a figure it has) is still shown
         record(values, ROOT / "bench" / "results.json", args.record, args.amend)
-    print(json.dumps(values, ensure_ascii=False) if args.json else table(values))
 
 
 if __name__ == "__main__":
