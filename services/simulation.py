@@ -48,9 +48,13 @@ async def skip_until(env: WorkflowEnvironment, instant: datetime, step: timedelt
     """Skip the test server's clock to `instant` in steps of at most `step`, so that no single skip outlasts its RPC
     while a busy worker works through the timers it fires. A skip whose answer is lost is asked again: the server
     can fail to send one (a stream error, "header size exceeded", seen under load), which would otherwise leave the
-    call waiting forever; the clock is read again each time, so a repeated skip never goes past `instant`."""
-    while (now := await env.get_current_time()) < instant:
+    call waiting forever; the clock is read again each time (a lost reading is asked again too), so a repeated skip
+    never goes past `instant`."""
+    while True:
         try:
+            now = await asyncio.wait_for(env.get_current_time(), answer_within.total_seconds())
+            if now >= instant:
+                return
             await asyncio.wait_for(env.sleep(min(instant - now, step)), answer_within.total_seconds())
         except asyncio.TimeoutError:
             continue
