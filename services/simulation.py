@@ -44,23 +44,25 @@ DEFAULT_LENGTH = timedelta(days=10)
 
 
 async def skip_until(env: WorkflowEnvironment, instant: datetime, step: timedelta = timedelta(hours=6),
-                     answer_within: timedelta = timedelta(seconds=60)) -> None:
+                     answer_within: timedelta = timedelta(seconds=60), attempts: int = 10) -> None:
     """Skip the test server's clock to `instant` in steps of at most `step`, so that no single skip outlasts its RPC
-    while a busy worker works through the timers it fires. A skip whose answer is lost is asked again: the server
-    can fail to send one (a stream error, "header size exceeded", seen under load), which would otherwise leave the
-    call waiting forever; the clock is read again each time (a lost reading is asked again too), so a repeated skip
-    never goes past `instant`."""
+    while a busy worker works through the timers it fires. A skip or clock reading whose answer is lost or fails is
+    asked again, up to `attempts` times in a row: under load the server can fail to answer (a stream error,
+    "header size exceeded", "Application error processing RPC" seen at 10,000 workflows), which would otherwise end or
+    stall the call. The clock is read again each time, so a repeated skip never goes past `instant`."""
+    failures = 0
     while True:
         try:
             now = await asyncio.wait_for(env.get_current_time(), answer_within.total_seconds())
             if now >= instant:
                 return
             await asyncio.wait_for(env.sleep(min(instant - now, step)), answer_within.total_seconds())
-        except asyncio.TimeoutError:
-            continue
-        except RPCError as exc:
-            if not ("Timeout expired" in str(exc) or "protocol error" in str(exc)):
-                raise
+            failures = 0
+        except (asyncio.TimeoutError, RPCError) as exc:
+            failures += 1
+            if failures >= attempts:
+                raise RuntimeError(f"the time-skipping server failed {failures} clock requests in a row while "
+                                   f"skipping to {instant.isoformat()}: {exc!r}") from exc
 
 
 @dataclass
