@@ -23,8 +23,9 @@ def _official_year(year: int) -> tuple[list[date], list[date]] | None:
     return holidays, workdays
 
 
-def build_calendar(call: CallDefinition, extra_years: int = 1) -> WorkingCalendar:
-    """Calendar covering the call's years, `extra_years` after and every later year the call file lists.
+def build_calendar(call: CallDefinition, extra_years: int = 1, as_of: date | None = None) -> WorkingCalendar:
+    """Calendar covering the call's years, `extra_years` after and every later year the call file lists. An undated
+    call (manual phases) runs from `as_of` (default today): its calendar starts no later than that year.
 
     Coverage stops at the first year with neither chinese-calendar data nor a list in the call file;
     a computation beyond it then fails with CalendarNotCovered instead of guessing weekends-only.
@@ -33,9 +34,10 @@ def build_calendar(call: CallDefinition, extra_years: int = 1) -> WorkingCalenda
     if instants:
         first_year = min(i.astimezone(call.zone).year for i in instants)
         last_year = max(i.astimezone(call.zone).year for i in instants) + extra_years
-    else:  # an undated call (manual phases) runs from when it is loaded
-        first_year = min(call.issued.year if call.issued else date.today().year, date.today().year)
-        last_year = date.today().year + extra_years
+    else:
+        start = (as_of or date.today()).year
+        first_year = min(call.issued.year if call.issued else start, start)
+        last_year = start + extra_years
     own = {y.year: y for y in call.calendar}
     last_year = max([last_year, *own])
     holidays: list[date] = []

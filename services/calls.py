@@ -60,7 +60,7 @@ class Prepared:
 
 def prepare(call: CallDefinition, not_before: datetime | None = None) -> Prepared:
     """Calendar and timetable for `call`; with `not_before`, translated so its first instant falls after it."""
-    calendar = build_calendar(call)
+    calendar = build_calendar(call, as_of=not_before.astimezone(call.zone).date() if not_before else None)
     days = 0
     instants = call.dated_instants()
     if not_before is not None and instants and min(instants) <= not_before:

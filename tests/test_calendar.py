@@ -179,3 +179,14 @@ def test_shifted_refuses_anything_but_whole_weeks(calendar: WorkingCalendar, day
 )
 def test_a_forward_shift_rounds_up_to_whole_weeks(delta: timedelta, weeks_in_days: int) -> None:
     assert whole_weeks(delta) == weeks_in_days
+
+
+def test_an_undated_call_runs_from_its_date_and_is_refused_in_an_uncovered_year() -> None:
+    undated = seed("004")
+    assert not undated.dated_instants()
+    calendar = build_calendar(undated, as_of=date(2026, 3, 2))
+    assert (calendar.first, calendar.last) == (date(2026, 1, 1), date(2026, 12, 31))
+    with pytest.raises(CalendarNotCovered, match="2027"):
+        build_calendar(undated, as_of=date(2027, 3, 1))
+    shipped = build_calendar(parse_call(seed_text("004") + CALENDAR_2027, "004 with 2027"), as_of=date(2027, 3, 1))
+    assert (shipped.first, shipped.last) == (date(2027, 1, 1), date(2027, 12, 31))

@@ -8,7 +8,6 @@ from sqlmodel import Session, col, select
 
 from models.call import CallDefinition, load_call
 from models.records import NoticeRow
-from services.calendars import build_calendar
 from services.calls import prepare, start_application, start_call
 from tests.conftest import CALLS, Stack
 from tests.helpers import PEOPLE, act, application_input, closes, hours, sleep_until, state
@@ -90,9 +89,8 @@ async def test_a_missed_service_deadline_is_overdue_then_escalated_and_late_acti
 
 def _workflow_for_004() -> ApplicationWorkflow:
     call = load_call(CALL_004)
-    calendar = build_calendar(call)
-    prepared = prepare(call)
-    inp = application_input(prepared, "g1", calendar=calendar, people=dict(PEOPLE))
+    prepared = prepare(call, not_before=datetime(2026, 2, 1, tzinfo=call.zone))  # its calendar covers 2026
+    inp = application_input(prepared, "g1", people=dict(PEOPLE))
     return ApplicationWorkflow(inp)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from models.lifecycle import TERMINAL
 from models.rules import rule_ids
 from services.simulation import simulate
 from tests.conftest import CALLS
+from tests.helpers import with_stand_in_years
 
 FILES = sorted(CALLS.glob("*.yaml"))
 
@@ -18,6 +19,8 @@ FILES = sorted(CALLS.glob("*.yaml"))
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 async def test_simulated_call_ends_with_every_invariant_held(path) -> None:  # type: ignore[no-untyped-def]
     call = load_call(path)
+    if not call.dated_instants():
+        call = with_stand_in_years(call, date.today().year + 1)
     report = await simulate(call, 30, seed=3)
     assert report.violations == []
     assert sum(report.final_states.values()) == 30
