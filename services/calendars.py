@@ -11,7 +11,7 @@ from models.call import CallDefinition
 from models.calendar import CalendarNotCovered, WorkingCalendar
 
 
-def _official_year(year: int) -> tuple[list[date], list[date]] | None:
+def official_year(year: int) -> tuple[list[date], list[date]] | None:
     """Weekday holidays and weekend make-up workdays of `year`, or None when the package lacks that year."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     try:
@@ -50,7 +50,7 @@ def build_calendar(call: CallDefinition, extra_years: int = 1, as_of: date | Non
             workdays += own[year].workdays
             sources.append(f"{year}: {own[year].source}")
         else:
-            official = _official_year(year)
+            official = official_year(year)
             if official is None:
                 break
             holidays += official[0]

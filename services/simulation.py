@@ -79,11 +79,11 @@ async def skip_until(env: WorkflowEnvironment, instant: datetime, step: timedelt
             failures = 0
         except RPCError as exc:
             failed(exc)
-            for _ in range(int(settle_within.total_seconds())):
-                if await clock() >= target:
-                    break
-                await asyncio.sleep(1)
-            else:
+            try:
+                async with asyncio.timeout(settle_within.total_seconds()):
+                    while await clock() < target:
+                        await asyncio.sleep(1)
+            except TimeoutError:
                 raise RuntimeError(f"a failed skip to {target.isoformat()} did not end within {settle_within}") from exc
 
 

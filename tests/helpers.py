@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 from collections.abc import Awaitable
 from typing import Any
 
-import chinese_calendar
 import pytest
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -14,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.call import CalendarYear, CallDefinition
 from models.messages import ActRequest, ApplicationInput, PhaseRequest
+from services.calendars import official_year
 from services.calls import Prepared
 from services.simulation import skip_until
 from workflows.application import ApplicationWorkflow
@@ -37,12 +37,8 @@ def with_stand_in_years(call: CallDefinition, through: int) -> CallDefinition:
     """`call` with a stand-in list (no holidays; weekends off) for each year up to `through` that chinese-calendar
     does not cover yet. Only for tests of an undated call, which runs at today's date and would otherwise fail once
     the date passes the package's last year (as it must, in production, until the official list is shipped)."""
-    missing = []
-    for year in range(date.today().year, through + 1):
-        try:
-            chinese_calendar.is_workday(date(year, 1, 1))
-        except NotImplementedError:
-            missing.append(CalendarYear(year=year, source="test stand-in, not an official arrangement", holidays=[]))
+    missing = [CalendarYear(year=year, source="test stand-in, not an official arrangement", holidays=[])
+               for year in range(date.today().year, through + 1) if official_year(year) is None]
     return call.model_copy(update={"calendar": [*call.calendar, *missing]})
 
 
