@@ -10,13 +10,15 @@ import json
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
+from activities import statements as sql
 from activities.notices import Channel, render
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
 from models.records import (
@@ -129,17 +131,16 @@ class RecordActivities:
     @activity.defn
     def register_application(self, inp: RegisterInput) -> Timetable | None:
         """Insert the application row; return the call's timetable if it is newer than the one started with."""
-        with writing(self.engine), Session(self.engine) as s:
-            if s.get(ApplicationRow, inp.application_id) is None:
-                s.add(ApplicationRow(
-                    id=inp.application_id, call_id=inp.call_id, workflow_id=inp.workflow_id, category=inp.category,
-                    title=inp.title, applicant=inp.applicant, unit=inp.unit, version=inp.version, state="draft",
-                    updated_at=_now(),
-                ))
-                s.commit()
-            call = s.get(CallRow, inp.call_id)
-            if call is not None and call.timetable_seq > inp.timetable_seq:
-                return TIMETABLE.validate_json(call.timetable_json)
+        with writing(self.engine), self.engine.begin() as c:
+            if c.execute(sql.APPLICATION_EXISTS, {"b_id": inp.application_id}).first() is None:
+                c.execute(sql.APPLICATIONS.insert(), {
+                    "id": inp.application_id, "call_id": inp.call_id, "workflow_id": inp.workflow_id,
+                    "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
+                    "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
+                })
+            call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
+        if call is not None and call.timetable_seq > inp.timetable_seq:
+            return TIMETABLE.validate_json(call.timetable_json)
         return None
 
     @activity.defn
@@ -148,53 +149,51 @@ class RecordActivities:
         say what is stored. Every notice is delivered when this returns: now, or by an earlier attempt."""
         chained: str | None = None
         stored = inp.transition
-        with writing(self.engine), Session(self.engine) as s:
+        with writing(self.engine), self.engine.begin() as c:
             t = inp.transition
             if t is not None:
-                row = s.exec(select(TransitionRow).where(
-                    TransitionRow.application_id == inp.application_id, TransitionRow.seq == t.seq)).first()
+                row = c.execute(sql.STORED_TRANSITION, {"b_app": inp.application_id, "b_seq": t.seq}).first()
                 if row is None:
-                    row = self._append(s, TransitionRow(
-                        call_id=inp.call_id, application_id=inp.application_id, seq=t.seq, trigger=t.trigger,
-                        source=t.source, dest=t.dest, actor_id=t.actor_id, role=t.role, reason=t.reason, at=t.at,
-                        deadline=t.deadline,
-                    ))
-                chained = row.hash
-                stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
-                                 deadline=row.deadline)
-                s.execute(
-                    update(ApplicationRow)
-                    .where(col(ApplicationRow.id) == inp.application_id, col(ApplicationRow.last_seq) < t.seq)
-                    .values(state=inp.state, last_seq=t.seq, updated_at=_now())
-                )
+                    chained = self._append(c, {
+                        "call_id": inp.call_id, "application_id": inp.application_id, "seq": t.seq,
+                        "trigger": t.trigger, "source": t.source, "dest": t.dest, "actor_id": t.actor_id,
+                        "role": t.role, "reason": t.reason, "at": t.at, "deadline": t.deadline,
+                    })
+                else:
+                    chained = row.hash
+                    stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
+                                     deadline=row.deadline)
+                c.execute(sql.ADVANCE_APPLICATION, {"b_id": inp.application_id, "b_seq": t.seq, "state": inp.state,
+                                                 "last_seq": t.seq, "updated_at": _now()})
                 if inp.verdicts is not None:
-                    s.execute(update(ApplicationRow).where(col(ApplicationRow.id) == inp.application_id)
-                              .values(verdicts_json=VERDICTS.dump_json(inp.verdicts).decode()))
+                    c.execute(sql.SET_VERDICTS, {"b_id": inp.application_id,
+                                              "verdicts_json": VERDICTS.dump_json(inp.verdicts).decode()})
                 if t.dest in ("returned", "withdrawn"):  # approvals given are void: so are the places they took
-                    s.execute(delete(QuotaUseRow).where(col(QuotaUseRow.application_id) == inp.application_id))
+                    c.execute(sql.RELEASE_QUOTA, {"b_app": inp.application_id})
                 if t.trigger == "extend_deadline":
-                    s.merge(ExtensionRow(application_id=inp.application_id, window=t.data["window"],
-                                         call_id=inp.call_id, closes=datetime.fromisoformat(t.data["new"])))
-            self._send(s, inp.notices)
-            s.commit()
+                    extension = {"b_app": inp.application_id, "b_window": t.data["window"], "call_id": inp.call_id,
+                                 "closes": datetime.fromisoformat(t.data["new"])}
+                    if c.execute(sql.MOVE_EXTENSION, extension).rowcount == 0:
+                        c.execute(sql.EXTENSIONS.insert(), {"application_id": inp.application_id,
+                                                       "window": t.data["window"], "call_id": inp.call_id,
+                                                       "closes": extension["closes"]})
+            self._send(c, inp.notices)
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys, chained)
 
-    def _append(self, s: Session, row: TransitionRow) -> TransitionRow:
-        """Insert `row` at the end of its call's chain, in the caller's transaction.
+    def _append(self, c: Connection, values: dict[str, Any]) -> str:
+        """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash.
 
         The call row is locked first (FOR UPDATE on server databases; SQLite ignores it), and the insert comes
         before the chain head is read, so on SQLite it holds the single write lock: no two rows share a parent.
         """
-        s.exec(select(CallRow.id).where(CallRow.id == row.call_id).with_for_update()).first()
-        s.add(row)
-        s.flush()
-        prev = s.exec(select(TransitionRow.hash).where(
-            TransitionRow.call_id == row.call_id, col(TransitionRow.id) < row.id,
-        ).order_by(col(TransitionRow.id).desc()).limit(1)).first()
-        row.prev_hash = prev if prev is not None else GENESIS
-        row.hash = row_hash(row.prev_hash, row)
-        return row
+        c.execute(sql.LOCK_CALL, {"b_id": values["call_id"]})
+        row_id = c.execute(sql.INSERT_TRANSITION, values).scalar_one()
+        prev = c.execute(sql.CHAIN_HEAD_BEFORE, {"b_call": values["call_id"], "b_id": row_id}).scalar()
+        prev_hash = prev if prev is not None else GENESIS
+        hashed = row_hash(prev_hash, values)
+        c.execute(sql.SET_HASH, {"b_id": row_id, "prev_hash": prev_hash, "hash": hashed})
+        return hashed
 
     @activity.defn
     def reserve_quota(self, inp: QuotaInput) -> int:
@@ -242,7 +241,7 @@ class RecordActivities:
                     s.add(LockoutRow(call_id=inp.call_id, phase=p.id, closed_at=p.closes))
                 elif not p.closed and locked is not None:
                     s.delete(locked)
-            sent = self._send(s, inp.notices)
+            sent = self._send(s.connection(), inp.notices)
             s.commit()
         return sent
 
@@ -278,25 +277,28 @@ class RecordActivities:
                 s.commit()
         return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
 
-    def _send(self, s: Session, notices: list[NoticeDraft]) -> int:
+    def _send(self, c: Connection, notices: list[NoticeDraft]) -> int:
         """Queue each notice once in the outbox and deliver the ones not yet delivered, in the caller's transaction:
         the claim (setting `delivered_at`) and the delivery commit together, so a retry finds them delivered.
         Returns how many were delivered now."""
         if not notices:
             return 0
         keys = [n.key for n in notices]
-        known = set(s.exec(select(NoticeRow.key).where(col(NoticeRow.key).in_(keys))).all())
+        known = set(c.execute(sql.KNOWN_NOTICES, {"b_keys": keys}).scalars())
+        fresh: dict[str, dict[str, Any]] = {}
         for n in notices:
-            if n.key in known:
+            if n.key in known or n.key in fresh:
                 continue
             subject, body = render(n.kind, {**n.data, "call_id": n.call_id, "application_id": n.application_id or ""})
-            s.add(NoticeRow(key=n.key, call_id=n.call_id, application_id=n.application_id, recipient=n.recipient,
-                            kind=n.kind, subject=subject, body=body, created_at=_now()))
-            known.add(n.key)
-        s.flush()
-        claimed = s.exec(select(NoticeRow).where(col(NoticeRow.key).in_(keys), col(NoticeRow.delivered_at).is_(None))
-                         .with_for_update()).all()
+            fresh[n.key] = {"key": n.key, "call_id": n.call_id, "application_id": n.application_id,
+                            "recipient": n.recipient, "kind": n.kind, "subject": subject, "body": body,
+                            "created_at": _now(), "delivered_at": None, "channel": None}
+        if fresh:
+            c.execute(sql.NOTICES.insert(), list(fresh.values()))
+        claimed = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all()
         for row in claimed:
-            row.delivered_at, row.channel = _now(), self.channel.name
-            self.channel.deliver(row)
+            notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name})
+            c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
+                                        "channel": notice.channel})
+            self.channel.deliver(notice)
         return len(claimed)

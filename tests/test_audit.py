@@ -368,7 +368,7 @@ async def test_verify_names_a_rewritten_and_rehashed_row_and_a_deleted_one(lived
         edited = next(r for r in rows if r.application_id == a1.application_id and r.seq == submit.record.seq)
         follower = rows[rows.index(edited) + 1]
         edited.actor_id = "pi-99"
-        edited.hash = row_hash(edited.prev_hash, edited)
+        edited.hash = row_hash(edited.prev_hash, edited.model_dump())
         s.add(edited)
         s.commit()
         follower_wf = application_workflow_id(follower.application_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
-
-from models.records import TransitionRow
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -15,14 +15,16 @@ def _instant(t: datetime | None) -> str | None:
     return t.astimezone(timezone.utc).isoformat() if t is not None else None
 
 
-def canonical(row: TransitionRow) -> str:
-    """The row's content as it is hashed: every field but the id and the hashes, in a fixed form."""
-    return json.dumps({
-        "call_id": row.call_id, "application_id": row.application_id, "seq": row.seq, "trigger": row.trigger,
-        "source": row.source, "dest": row.dest, "actor_id": row.actor_id, "role": row.role, "reason": row.reason,
-        "at": _instant(row.at), "deadline": _instant(row.deadline),
-    }, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+HASHED = ("call_id", "application_id", "seq", "trigger", "source", "dest", "actor_id", "role", "reason", "at",
+          "deadline")
 
 
-def row_hash(prev_hash: str, row: TransitionRow) -> str:
-    return hashlib.sha256((prev_hash + canonical(row)).encode()).hexdigest()
+def canonical(fields: Mapping[str, Any]) -> str:
+    """A row's content as it is hashed: every field but the id and the hashes, in a fixed form."""
+    return json.dumps({k: _instant(fields[k]) if k in ("at", "deadline") else fields[k] for k in HASHED},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """The hash of a transitions row (its columns by name) chained after `prev_hash`."""
+    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()

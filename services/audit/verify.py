@@ -161,7 +161,7 @@ def chain_rules(records: Records, apps: list[ApplicationLife]) -> Iterable[Findi
         if row.prev_hash != prev:
             yield _proved("chain.link", w, p, f"{name} follows {row.prev_hash[:12]}, but the row before it hashes to "
                                               f"{prev[:12]}: a row was deleted or rewritten")
-        if row_hash(row.prev_hash, row) != row.hash:
+        if row_hash(row.prev_hash, row.model_dump()) != row.hash:
             yield _proved("chain.hash", w, p, f"{name} no longer hashes to its stored hash: it was edited")
         if p is not None and p.chain_hash is not None and p.chain_hash != row.hash:
             yield _proved("chain.anchor", w, p, f"{name} hash {row.hash[:12]} differs from {p.chain_hash[:12]}, which "
