@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -102,16 +102,21 @@ async def manage(handle: WorkflowHandle[Any, Any], update: Any, request: Any, po
 
 
 async def ask(handle: WorkflowHandle[Any, Any], query: Any, attempts: int = 5) -> Any:
-    """Run `query` on a workflow. One a busy worker did not answer in time ("Timeout expired", "Query deadline of
-    … exceeded": a closed or evicted workflow is replayed to answer) is asked again; a query changes nothing."""
+    """Run `query` on a workflow. One a busy worker did not answer is asked again; a query changes nothing."""
     for _ in range(attempts - 1):
         try:
             return await handle.query(query)
-        except RPCError as exc:
-            late = "Timeout expired" in exc.message or ("deadline" in exc.message and "exceeded" in exc.message)
-            if not late:
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            if not unanswered(exc.message):
                 raise
     return await handle.query(query)
+
+
+def unanswered(message: str) -> bool:
+    """Whether a query failed for want of a worker's time, not for what it asked: it ran out of time ("Timeout
+    expired", "Query deadline of … exceeded": a closed or evicted workflow is replayed to answer), or the replay
+    was starved past the SDK's 2-s deadlock detection (TMPRL1101), as a 10,000-application worker on 2 cores was."""
+    return "Timeout expired" in message or ("deadline" in message and "exceeded" in message) or "TMPRL1101" in message
 
 
 class Refusal(Exception):

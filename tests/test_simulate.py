@@ -9,6 +9,7 @@ import pytest
 from models.call import load_call
 from models.lifecycle import TERMINAL
 from models.rules import rule_ids
+from services.calls import unanswered
 from services.simulation import simulate
 from tests.conftest import CALLS
 from tests.helpers import with_stand_in_years
@@ -43,3 +44,14 @@ async def test_same_seed_same_outcome() -> None:
     call = load_call(FILES[0])
     first, second = await simulate(call, 12, seed=5), await simulate(call, 12, seed=5)
     assert first.final_states == second.final_states
+
+
+@pytest.mark.parametrize("message, again", [
+    ("Timeout expired", True),
+    ("Query deadline of 10s exceeded", True),
+    ("[TMPRL1101] Potential deadlock detected: workflow didn't yield within 2 second(s).", True),
+    ("Query handler for 'status' expected but not found", False),
+    ("workflow not found for ID: application-x", False),
+])
+def test_a_query_is_asked_again_only_when_no_worker_had_time_to_answer(message: str, again: bool) -> None:
+    assert unanswered(message) is again
