@@ -164,10 +164,10 @@ class RecordActivities:
                     stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
                                      deadline=row.deadline)
                 c.execute(sql.ADVANCE_APPLICATION, {"b_id": inp.application_id, "b_seq": t.seq, "state": inp.state,
-                                                 "last_seq": t.seq, "updated_at": _now()})
+                                                    "last_seq": t.seq, "updated_at": _now()})
                 if inp.verdicts is not None:
                     c.execute(sql.SET_VERDICTS, {"b_id": inp.application_id,
-                                              "verdicts_json": VERDICTS.dump_json(inp.verdicts).decode()})
+                                                 "verdicts_json": VERDICTS.dump_json(inp.verdicts).decode()})
                 if t.dest in ("returned", "withdrawn"):  # approvals given are void: so are the places they took
                     c.execute(sql.RELEASE_QUOTA, {"b_app": inp.application_id})
                 if t.trigger == "extend_deadline":
@@ -175,8 +175,8 @@ class RecordActivities:
                                  "closes": datetime.fromisoformat(t.data["new"])}
                     if c.execute(sql.MOVE_EXTENSION, extension).rowcount == 0:
                         c.execute(sql.EXTENSIONS.insert(), {"application_id": inp.application_id,
-                                                       "window": t.data["window"], "call_id": inp.call_id,
-                                                       "closes": extension["closes"]})
+                                                            "window": t.data["window"], "call_id": inp.call_id,
+                                                            "closes": extension["closes"]})
             self._send(c, inp.notices)
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys, chained)
@@ -299,6 +299,6 @@ class RecordActivities:
         for row in claimed:
             notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name})
             c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
-                                        "channel": notice.channel})
+                                           "channel": notice.channel})
             self.channel.deliver(notice)
         return len(claimed)
