@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from operator import attrgetter
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -236,6 +237,26 @@ def test_snapshot_reads_the_registry_and_applications_in_flight(engine: Engine) 
     assert [(a.application_id, a.programme, a.province, a.submitted_on) for a in facts_now.pending] == [
         ("coop-1", "山西省科技合作交流专项", "CN-SX", date(2024, 12, 4))]  # 00:30 on 4 December in Shanghai
     assert {w.ref for w in facts_now.prior_work} == {"coop-1", "coop-2", "coop-3", "geo-other", "p1"}
+
+
+def test_snapshot_projects_read_from_columns_equal_the_validated_rows(engine: Engine) -> None:
+    """`project_facts` builds facts from columns by position; the sample's own snapshot validates each row."""
+    call = load_call(CALLS / "000-sx-2025-basic-research-geology.yaml")
+    population = sample_population(call, 80, 5, AS_OF["000"])
+    with Session(engine) as s:
+        population.registry.write(s)
+    key = attrgetter("project_id", "person_id")
+    read = 0
+    for f in population.forms:
+        with Session(engine) as s:
+            stored = snapshot(s, f, ())
+        expected = population.registry.snapshot(f, ())
+        assert sorted(stored.projects, key=key) == sorted(expected.projects, key=key)
+        assert sorted(stored.unit_projects, key=key) == sorted(expected.unit_projects, key=key)
+        read += len(stored.unit_projects)
+    kinds = {(p.status, p.verdict is None, p.closed_on is None) for p in population.registry.snapshot(
+        population.forms[0], ()).unit_projects}
+    assert read > 0 and len(kinds) > 1
 
 
 def test_a_signed_contract_counts_until_the_registry_lists_its_project(engine: Engine) -> None:
