@@ -50,6 +50,7 @@ async def test_same_seed_same_outcome() -> None:
     ("Timeout expired", True),
     ("Query deadline of 10s exceeded", True),
     ("[TMPRL1101] Potential deadlock detected: workflow didn't yield within 2 second(s).", True),
+    ("h2 protocol error: http2 error", True),
     ("Query handler for 'status' expected but not found", False),
     ("workflow not found for ID: application-x", False),
 ])
