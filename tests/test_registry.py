@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from operator import attrgetter
 from datetime import date, datetime, timezone
+from operator import attrgetter
 from pathlib import Path
 
 import pytest
