@@ -3,15 +3,15 @@ unit, similar titles."""
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rapidfuzz import fuzz, process
 
-from models.facts import PriorWork
+if TYPE_CHECKING:
+    from models.facts import PriorWork
 
 Field = Literal["title", "abstract"]
 
@@ -40,7 +40,6 @@ class DuplicateHit:
         return f"{self.ref} ({self.call_id or 'registry'}, {self.year}) {self.field} {self.score:.0f}%{who}"
 
 
-@functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """NFKC, lower case, letters and digits only: punctuation, spaces and full-width forms do not count."""
     return "".join(c for c in unicodedata.normalize("NFKC", text).lower() if unicodedata.category(c)[0] in "LN")
@@ -57,7 +56,7 @@ def find_duplicates(title: str, abstract: str, pi_id: str, unit_id: str | None, 
         query = normalise(text)
         if not query:
             continue
-        choices = [normalise(getattr(w, field)) for w in corpus]
+        choices = [w.title_key for w in corpus] if field == "title" else [w.abstract_key for w in corpus]
         for _, score, i in process.extract(query, choices, scorer=fuzz.ratio, processor=None, score_cutoff=related,
                                            limit=None):
             work = corpus[i]
