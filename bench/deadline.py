@@ -92,8 +92,9 @@ async def baseline_deadline(b: Bench, n: int, seconds_per_operation: float) -> t
         if utcnow() >= instant:
             raise RuntimeError(f"baseline set-up ran past its deadline ({setup_s:.0f} s)")
         await sleep_until(instant)
-        await b.fan_out([partial(baseline_late_attempt, b, prefix, i) for i in range(0, n, LATE_EVERY)])
-        last = await closed_at(b, f"TaskQueue = '{queue}'", n)
+        with b.profiling("deadline-baseline"):
+            await b.fan_out([partial(baseline_late_attempt, b, prefix, i) for i in range(0, n, LATE_EVERY)])
+            last = await closed_at(b, f"TaskQueue = '{queue}'", n)
     return setup_s, (last - instant).total_seconds(), [f"{prefix}.{i:05d}" for i in range(n)]
 
 

@@ -47,7 +47,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--amend", action="store_true",
                    help="with --record: add these figures to the newest recorded run (figures it does not have yet)")
     p.add_argument("--profile", action="store_true",
-                   help="sample every thread in grantflow's intake and deadline windows: var/profile-*.txt")
+                   help="sample every thread in the intake window and in both deadline windows (grantflow's "
+                        "and the baseline's, with the CPU seconds of worker and server): var/profile-*.txt")
     return p.parse_args(argv)
 
 
