@@ -18,10 +18,10 @@ from activities.eligibility import EligibilityActivities
 from activities.formal import check_formal
 from activities.notices import Channel, LogChannel
 from activities.records import RecordActivities
-from services.db import make_engine
-from services.logs import configure
-from services.settings import WORKFLOW_CACHE, Settings
-from services.temporal import connect
+from infra.logs import configure
+from infra.settings import WORKFLOW_CACHE, Settings
+from infra.temporal import connect
+from records.engine import make_engine
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 

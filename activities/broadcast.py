@@ -15,8 +15,8 @@ from temporalio import activity
 from temporalio.service import RPCError
 
 from models.lifecycle import TERMINAL
-from models.records import ApplicationRow
 from models.timetable import Timetable
+from records.tables import ApplicationRow
 
 SIGNAL = "timetable_changed"
 

@@ -15,7 +15,7 @@ from models.call import CallDefinition
 from models.facts import Facts, PriorWork
 from models.forms import ApplicationForm
 from models.rules import Verdict, evaluate
-from services.registry import corpus_size, prior_work, snapshot
+from records.registry import corpus_size, prior_work, snapshot
 
 CORPUS_MAX_AGE_S = 60.0
 

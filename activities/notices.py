@@ -6,7 +6,7 @@ from typing import Protocol
 
 import structlog
 
-from models.records import NoticeRow
+from records.tables import NoticeRow
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     "transition": ("{application_id}: {dest_label}", "{application_id} moved from {source} to {dest} ({trigger}) by {role} {actor_id}. {reason}"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -18,24 +18,24 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities import statements as sql
 from activities.notices import Channel, render
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
-from models.records import (
+from models.rules import Verdict
+from models.timetable import Timetable
+from records import statements as sql
+from records.chain import GENESIS, row_hash
+from records.engine import writing
+from records.tables import (
     ApplicationRow,
     CallEventRow,
     CallRow,
     ClosureReportRow,
     ExtensionRow,
-    QuotaUseRow,
     LockoutRow,
     NoticeRow,
+    QuotaUseRow,
     TransitionRow,
 )
-from models.rules import Verdict
-from models.timetable import Timetable
-from services.audit.chain import GENESIS, row_hash
-from services.db import writing
 
 TIMETABLE = TypeAdapter(Timetable)
 VERDICTS = TypeAdapter(list[Verdict])
@@ -120,7 +120,7 @@ class ClosureSummary:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class RecordActivities:

@@ -7,8 +7,9 @@ open application of the call is settled by that one instant.
 from __future__ import annotations
 
 from datetime import datetime
+
+from client.calls import Prepared, prepare
 from models.call import CallDefinition
-from services.calls import Prepared, prepare
 
 CHAIN = (("unit_review", "unit_admin"), ("organiser_review", "recommender"))
 PEOPLE_ROLES = ("applicant", *(role for _, role in CHAIN))

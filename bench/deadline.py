@@ -24,10 +24,10 @@ from bench.baseline import NoopInput, NoopWorkflow
 from bench.call import bench_call, chain_steps
 from bench.harness import Bench, settle, sleep_until, utcnow
 from bench.intake import baseline_chain, grantflow_chain
+from client.calls import Refusal, act_on, start_call
 from models.lifecycle import TERMINAL
 from models.messages import ActRequest
-from models.records import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
-from services.calls import Refusal, act_on, start_call
+from records.tables import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
 
 MIX = (0, 0, 1, 2)  # changes made before the deadline, by application index: half drafts, half in the chain
 LATE_EVERY = 10  # one application in ten tries a change at or after the instant

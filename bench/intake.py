@@ -14,9 +14,9 @@ from sqlmodel import Session, col, func, select
 from bench.baseline import NoopInput, NoopWorkflow
 from bench.call import bench_call, chain_steps, people
 from bench.harness import Bench, utcnow
+from client.calls import Prepared, start_application, start_call
 from models.messages import ActRequest, ApplicationInput
-from models.records import ApplicationRow
-from services.calls import Prepared, start_application, start_call
+from records.tables import ApplicationRow
 from workflows.application import ApplicationWorkflow
 
 WARM_UP = 20
@@ -50,13 +50,13 @@ async def grantflow_chain(b: Bench, prepared: Prepared, task_queue: str, i: int,
     handle = await start_application(b.client, application(prepared, app_id, i), task_queue)
     for k, (trigger, role) in enumerate(chain_steps()[:steps]):
         request = ActRequest(trigger, f"{role}-{i}", role)
-        await b.patiently(lambda: handle.execute_update(ApplicationWorkflow.act, request, id=f"{k}-{trigger}"))
+        await b.patiently(lambda r=request, u=f"{k}-{trigger}": handle.execute_update(ApplicationWorkflow.act, r, id=u))
 
 
 async def baseline_chain(b: Bench, prefix: str, task_queue: str, i: int, steps: int, inp: NoopInput) -> None:
     handle = await b.client.start_workflow(NoopWorkflow.run, inp, id=f"{prefix}.{i:05d}", task_queue=task_queue)
     for k, (trigger, _) in enumerate(chain_steps()[:steps]):
-        await b.patiently(lambda: handle.execute_update(NoopWorkflow.change, trigger, id=f"{k}-{trigger}"))
+        await b.patiently(lambda t=trigger, u=f"{k}-{trigger}": handle.execute_update(NoopWorkflow.change, t, id=u))
 
 
 async def timed(b: Bench, jobs: list[Callable[[], Awaitable[None]]]) -> float:

@@ -1,6 +1,6 @@
 """Figure 4, memory: worker RSS per 1,000 open workflows, grantflow applications against no-op workflows.
 
-Both are held in their worker's cache (`services.settings.WORKFLOW_CACHE`; beyond it workflows are evicted and
+Both are held in their worker's cache (`infra.settings.WORKFLOW_CACHE`; beyond it workflows are evicted and
 replayed when they wake), so `n` is at most the cache size.
 """
 
@@ -14,8 +14,8 @@ from bench.baseline import NoopInput, NoopWorkflow
 from bench.call import bench_call
 from bench.harness import Bench, rss_mb, utcnow
 from bench.intake import application
-from services.calls import start_application, start_call
-from services.settings import WORKFLOW_CACHE
+from client.calls import start_application, start_call
+from infra.settings import WORKFLOW_CACHE
 from workflows.application import ApplicationWorkflow
 
 WARM_UP = 20

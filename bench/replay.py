@@ -1,5 +1,5 @@
 """Figure 3, audit: histories and events replayed per second by grantflow's audit replay
-(`services.audit.replay.replay_all`, what `grantflow audit replay` runs), against `Replayer` on the baseline's
+(`audit.replay.replay_all`, what `grantflow audit replay` runs), against `Replayer` on the baseline's
 histories of the same changes."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from functools import partial
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from audit.history import fetch_execution
+from audit.replay import quiet_runtime, replay_all
 from bench.baseline import NoopWorkflow
 from bench.harness import Bench
-from services.audit.history import fetch_execution
-from services.audit.replay import quiet_runtime, replay_all
-from services.temporal import DATA_CONVERTER
+from infra.temporal import DATA_CONVERTER
 
 
 @dataclass

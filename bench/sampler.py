@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = ("workflows/", "activities/", "services/", "models/", "worker.py")
+OWN = ("workflows/", "activities/", "records/", "models/", "infra/", "worker.py")
 LIBRARIES = (("workflow_sandbox", "temporalio sandbox"), ("temporalio", "temporalio"), ("pydantic", "pydantic"),
              ("sqlalchemy", "sqlalchemy"), ("sqlmodel", "sqlmodel"), ("sqlite3", "sqlite3"),
              ("transitions", "transitions"), ("asyncio", "asyncio"), ("structlog", "structlog"),

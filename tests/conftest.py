@@ -18,11 +18,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.notices import MemoryChannel
+from infra.settings import binary
+from infra.temporal import DATA_CONVERTER
 from models.messages import call_workflow_id
-from models.records import ApplicationRow, CallRow
-from services.db import make_engine
-from services.settings import binary
-from services.temporal import DATA_CONVERTER
+from records.engine import make_engine
+from records.tables import ApplicationRow, CallRow
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from collections.abc import Awaitable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from client.calls import Prepared
 from models.call import CalendarYear, CallDefinition
+from models.holidays import official_year
 from models.messages import ActRequest, ApplicationInput, PhaseRequest
-from services.calendars import official_year
-from services.calls import Prepared
-from services.simulation import skip_until
+from simulation.clock import skip_until
 from workflows.application import ApplicationWorkflow
 
 MANAGER = PhaseRequest(actor_id="pm-1", role="manager", reason="programme office decision")

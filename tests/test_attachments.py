@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 from models.call import AttachmentDef
 from models.facts import Facts
 from models.forms import Attachment, Claims, TeamMember
-from models.registry import FileBlobRow, StoredFileRow
 from models.rules import check_attachment
-from services.db import make_engine
-from services.files import UploadRefused, as_attachment, store
+from records.engine import make_engine
+from records.files import UploadRefused, as_attachment, store
+from records.registry_tables import FileBlobRow, StoredFileRow
 from tests.builders import AT, facts, form, person
 
 PDF = "application/pdf"

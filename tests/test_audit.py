@@ -28,7 +28,20 @@ from typer.testing import CliRunner
 
 from activities.notices import MemoryChannel
 from activities.records import RecordActivities, RecordInput
+from audit.at import application_at
+from audit.export import code_version, export_call
+from audit.findings import Finding
+from audit.history import Execution, decode, fetch_execution, instant, kind
+from audit.life import ApplicationLife, application_life, call_life
+from audit.records import load_records
+from audit.replay import replay_all
+from audit.report import render_report
+from audit.source import Bundle, application_from_server, from_server, read_export
+from audit.trail import build_trail, trail_csv, trail_json
+from audit.verify import chain_rules, lives, verify
 from cli import app as cli_app
+from client.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
+from commands.running import export_to
 from models.call import load_call
 from models.messages import (
     ActRequest,
@@ -40,22 +53,10 @@ from models.messages import (
     application_workflow_id,
     call_workflow_id,
 )
-from models.records import ApplicationRow, NoticeRow, TransitionRow
-from services.audit.at import application_at
-from services.audit.chain import row_hash
-from services.audit.export import code_version, export_call
-from services.audit.findings import Finding
-from services.audit.history import Execution, decode, fetch_execution, instant, kind
-from services.audit.life import ApplicationLife, application_life, call_life
-from services.audit.records import load_records
-from services.audit.replay import replay_all
-from services.audit.report import render_report
-from services.audit.source import Bundle, application_from_server, from_server, read_export
-from services.audit.trail import build_trail, trail_csv, trail_json
-from services.audit.verify import chain_rules, lives, verify
-from services.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
-from services.db import make_engine
-from services.simulation import simulate
+from records.chain import row_hash
+from records.engine import make_engine
+from records.tables import ApplicationRow, NoticeRow, TransitionRow
+from simulation.run import simulate
 from tests.conftest import CALLS, Stack
 from tests.helpers import act, application_input, hours, sleep_until
 from worker import build_worker, sandbox_runner
@@ -611,7 +612,8 @@ def test_commands_exit_0_when_all_is_well_and_1_with_findings(tmp_path: Path) ->
 
 
 async def test_simulate_export_is_an_audit_that_needs_no_server(tmp_path: Path) -> None:
-    report = await simulate(load_call(CALL_000), 3, seed=5, export=tmp_path / "export")
+    call = load_call(CALL_000)
+    report = await simulate(call, 3, seed=5, finished=export_to(call.id, tmp_path / "export"))
     bundle = read_export(tmp_path / "export")
     assert bundle.extras["simulation.json"]["final_states"] == report.final_states
     assert len(bundle.executions) == 4 and bundle.records is not None

@@ -11,7 +11,7 @@ import pytest
 
 from models.calendar import CalendarNotCovered, WorkingCalendar
 from models.call import CallDefinition, load_call, parse_call
-from services.calendars import build_calendar, whole_weeks
+from models.holidays import build_calendar, whole_weeks
 
 CALLS = Path(__file__).resolve().parent.parent / "calls"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

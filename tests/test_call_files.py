@@ -13,8 +13,8 @@ from typer.testing import CliRunner, Result
 
 from cli import app
 from models.call import CallDefinition, CallFileError, load_call
+from models.holidays import build_calendar
 from models.timetable import Timetable
-from services.calendars import build_calendar
 
 CALLS = Path(__file__).resolve().parent.parent / "calls"
 SEEDS = sorted(CALLS.glob("*.yaml"))

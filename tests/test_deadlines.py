@@ -9,13 +9,13 @@ from functools import partial
 import pytest
 from sqlmodel import Session, select
 
+from client.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
 from models.call import CallDefinition, load_call
+from models.deadlines import explain
 from models.messages import ActRequest, ApplicationState, ExtendRequest, call_workflow_id
-from models.records import TransitionRow
-from services.deadlines import explain
-from services.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
+from records.tables import TransitionRow
 from tests.conftest import CALLS, Stack
-from tests.helpers import MANAGER, act, application_input, hours, opens, refused, sleep_until, state
+from tests.helpers import act, application_input, hours, opens, refused, sleep_until, state
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 

@@ -8,14 +8,23 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli import app as cli_app
+from client.calls import manage, prepare, start_application, start_call
 from models.call import load_call
-from models.records import ApplicationRow
 from models.rules import evaluate
-from services.calls import manage, prepare, start_application, start_call
-from services.registry_sample import sample_population
+from records.tables import ApplicationRow
+from simulation.population import sample_population
 from tests.conftest import CALLS, Stack
 from tests.helpers import (
-    MANAGER, act, application_input, closes, hours, opens, paper_form, refused, sleep_until, state,
+    MANAGER,
+    act,
+    application_input,
+    closes,
+    hours,
+    opens,
+    paper_form,
+    refused,
+    sleep_until,
+    state,
 )
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from client.calls import manage, prepare, start_application, start_call
 from models.call import load_call
-from models.records import NoticeRow, TransitionRow
-from services.calls import manage, prepare, start_application, start_call
-from workflows.call import CallWorkflow
+from records.tables import NoticeRow, TransitionRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import MANAGER, act, application_input, closes, hours, opens, paper_form, refused, sleep_until, state
+from workflows.call import CallWorkflow
 
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -10,14 +10,14 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli import app
+from client.lockouts import application_lockout
 from models.call import load_call
-from models.records import ApplicationRow, CallRow, ExtensionRow, LockoutRow
-from services.lockouts import application_lockout
+from records.tables import ApplicationRow, CallRow, ExtensionRow, LockoutRow
 from tests.conftest import CALLS
 
 CALL_000 = load_call(CALLS / "000-sx-2025-basic-research-geology.yaml")
 CLOSED = CALL_000.phase("application").closes
-NOW = datetime(2025, 4, 8, tzinfo=timezone.utc)
+NOW = datetime(2025, 4, 8, tzinfo=UTC)
 
 
 def _records(db: Engine, state: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from operator import attrgetter
 from pathlib import Path
 
@@ -16,14 +16,14 @@ from typer.testing import CliRunner
 
 from activities.eligibility import EligibilityActivities, EvaluateInput
 from cli import app
+from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition, load_call
-from models.records import ApplicationRow, CallRow, TransitionRow
-from models.registry import PersonRow, ProjectRow, UnitRow
 from models.rules import Verdict, evaluate, rule_ids
-from services.db import make_engine
-from services.registry import RowError, id_check_digit, import_file, import_rows, snapshot
-from services.registry_sample import PERSON_PROFILES, PROFILES, sample_population, sample_registry
-from services.temporal import DATA_CONVERTER
+from records.engine import make_engine
+from records.registry import RowError, id_check_digit, import_file, import_rows, snapshot
+from records.registry_tables import PersonRow, ProjectRow, UnitRow
+from records.tables import ApplicationRow, CallRow, TransitionRow
+from simulation.population import PERSON_PROFILES, PROFILES, sample_population, sample_registry
 from tests.builders import AT, form
 from tests.conftest import CALLS
 
@@ -204,7 +204,7 @@ def test_the_sample_population_is_deterministic() -> None:
 
 def add_application(s: Session, call: CallDefinition, app_id: str, applicant: str, state: str,
                     submitted: datetime | None = None) -> None:
-    now = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 1, tzinfo=UTC)
     if s.get(CallRow, call.id) is None:
         s.add(CallRow(id=call.id, title=call.title, version="v", definition_json=call.model_dump_json(),
                       timetable_json="{}", updated_at=now))
@@ -225,7 +225,7 @@ def test_snapshot_reads_the_registry_and_applications_in_flight(engine: Engine) 
                         unit_id="u1"))
         s.add(ProjectRow(project_id="p1", person_id=pi, unit_id="u1", programme="山西省重点研发计划", province="CN-SX",
                          status="ongoing", started_on=date(2024, 1, 1), ends_on=date(2026, 1, 1), title="旧项目"))
-        submitted = datetime(2024, 12, 3, 16, 30, tzinfo=timezone.utc)
+        submitted = datetime(2024, 12, 3, 16, 30, tzinfo=UTC)
         add_application(s, cooperation, "coop-1", pi, "awaiting_unit_review", submitted)
         add_application(s, cooperation, "coop-2", pi, "draft")
         add_application(s, cooperation, "coop-3", pi, "not_funded")

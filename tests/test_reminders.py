@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from client.calls import prepare, start_application, start_call
 from models.call import CallDefinition, load_call
-from models.records import NoticeRow
-from services.calls import prepare, start_application, start_call
+from records.tables import NoticeRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import PEOPLE, act, application_input, closes, hours, sleep_until, state
 from workflows.application import ApplicationWorkflow

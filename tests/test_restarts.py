@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,13 +26,13 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notices import MemoryChannel
+from client.calls import Prepared, prepare, start_application, start_call
+from infra.settings import binary
+from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition, load_call
 from models.messages import CallInput
-from models.records import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
 from models.timetable import Timetable
-from services.calls import Prepared, prepare, start_application, start_call
-from services.settings import binary
-from services.temporal import DATA_CONVERTER
+from records.tables import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
 from tests.conftest import CALLS, ROOT
 from tests.helpers import act, application_input, state
 from worker import build_worker
@@ -62,13 +62,13 @@ def closing_at(closes: datetime) -> Prepared:
 
 
 async def until(instant: datetime) -> None:
-    await asyncio.sleep(max(0.0, (instant - datetime.now(timezone.utc)).total_seconds()))
+    await asyncio.sleep(max(0.0, (instant - datetime.now(UTC)).total_seconds()))
 
 
 async def test_a_request_at_the_deadline_is_refused_although_no_worker_ran_its_timer(
         dev: WorkflowEnvironment, db: Engine) -> None:
     queue = f"tq-{uuid.uuid4()}"
-    deadline = (datetime.now(timezone.utc) + timedelta(seconds=8)).replace(microsecond=0)
+    deadline = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
     prepared = closing_at(deadline)
     async with build_worker(dev.client, queue, db, MemoryChannel()):
         await start_call(dev.client, prepared, queue)
@@ -126,7 +126,7 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         dev: WorkflowEnvironment, db: Engine, tmp_path: Path) -> None:
     queue, drafts, submitted = f"tq-{uuid.uuid4()}", 80, 40
     database = str(db.url)
-    deadline = (datetime.now(timezone.utc) + timedelta(seconds=25)).replace(microsecond=0)
+    deadline = (datetime.now(UTC) + timedelta(seconds=25)).replace(microsecond=0)
     prepared = closing_at(deadline)
     first = _worker_process(dev, database, queue, tmp_path / "first.log")
     try:
@@ -134,7 +134,7 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         handles = [await start_application(dev.client, application_input(prepared, f"k{i}"), queue)
                    for i in range(drafts + submitted)]
         await asyncio.gather(*(act(h, "submit", "applicant") for h in handles[drafts:]))
-        assert datetime.now(timezone.utc) < deadline, "setting up took longer than the window"
+        assert datetime.now(UTC) < deadline, "setting up took longer than the window"
         closes = (TransitionRow.trigger == "close",)
         await _wait(lambda: _count(db, *closes) > 0)
         first.send_signal(signal.SIGKILL)

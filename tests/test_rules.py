@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from models.facts import Facts, PendingApplication, PriorWork, ProjectFacts, Snapshot
 from models.forms import CentreFigures, Claims, PartnerUnit, TeamMember
 from models.rules import KINDS
-from tests.builders import AT, ZONE, check, facts, form, outcome, pending, person, prior, project, unit
+from tests.builders import ZONE, check, facts, form, outcome, pending, person, prior, project, unit
 
 # ---- the PI ---------------------------------------------------------------------------------------------------
 
@@ -22,8 +22,8 @@ def test_born_on_or_after_1967(birth: date, expected: str) -> None:
 
 
 @pytest.mark.parametrize(("submitted", "expected"), [
-    (datetime(2025, 3, 1, 15, 59, tzinfo=timezone.utc), "pass"),  # 23:59 on 1 March in Shanghai: still 57
-    (datetime(2025, 3, 1, 16, 0, tzinfo=timezone.utc), "fail"),  # 00:00 on 2 March in Shanghai: 58 that day
+    (datetime(2025, 3, 1, 15, 59, tzinfo=UTC), "pass"),  # 23:59 on 1 March in Shanghai: still 57
+    (datetime(2025, 3, 1, 16, 0, tzinfo=UTC), "fail"),  # 00:00 on 2 March in Shanghai: 58 that day
 ])
 def test_age_57_on_the_submission_day_in_shanghai(submitted: datetime, expected: str) -> None:
     f = facts(pi=person(birth_date=date(1967, 3, 2)), at=submitted)

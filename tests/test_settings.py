@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.settings import WORKFLOW_CACHE, Settings
+from infra.settings import WORKFLOW_CACHE, Settings
 
 
 def test_workflow_cache_defaults_to_a_large_call(monkeypatch: pytest.MonkeyPatch) -> None:

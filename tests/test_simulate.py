@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
+from client.calls import unanswered
 from models.call import load_call
 from models.lifecycle import TERMINAL
 from models.rules import rule_ids
-from services.calls import unanswered
-from services.simulation import simulate
+from simulation.run import simulate
 from tests.conftest import CALLS
 from tests.helpers import with_stand_in_years
 

@@ -10,8 +10,8 @@ import pytest
 
 from models.calendar import WorkingCalendar
 from models.call import CallDefinition, load_call, parse_call
+from models.holidays import build_calendar
 from models.timetable import Hours, Timetable, within_hours
-from services.calendars import build_calendar
 
 CALL_000 = next((Path(__file__).resolve().parent.parent / "calls").glob("000-*.yaml"))
 SHANGHAI = ZoneInfo("Asia/Shanghai")

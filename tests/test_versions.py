@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from client.calls import manage, prepare, start_application, start_call
 from models.call import CallDefinition, load_call, shared
 from models.lifecycle import build_lifecycle
 from models.messages import MigrateRequest, ReviseRequest
-from models.records import CallRow
-from services.calls import manage, prepare, start_application, start_call
+from records.tables import CallRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import application_input, refused
 from workflows.application import ApplicationWorkflow

@@ -21,11 +21,10 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.eligibility import EligibilityActivities, EvaluateInput
     from activities.formal import FormalInput, check_formal
-    from activities.records import QuotaInput, RecordActivities, RecordInput, Recorded, RegisterInput
+    from activities.records import QuotaInput, RecordActivities, Recorded, RecordInput, RegisterInput
     from models.calendar import CalendarNotCovered
     from models.call import CallDefinition, shared
     from models.lifecycle import Due, TransitionSpec, Window, build_lifecycle
-    from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
     from models.messages import (
         ActRequest,
         ApplicationInput,
@@ -37,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ReminderRecord,
         TransitionRecord,
     )
+    from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
     from models.timetable import Timetable, within_hours
 
 RECORD_TIMEOUT = timedelta(seconds=30)
@@ -546,7 +546,7 @@ class ApplicationWorkflow:
             try:
                 await workflow.wait_condition(lambda: self.dirty,
                                               timeout=(min(wakes) - now) if wakes else None)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()

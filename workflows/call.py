@@ -6,7 +6,6 @@ Application workflows hold the timetable themselves; this workflow tells them on
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -19,7 +18,13 @@ with workflow.unsafe.imports_passed_through():
     from models.calendar import CalendarNotCovered
     from models.lifecycle import Lifecycle, build_lifecycle
     from models.messages import (
-        CallEvent, CallInput, CallStatus, ExtendRequest, NoticeDraft, PhaseRequest, ReviseRequest,
+        CallEvent,
+        CallInput,
+        CallStatus,
+        ExtendRequest,
+        NoticeDraft,
+        PhaseRequest,
+        ReviseRequest,
     )
     from models.timetable import PhaseTime, close_after
 
@@ -291,7 +296,7 @@ class CallWorkflow:
             try:
                 await workflow.wait_condition(
                     lambda: self.dirty, timeout=(boundary.at - now) if boundary is not None else None)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         for handle in self.closures:
             await handle

@@ -13,9 +13,10 @@ import tempfile
 from pathlib import Path
 
 from models.call import load_call
-from services.audit.export import write_export
-from services.audit.source import read_export
-from services.simulation import simulate
+from audit.export import write_export
+from audit.source import read_export
+from commands.running import export_to
+from simulation.run import simulate
 
 GOLDEN = Path(__file__).resolve().parent
 CALLS = GOLDEN.parents[1] / "calls"
@@ -27,7 +28,7 @@ async def record(path: Path) -> Path:
     call = load_call(path)
     target = GOLDEN / call.id
     with tempfile.TemporaryDirectory() as tmp:
-        report = await simulate(call, APPLICATIONS, SEED, export=Path(tmp) / "export")
+        report = await simulate(call, APPLICATIONS, SEED, finished=export_to(call.id, Path(tmp) / "export"))
         if report.violations:
             raise SystemExit(f"{call.id}: the simulation broke invariants: {report.violations}")
         bundle = read_export(Path(tmp) / "export")

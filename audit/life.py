@@ -1,0 +1,383 @@
+"""A workflow's life folded from its history alone: transitions, notices, timers, signals, phase changes, closures.
+
+No workflow code runs here: every fact is read from an event (update requests and results, the markers of
+`record_transition`, activity inputs and results, timers, signals), so the fold is a check on the code.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+
+from activities.records import ClosureSummary, PublishInput, Recorded
+from audit.history import Execution, decode, instant, kind
+from models.call import CallDefinition
+from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
+from models.messages import (
+    ActRequest,
+    ApplicationInput,
+    CallEvent,
+    CallInput,
+    ExtendRequest,
+    PhaseRequest,
+    TransitionRecord,
+)
+from models.timetable import Timetable
+
+REQUESTS: dict[str, type] = {"act": ActRequest, "extend_deadline": ExtendRequest, "advance_phase": PhaseRequest,
+                             "close_phase": PhaseRequest}
+
+
+@dataclass
+class Proven:
+    """One accepted transition of an application and the events that prove it."""
+
+    record: TransitionRecord
+    event_id: int  # the MarkerRecorded of record_transition, whose result carries the record
+    run_id: str
+    chain_hash: str | None = None
+    request_event_id: int | None = None  # the WorkflowExecutionUpdateAccepted with the person's request
+    spec: TransitionSpec | None = None
+    opens: datetime | None = None  # the window the history establishes for the change, when it has one
+    governing: datetime | None = None
+
+
+@dataclass
+class Notice:
+    key: str
+    event_id: int
+    run_id: str
+    at: datetime
+    delivered: bool
+    kind: str
+    recipient: str
+
+
+@dataclass
+class Happening:
+    """Something else the history shows: a timer that fired, a signal, a formal review, a refused update."""
+
+    event_id: int
+    at: datetime
+    kind: str  # timer | signal | formal | refused
+    what: str
+    actor_id: str = ""
+    role: str = ""
+    reason: str = ""
+
+
+@dataclass
+class PhaseChange:
+    event: CallEvent
+    event_id: int  # the ActivityTaskScheduled of publish_call that carries it
+    run_id: str
+    request_event_id: int | None = None
+
+
+@dataclass
+class Closure:
+    summary: ClosureSummary
+    event_id: int  # the ActivityTaskCompleted of close_window
+    at: datetime
+
+
+@dataclass
+class ApplicationLife:
+    workflow_id: str
+    inp: ApplicationInput
+    state: str
+    timetable: Timetable
+    transitions: list[Proven] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    happenings: list[Happening] = field(default_factory=list)
+    extensions: dict[str, datetime] = field(default_factory=dict)
+    step_deadlines: dict[str, datetime] = field(default_factory=dict)
+    formal_findings: list[str] = field(default_factory=list)
+    last_at: datetime | None = None
+
+    @property
+    def application_id(self) -> str:
+        return self.inp.application_id
+
+    @property
+    def call(self) -> CallDefinition:
+        return self.inp.call
+
+    # ---- deadlines as the history establishes them (the rules the workflow applies, restated) ------------
+
+    def phase_close(self, phase_id: str) -> datetime | None:
+        if phase_id in self.extensions:
+            return self.extensions[phase_id]
+        p = self.timetable.get(phase_id)
+        closes = self.call.category(self.inp.category).closes
+        return p.closes if p.closed or phase_id not in closes else closes[phase_id]
+
+    def step_close(self, step_id: str) -> datetime | None:
+        if f"step:{step_id}" in self.extensions:
+            return self.extensions[f"step:{step_id}"]
+        step = self.call.step(step_id)
+        if step.deadline and step.deadline.phase:
+            return self.phase_close(step.deadline.phase)
+        return self.step_deadlines.get(step_id)
+
+    def bounds(self, w: Window) -> tuple[datetime | None, datetime | None]:
+        if w.phase:
+            return self.timetable.get(w.phase).opens, self.phase_close(w.phase)
+        assert w.step is not None
+        return None, self.step_close(w.step)
+
+    def deadlines(self) -> dict[str, datetime | None]:
+        """Every deadline in force: phases by id, chain steps as `step:<id>`."""
+        out = {p.id: self.phase_close(p.id) for p in self.timetable.phases}
+        return out | {f"step:{s.id}": self.step_close(s.id) for s in self.call.chain}
+
+
+@dataclass
+class CallLife:
+    workflow_id: str
+    inp: CallInput
+    planned: Timetable
+    changes: list[PhaseChange] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    happenings: list[Happening] = field(default_factory=list)  # timers that made a planned change, refusals
+    closures: list[Closure] = field(default_factory=list)
+
+    @property
+    def call(self) -> CallDefinition:
+        return self.inp.call
+
+
+class _Fold:
+    """Shared event handling: update requests, scheduled activities."""
+
+    def __init__(self) -> None:
+        self.requests: dict[str, tuple[int, str, Any]] = {}
+        self.scheduled: dict[int, tuple[str, Any]] = {}
+
+    def accepted(self, e: HistoryEvent) -> None:
+        a = e.workflow_execution_update_accepted_event_attributes
+        name = a.accepted_request.input.name
+        hint = REQUESTS.get(name)
+        request = decode(a.accepted_request.input.args, hint) if hint else None
+        self.requests[a.protocol_instance_id] = (e.event_id, name, request)
+
+    def refused(self, e: HistoryEvent, name: str, request: Any) -> Happening:
+        c = e.workflow_execution_update_completed_event_attributes
+        return Happening(e.event_id, instant(e), "refused", f"{name} refused: {c.outcome.failure.message}",
+                         getattr(request, "actor_id", ""), getattr(request, "role", ""), getattr(request, "reason", ""))
+
+
+class _ApplicationFold(_Fold):
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__()
+        self.workflow_id = workflow_id
+        self.life: ApplicationLife | None = None
+        self.lifecycle: Lifecycle | None = None
+        self.wake: Happening | None = None  # the last timer or signal, until what it caused is recorded
+
+    @property
+    def a(self) -> ApplicationLife:
+        assert self.life is not None, f"{self.workflow_id}: the history has no start event"
+        return self.life
+
+    def on(self, e: HistoryEvent, run_id: str) -> None:
+        k, at = kind(e), instant(e)
+        if k == "WORKFLOW_EXECUTION_STARTED":
+            self.started(decode(e.workflow_execution_started_event_attributes.input, ApplicationInput))
+        elif k == "WORKFLOW_EXECUTION_UPDATE_ACCEPTED":
+            self.accepted(e)
+            self.wake = None
+        elif k == "WORKFLOW_EXECUTION_UPDATE_COMPLETED":
+            self.completed_update(e, run_id)
+        elif k == "MARKER_RECORDED":
+            self.marker(e, run_id)
+        elif k == "WORKFLOW_EXECUTION_SIGNALED":
+            s = e.workflow_execution_signaled_event_attributes
+            if s.signal_name == "timetable_changed":
+                timetable = decode(s.input, Timetable)
+                self.newer(timetable)
+                self.woken(Happening(e.event_id, at, "signal", f"timetable changed (seq {timetable.seq})"))
+        elif k == "TIMER_FIRED":
+            t = e.timer_fired_event_attributes
+            self.woken(Happening(e.event_id, at, "timer",
+                                 f"timer {t.timer_id} fired (started at event {t.started_event_id})"))
+        elif k == "ACTIVITY_TASK_SCHEDULED":
+            s2 = e.activity_task_scheduled_event_attributes
+            self.scheduled[e.event_id] = (s2.activity_type.name, None)
+        elif k == "ACTIVITY_TASK_COMPLETED":
+            c = e.activity_task_completed_event_attributes
+            name, _ = self.scheduled.get(c.scheduled_event_id, ("", None))
+            if name == "check_formal":
+                findings: list[str] = decode(c.result, list)
+                self.a.formal_findings = findings
+                self.a.happenings.append(Happening(e.event_id, at, "formal", "formal review: " + (
+                    "; ".join(findings) if findings else "complete")))
+        self.a.last_at = at
+
+    def woken(self, h: Happening) -> None:
+        """A timer fired or a signal came: the next thing the workflow records (no update between) is its effect."""
+        self.wake = h
+        self.a.happenings.append(h)
+
+    def started(self, inp: ApplicationInput) -> None:
+        if self.life is None:
+            state = inp.carried.state if inp.carried else build_lifecycle(inp.call).initial
+            self.life = ApplicationLife(self.workflow_id, inp, state, copy.deepcopy(inp.timetable))
+            self.lifecycle = build_lifecycle(inp.call)
+        else:
+            self.newer(inp.timetable)
+
+    def newer(self, timetable: Timetable) -> None:
+        if timetable.seq > self.a.timetable.seq:
+            self.a.timetable = copy.deepcopy(timetable)
+
+    def completed_update(self, e: HistoryEvent, run_id: str) -> None:
+        c = e.workflow_execution_update_completed_event_attributes
+        event_id, name, request = self.requests.pop(c.meta.update_id, (0, "", None))
+        if c.outcome.HasField("failure"):
+            self.a.happenings.append(self.refused(e, name, request))
+            return
+        record = decode(c.outcome.success, TransitionRecord)
+        proven = next((p for p in self.a.transitions if p.record.seq == record.seq), None)
+        if proven is None:  # a history from before record_transition returned what it recorded
+            proven = self.apply(record, e.event_id, run_id, None)
+        proven.request_event_id = event_id or None
+
+    def marker(self, e: HistoryEvent, run_id: str) -> None:
+        m = e.marker_recorded_event_attributes
+        if m.marker_name != "core_local_activity" or "result" not in m.details:
+            return
+        activity_type = decode(m.details["data"], dict).get("activity_type")
+        result = m.details["result"]
+        if activity_type == "register_application":
+            newer: Timetable | None = decode(result, Timetable)  # None when the call had nothing newer
+            if newer is not None:
+                self.newer(newer)
+        elif activity_type == "record_transition":
+            if not result.payloads[0].data.startswith(b"{"):
+                return  # a count: the run predates the patch record-returns-recorded, its marker proves nothing
+            recorded = decode(result, Recorded)
+            t = recorded.transition
+            if t is not None and all(p.record.seq != t.seq for p in self.a.transitions):
+                self.apply(t, e.event_id, run_id, recorded.chain_hash)
+            if self.wake is not None:
+                self.wake.what += f"; then {t.trigger} {t.source} -> {t.dest}" if t else "; then a reminder"
+                self.wake = None
+            at = instant(e)
+            for key in recorded.notice_keys:
+                role = key.rsplit(":", 1)[-1]
+                self.a.notices.append(Notice(
+                    key, e.event_id, run_id, at, key in recorded.delivered,
+                    "reminder" if ":remind:" in key else "transition",
+                    f"{role}:{self.a.inp.people.get(role, self.a.call.id)}"))
+
+    def apply(self, t: TransitionRecord, event_id: int, run_id: str, chain_hash: str | None) -> Proven:
+        assert self.lifecycle is not None
+        spec = next((s for s in self.lifecycle.candidates(t.source, t.trigger) if s.dest == t.dest), None)
+        proven = Proven(t, event_id, run_id, chain_hash, spec=spec)
+        if spec is not None and spec.window and t.role != "system":
+            proven.opens, proven.governing = self.a.bounds(spec.window)
+        self.a.transitions.append(proven)
+        if t.trigger == "extend_deadline":
+            self.a.extensions[t.data["window"]] = datetime.fromisoformat(t.data["new"])
+            return proven
+        self.a.state = t.dest
+        for step in self.a.call.chain:
+            if t.dest == f"awaiting_{step.id}" and step.deadline and step.deadline.working_days:
+                self.a.step_deadlines[step.id] = self.a.inp.calendar.end_after_working_days(
+                    t.at, step.deadline.working_days, self.a.call.zone)
+        if t.dest == "returned":
+            self.a.step_deadlines.clear()
+        return proven
+
+
+class _CallFold(_Fold):
+    def __init__(self, workflow_id: str) -> None:
+        super().__init__()
+        self.workflow_id = workflow_id
+        self.life: CallLife | None = None
+        self.request_of_seq: dict[int, int] = {}
+        self.timer: Happening | None = None  # the last timer, kept if a planned change follows it
+
+    @property
+    def c(self) -> CallLife:
+        assert self.life is not None, f"{self.workflow_id}: the history has no start event"
+        return self.life
+
+    def on(self, e: HistoryEvent, run_id: str) -> None:
+        k = kind(e)
+        if k == "WORKFLOW_EXECUTION_STARTED" and self.life is None:
+            inp = decode(e.workflow_execution_started_event_attributes.input, CallInput)
+            self.life = CallLife(self.workflow_id, inp, copy.deepcopy(inp.timetable))
+        elif k == "WORKFLOW_EXECUTION_UPDATE_ACCEPTED":
+            self.accepted(e)
+        elif k == "WORKFLOW_EXECUTION_UPDATE_COMPLETED":
+            c = e.workflow_execution_update_completed_event_attributes
+            event_id, name, request = self.requests.pop(c.meta.update_id, (0, "", None))
+            if c.outcome.HasField("failure"):
+                self.c.happenings.append(self.refused(e, name, request))
+            else:
+                self.request_of_seq[decode(c.outcome.success, CallEvent).seq] = event_id
+        elif k == "ACTIVITY_TASK_SCHEDULED":
+            self.scheduled_activity(e, run_id)
+        elif k == "ACTIVITY_TASK_COMPLETED":
+            self.completed_activity(e)
+        elif k == "TIMER_FIRED":
+            t = e.timer_fired_event_attributes
+            self.timer = Happening(e.event_id, instant(e), "timer",
+                                   f"timer {t.timer_id} fired (started at event {t.started_event_id})")
+
+    def scheduled_activity(self, e: HistoryEvent, run_id: str) -> None:
+        s = e.activity_task_scheduled_event_attributes
+        name = s.activity_type.name
+        if name == "publish_call":
+            inp = decode(s.input, PublishInput)
+            if inp.event is not None:
+                seq = inp.event.seq
+                self.c.changes.append(PhaseChange(inp.event, e.event_id, run_id, self.request_of_seq.pop(seq, None)))
+                if self.timer is not None and inp.event.role == "system":
+                    self.timer.what += f"; then {inp.event.phase} {inp.event.kind}"
+                    self.c.happenings.append(self.timer)
+                    self.timer = None
+            at = instant(e)
+            self.c.notices += [Notice(n.key, e.event_id, run_id, at, False, n.kind, n.recipient) for n in inp.notices]
+            self.scheduled[e.event_id] = (name, [n.key for n in inp.notices])
+        else:
+            self.scheduled[e.event_id] = (name, None)
+
+    def completed_activity(self, e: HistoryEvent) -> None:
+        c = e.activity_task_completed_event_attributes
+        name, inp = self.scheduled.get(c.scheduled_event_id, ("", None))
+        if name == "publish_call" and inp and decode(c.result, int) == len(inp):
+            for n in self.c.notices:
+                n.delivered = n.delivered or n.key in inp
+        elif name == "close_window":
+            self.c.closures.append(Closure(decode(c.result, ClosureSummary), e.event_id, instant(e)))
+
+
+def application_life(workflow_id: str, runs: Sequence[WorkflowHistory]) -> ApplicationLife:
+    fold = _ApplicationFold(workflow_id)
+    for run in runs:
+        for e in run.events:
+            fold.on(e, run.run_id)
+    return fold.a
+
+
+def call_life(workflow_id: str, runs: Sequence[WorkflowHistory]) -> CallLife:
+    fold = _CallFold(workflow_id)
+    for run in runs:
+        for e in run.events:
+            fold.on(e, run.run_id)
+    return fold.c
+
+
+def life(execution: Execution) -> ApplicationLife | CallLife:
+    if execution.workflow_type == "CallWorkflow":
+        return call_life(execution.workflow_id, execution.runs)
+    return application_life(execution.workflow_id, execution.runs)

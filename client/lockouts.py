@@ -1,0 +1,46 @@
+"""The system lockout as every write path sees it: a closed window in the records DB refuses late changes."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from models.call import CallDefinition
+from models.lifecycle import build_lifecycle
+from records.tables import ApplicationRow, CallRow, ExtensionRow, LockoutRow
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def call_lockout(s: Session, call_id: str, phase: str) -> str | None:
+    """Why `phase` of `call_id` takes no change any more, or None while it does."""
+    lock = s.get(LockoutRow, (call_id, phase))
+    if lock is None:
+        return None
+    call = s.get(CallRow, call_id)
+    zone = ZoneInfo(json.loads(call.definition_json).get("timezone", DEFAULT_ZONE) if call else DEFAULT_ZONE)
+    return f"call {call_id} is locked: {phase} closed at {lock.closed_at.astimezone(zone).isoformat()}"
+
+
+def application_lockout(s: Session, application_id: str, trigger: str) -> str | None:
+    """Why `trigger` on `application_id` meets a locked window (an extension for this application lifts it)."""
+    app = s.get(ApplicationRow, application_id)
+    call = s.get(CallRow, app.call_id) if app is not None else None
+    if app is None or call is None:
+        return None
+    definition = CallDefinition.model_validate_json(call.definition_json)
+    for spec in build_lifecycle(definition).candidates(app.state, trigger):
+        window = spec.window
+        if window is None:
+            continue
+        step = definition.step(window.step) if window.step else None
+        phase = window.phase or (step.deadline.phase if step and step.deadline else None)
+        lock = s.get(LockoutRow, (app.call_id, phase)) if phase else None
+        if lock is None:
+            continue
+        extension = s.get(ExtensionRow, (application_id, window.key))
+        if extension is None or extension.closes <= lock.closed_at:
+            return f"{call_lockout(s, app.call_id, lock.phase)}; application {application_id} cannot {trigger} any more"
+    return None

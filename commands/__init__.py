@@ -1,0 +1,1 @@
+"""The command line's command groups (typer + rich); `cli.py` assembles them into one application."""

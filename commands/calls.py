@@ -1,0 +1,163 @@
+"""`grantflow calls ...`: call definition files (validate, diagram, show, clone) and calls on the server (load,
+list, revise)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from sqlmodel import Session, select
+
+from client.calls import prepare, start_call, translate
+from commands.common import Failure, actor, call_update, load, out, problems, run, settings
+from infra.temporal import connect
+from models.calendar import CalendarNotCovered
+from models.call import CallFileError, load_call, parse_call
+from models.lifecycle import build_lifecycle, mermaid
+from models.messages import ReviseRequest
+from records.engine import make_engine
+from records.tables import CallRow
+from workflows.call import CallWorkflow
+
+calls_app = typer.Typer(no_args_is_help=True, help="Call definition files: validate, diagram, show, load, clone.")
+
+
+@calls_app.command("validate")
+def calls_validate(files: list[Path]) -> None:
+    """Check call files; every problem is printed with file, field path and reason."""
+    bad = 0
+    for f in files:
+        try:
+            call = load_call(f)
+            prepare(call)
+            out.print(f"[green]ok[/green] {f}: {call.id} ({len(call.phases)} phases, {len(call.chain)} steps)",
+                      soft_wrap=True)
+        except CallFileError as exc:
+            bad += 1
+            problems(exc.problems)
+        except (CalendarNotCovered, ValueError) as exc:
+            bad += 1
+            problems([f"{f}: {exc}"])
+    raise typer.Exit(1 if bad else 0)
+
+
+@calls_app.command("diagram")
+def calls_diagram(file: Path) -> None:
+    """Print the application state machine of a call as Mermaid, drawn from the lifecycle declaration."""
+    print(mermaid(build_lifecycle(load(file))))
+
+
+@calls_app.command("show")
+def calls_show(file: Path) -> None:
+    """Timeline of a call file (planned instants in the call's timezone) and its approval chain."""
+    call = load(file)
+    table = Table(title=f"{call.id} — {call.title}", caption=f"instants in {call.timezone}")
+    for col in ("phase", "kind", "opens", "closes"):
+        table.add_column(col, overflow="fold")  # a narrow terminal wraps an instant, never cuts it off
+    try:
+        timetable = prepare(call).timetable
+    except (CalendarNotCovered, ValueError) as exc:
+        problems([f"{file}: {exc}"])
+        raise typer.Exit(1) from None
+
+    def local(instant: datetime) -> str:
+        wall = instant.astimezone(call.zone).replace(tzinfo=None)
+        return wall.isoformat(sep=" ", timespec="auto" if wall.second or wall.microsecond else "minutes")
+
+    for p in timetable.phases:
+        opens = local(p.opens) if p.opens else p.opens_rule
+        closes = local(p.closes) if p.closes else (
+            f"{p.closes_after} {p.closes_rule.replace('_', ' ')} after opening" if p.closes_after else p.closes_rule)
+        table.add_row(p.id, p.kind, opens, closes)
+    out.print(table)
+    out.print("chain: " + " -> ".join(f"{s.id} ({s.role}{', if ' + s.when if s.when else ''})" for s in call.chain))
+
+
+@calls_app.command("clone")
+def calls_clone(file: Path, open_: str = typer.Option(..., "--open", help="new opening instant, aware"),
+                new_id: str = typer.Option(..., "--id"), output: Path | None = typer.Option(None, "--out")) -> None:
+    """Write the next edition of a call: every date moved by the whole weeks that bring its first instant to --open.
+
+    Weekdays and hours stay; closes given in working days are recomputed from the new year's calendar.
+    """
+    import yaml
+
+    call = load(file)
+    origin = str(output or f"{file} (clone {new_id})")
+    try:
+        first = min(call.dated_instants(), default=None)
+        if first is None:
+            raise Failure(f"{file}: the call has no dates to shift")
+        weeks, rest = divmod(_open_option(open_) - first, timedelta(weeks=1))
+        if rest:
+            before, after = (first + timedelta(weeks=weeks + k) for k in (0, 1))
+            local = first.astimezone(call.zone)
+            raise Failure(
+                f"--open {open_}: a clone moves the call by whole weeks, so it opens on a {local:%A} at "
+                f"{local:%H:%M} as the original does ({local.isoformat()}): use "
+                f"{before.astimezone(call.zone).isoformat()} or {after.astimezone(call.zone).isoformat()}"
+            )
+        days = weeks * 7
+        data = translate(call, days).model_dump(mode="json")
+        data["id"] = new_id
+        data["issued"] = (call.issued + timedelta(days=days)).isoformat() if call.issued else None
+        data["calendar"] = [y.model_dump(mode="json") for y in call.calendar]
+        clone = parse_call(yaml.safe_dump(data, allow_unicode=True), origin)
+        prepare(clone)
+    except CallFileError as exc:
+        problems(exc.problems)
+        raise typer.Exit(1) from None
+    except (Failure, CalendarNotCovered) as exc:
+        problems([f"error: {exc}"])
+        raise typer.Exit(1) from None
+    text = yaml.safe_dump(clone.model_dump(mode="json", exclude_defaults=True), allow_unicode=True, sort_keys=False)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _open_option(text: str) -> datetime:
+    """The --open instant of `calls clone`: an ISO datetime with its offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise Failure(f"--open {text!r} is not an ISO datetime, e.g. 2026-03-04T09:30:00+08:00") from None
+    if value.tzinfo is None:
+        raise Failure(f"--open {text!r} is a naive datetime: give the offset, e.g. 2026-03-04T09:30:00+08:00")
+    return value
+
+
+@calls_app.command("load")
+def callsload(files: list[Path], rehearse: bool = typer.Option(
+        False, help="translate past calls by whole weeks into the future, to rehearse them")) -> None:
+    """Start the call workflow of each file on the Temporal server."""
+    async def go() -> None:
+        s = settings()
+        client = await connect(s.temporal_address, s.namespace)
+        for f in files:
+            call = load(f)
+            prepared = prepare(call, not_before=datetime.now().astimezone() if rehearse else None)
+            await start_call(client, prepared, s.task_queue)
+            shifted = f" (rehearsal, {prepared.shift_days} days later)" if prepared.shift_days else ""
+            out.print(f"loaded {call.id}{shifted}")
+    run(go())
+
+
+@calls_app.command("list")
+def calls_list() -> None:
+    """Calls in the records database with their current phase."""
+    with Session(make_engine(settings().database_url)) as s:
+        for row in s.exec(select(CallRow)).all():
+            out.print(f"{row.id}\t{row.current_phase or '-'}\t{row.title}")
+
+
+@calls_app.command("revise")
+def calls_revise(call_id: str, file: Path, as_: str = typer.Option(..., "--as"),
+                 reason: str = typer.Option(...)) -> None:
+    """Publish a corrected definition of a running call: new applications start under it; running ones keep the
+    version they started with until migrated."""
+    role, who = actor(as_)
+    call_update(call_id, CallWorkflow.revise_definition, ReviseRequest(load(file), who, role, reason))

@@ -1,0 +1,93 @@
+"""What every command shares: the consoles, the one user-error type and how it is printed, actors and instants."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
+from client.calls import Refusal, manage
+from infra.settings import Settings
+from infra.temporal import connect
+from models.calendar import CalendarNotCovered
+from models.call import CallDefinition, CallFileError, load_call
+from models.messages import call_workflow_id
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class Failure(Exception):
+    """An error for the user: printed as one line, exit code 1."""
+
+
+def run(coro: Awaitable[T]) -> T:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except (Failure, Refusal, CallFileError, CalendarNotCovered, ValueError, KeyError) as exc:
+        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except RPCError as exc:
+        err.print(f"[red]error:[/red] Temporal: {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except RPCTimeoutOrCancelledError:
+        err.print("[red]error:[/red] no answer from Temporal in time; the request may still be applied "
+                  "(see `grantflow status`)", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def actor(spec: str) -> tuple[str, str]:
+    role, _, who = spec.partition(":")
+    if not who:
+        raise Failure(f"--as takes ROLE:ID, e.g. manager:pm-1 (got {spec!r})")
+    return role, who
+
+
+def aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise Failure(f"naive datetime {text!r}: give the offset, e.g. 2025-04-10T17:00:00+08:00")
+    return value
+
+
+def settings() -> Settings:
+    """The settings from the environment (GRANTFLOW_*)."""
+    return Settings.from_env()
+
+
+def problems(lines: list[str]) -> None:
+    """Print problems to stderr as they are: one line each, never wrapped or read as markup."""
+    for line in lines:
+        typer.echo(line, err=True)
+
+
+def load(file: Path) -> CallDefinition:
+    try:
+        return load_call(file)
+    except CallFileError as exc:
+        problems(exc.problems)
+        raise typer.Exit(1) from None
+
+
+def call_update(call_id: str, update: Callable[..., Any], request: Any) -> None:
+    async def go() -> None:
+        s = settings()
+        client = await connect(s.temporal_address, s.namespace)
+        try:
+            event = await manage(client.get_workflow_handle(call_workflow_id(call_id)), update, request)
+        except Exception as exc:  # update failures carry the validator's message in their cause
+            cause = getattr(exc, "cause", None)
+            if cause is None:
+                raise
+            raise Failure(str(getattr(cause, "message", cause))) from None
+        out.print(f"{call_id}: {event.phase} {event.kind} at {event.at.isoformat()}")
+    run(go())
+

@@ -1,0 +1,72 @@
+"""Running things: `simulate` a call, a `worker` for an existing cluster, the embedded stack (`up`)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from pathlib import Path
+
+import typer
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from audit.export import export_call
+from commands.common import err, load, out, run, settings
+from simulation.report import Report
+from simulation.run import Finished
+
+running_app = typer.Typer()
+
+
+def export_to(call_id: str, directory: Path) -> Finished:
+    """What a simulation does when it has finished, for `--export`: write the audit export of the run (histories,
+    records, the report as `simulation.json`) before its server stops."""
+    async def write(client: Client, engine: Engine, report: Report) -> None:
+        await export_call(client, engine, call_id, directory, extra={"simulation.json": dataclasses.asdict(report)})
+    return write
+
+
+@running_app.command("simulate")
+def simulate(file: Path, applications: int = typer.Option(500), seed: int = typer.Option(1),
+             as_json: bool = typer.Option(False, "--json"),
+             export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here")) -> None:
+    """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants."""
+    from infra.logs import configure
+    from simulation.run import simulate as run_simulation
+
+    configure("json", level=40)
+    call = load(file)
+    report = run(run_simulation(call, applications, seed, finished=export_to(call.id, export) if export else None))
+    if as_json:
+        print(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
+    else:
+        out.print(f"{report.call}: {report.applications} applications, seed {report.seed}")
+        for state, n in report.final_states.items():
+            out.print(f"  {state:<20} {n}")
+        out.print(f"notices: {report.notices}; late attempts refused: {report.late_attempts - report.late_accepted}")
+        for phase, times in report.phases.items():
+            out.print(f"  {phase:<16} {times['opened']} -> {times['closed']}")
+        out.print("violations: " + ("none" if not report.violations else str(len(report.violations))))
+        for v in report.violations[:20]:
+            err.print(f"  {v}", highlight=False)
+    raise typer.Exit(1 if report.violations else 0)
+
+
+@running_app.command("worker")
+def worker_command() -> None:
+    """Run a worker against GRANTFLOW_TEMPORAL_ADDRESS (an existing cluster or `grantflow up`)."""
+    from worker import main as worker_main
+
+    worker_main()
+
+
+@running_app.command("up")
+def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 7233, ui_port: int = 8233) -> None:
+    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker; loads calls/."""
+    from client.stack import run_stack
+
+    try:
+        asyncio.run(run_stack(settings(), calls_dir, port, ui_port))
+    except KeyboardInterrupt:
+        out.print("stopped")

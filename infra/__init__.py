@@ -1,0 +1,1 @@
+"""Configuration and infrastructure every layer may use: settings, structured logs, the Temporal connection."""

@@ -1,0 +1,45 @@
+"""Records database: engine creation (SQLite file by default, any SQLAlchemy URL) and schema set-up."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, create_engine
+
+import records.registry_tables
+import records.tables  # noqa: F401  (registers the tables)
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def writing(engine: Engine) -> AbstractContextManager[object]:
+    """Hold while writing through `engine`. SQLite has one write lock per file, and its busy handler waits by
+    sleeping and retrying, so many threads contending for it waste most of their time asleep; queueing this
+    process's writers on a lock hands the file to them in turn. Server databases lock rows, so nothing is held."""
+    return _WRITERS[engine] if engine in _WRITERS else nullcontext()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn: Any, _record: Any) -> None:
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        _WRITERS[engine] = threading.Lock()
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine

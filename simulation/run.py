@@ -1,0 +1,376 @@
+"""`grantflow simulate`: a call's whole lifecycle on the time-skipping server with a seeded population.
+
+The call is translated by whole weeks into the test server's future (its calendar with it), run, and reported
+in the call's own instants. Every invariant is checked over the workflows' own transition lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.notices import MemoryChannel
+from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
+from infra.settings import binary
+from infra.temporal import DATA_CONVERTER
+from models.call import CallDefinition
+from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
+from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
+from models.rules import formal_failures
+from models.timetable import PhaseTime
+from records.engine import make_engine
+from records.tables import ApplicationRow, NoticeRow
+from simulation.clock import skip_until
+from simulation.population import sample_population
+from simulation.report import Report, check_invariants, personas
+from worker import build_worker
+from workflows.application import ApplicationWorkflow
+from workflows.call import CallWorkflow
+
+MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision")
+MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
+DEFAULT_LENGTH = timedelta(days=10)
+
+
+class Simulation:
+    def __init__(self, env: WorkflowEnvironment, prepared: Prepared, n: int, seed: int, task_queue: str,
+                 engine: Any, channel: MemoryChannel) -> None:
+        self.env = env
+        self.client: Client = env.client
+        self.prepared = prepared
+        self.call: CallDefinition = prepared.definition
+        self.lifecycle: Lifecycle = build_lifecycle(prepared.definition)
+        self.people = personas(n, seed)
+        as_of = self.call.issued or (datetime.now(self.call.zone) - timedelta(days=prepared.shift_days)).date()
+        self.population = sample_population(self.call, n, seed, as_of)
+        with Session(engine) as s:
+            self.population.registry.write(s)
+        self.ids = [f"{self.call.id}.{i:05d}" for i in range(n)]
+        self.seed = seed
+        self.task_queue = task_queue
+        self.engine = engine
+        self.channel = channel
+        self.rng = random.Random(seed + 1)
+        self.gate = asyncio.Semaphore(64)
+        self.query_gate = asyncio.Semaphore(16)
+        self.refused: Counter[str] = Counter()
+        self.late_attempts = 0
+        self.late_accepted = 0
+
+    # ---- plumbing ------------------------------------------------------------------------------------
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def sleep_until(self, instant: datetime) -> None:
+        await skip_until(self.env, instant)
+
+    def states(self) -> dict[str, str]:
+        with Session(self.engine) as s:
+            return dict(s.exec(select(ApplicationRow.id, ApplicationRow.state).where(
+                ApplicationRow.call_id == self.call.id)).all())
+
+    async def quiesce(self, states: set[str], limit_s: float = 120.0) -> None:
+        """Wait (real time) until no application is left in `states`: system transitions are processed."""
+        for _ in range(int(limit_s / 0.05)):
+            if not states & set(self.states().values()):
+                return
+            await asyncio.sleep(0.05)
+
+    def due_sources(self, phase: str, edge: str) -> set[str]:
+        return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge}
+
+    def person(self, i: int, role: str) -> str:
+        return {"applicant": self.population.forms[i].pi_id, "unit_admin": f"unit-{i % 20}", "recommender": f"org-{i % 5}",
+                "cto": f"cto-{i}"}.get(role, f"{role}-sim")
+
+    async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
+        async with self.gate:
+            try:
+                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data))
+                return True
+            except Refusal as exc:
+                self.refused[str(exc).split(":")[0]] += 1
+                return False
+
+    async def each(self, coros: list[Any]) -> list[Any]:
+        return list(await asyncio.gather(*coros))
+
+    # ---- phases ------------------------------------------------------------------------------------------
+
+    def phase(self, phase_id: str) -> PhaseTime:
+        return self.prepared.timetable.get(phase_id)
+
+    async def timetable(self) -> Any:
+        handle = self.client.get_workflow_handle(f"call-{self.call.id}")
+        return (await ask(handle, CallWorkflow.status)).timetable
+
+    async def open_phase(self, p: PhaseTime) -> datetime:
+        """Bring phase `p` open: wait for its date, or have the manager advance; returns its open instant."""
+        handle = self.client.get_workflow_handle(f"call-{self.call.id}")
+        live = (await self.timetable()).get(p.id)
+        if p.opens_rule == "manual" or (p.opens_rule == "previous" and live.opens is None):
+            current = (await self.timetable()).current()
+            if current is not None and current.closes is not None and current.closes_rule != "manual":
+                await self.sleep_until(current.closes + timedelta(seconds=1))
+                await self.quiesce(self.due_sources(current.id, "closes"))
+            await self.sleep_until(await self.now() + timedelta(days=1))
+            await manage(handle, CallWorkflow.advance_phase, MANAGER)
+        else:
+            assert live.opens is not None
+            await self.sleep_until(live.opens + timedelta(seconds=1))
+        await self.quiesce(self.due_sources(p.id, "opens"))
+        opened = (await self.timetable()).get(p.id).opens
+        assert opened is not None
+        return opened  # type: ignore[no-any-return]
+
+    async def length(self, p: PhaseTime) -> timedelta:
+        live = (await self.timetable()).get(p.id)
+        if live.closes is not None and live.opens is not None:
+            return live.closes - live.opens  # type: ignore[no-any-return]
+        return MANUAL_LENGTH.get(p.kind, DEFAULT_LENGTH)
+
+    # ---- the population's behaviour per phase ---------------------------------------------------------
+
+    async def application_phase(self, p: PhaseTime) -> None:
+        opened = await self.open_phase(p)
+        span = await self.length(p)
+        await self.each([self.start(i) for i in range(len(self.ids))])
+        await self.sleep_until(opened + span * 0.4)
+        await self.each([self.act(i, "submit", "applicant") for i, x in enumerate(self.people) if x.submits])
+        await self.chain_rounds(opened + span * 0.45, opened + span * 0.95, span / 40)
+
+    async def start(self, i: int) -> None:
+        form = self.population.forms[i]
+        people = {role: self.person(i, role) for role in ("applicant", "unit_admin", "recommender", "cto")}
+        async with self.gate:
+            await start_application(self.client, ApplicationInput(
+                call=self.call, calendar=self.prepared.input.calendar, timetable=self.prepared.timetable,
+                application_id=self.ids[i], category=form.category, title=form.title, people=people,
+                flags=dict(form.flags), attachments=[a.kind for a in form.attachments], form=form,
+                shift_days=self.prepared.shift_days), self.task_queue)
+
+    async def chain_rounds(self, start: datetime, end: datetime, tick: timedelta) -> None:
+        """Approvers work through their queues every `tick`; some return, some never act (the step lapses)."""
+        roles = {f"awaiting_{s.id}": s for s in self.call.chain}
+        at = start
+        while at < end:
+            await self.sleep_until(at)
+            states = self.states()
+            work = []
+            for i, app_id in enumerate(self.ids):
+                state, x = states.get(app_id), self.people[i]
+                if state in roles:
+                    step = roles[state]
+                    if x.approver_sleeps:
+                        continue
+                    if x.returned_by_unit and step.can_return and step.role == "unit_admin":
+                        x.returned_by_unit = False
+                        work.append(self.act(i, "return", step.role, "材料不全，请补充后重新提交"))
+                    else:
+                        work.append(self.act(i, "approve", step.role, "同意推荐"))
+                elif state == "returned" and x.resubmits:
+                    work.append(self.act(i, "resubmit", "applicant"))
+            if not work and at > start:
+                break
+            await self.each(work)
+            at += tick
+
+    async def late_attempts_after(self, closes: datetime) -> None:
+        await self.sleep_until(closes + timedelta(minutes=1))
+        late = [i for i, x in enumerate(self.people) if not x.submits and x.tries_late]
+        self.late_attempts += len(late)
+        results = await self.each([self.act(i, "submit", "applicant") for i in late])
+        self.late_accepted += sum(results)
+
+    async def recommendation_phase(self, p: PhaseTime) -> None:
+        opened = await self.open_phase(p)
+        span = await self.length(p)
+        await self.chain_rounds(opened + timedelta(hours=1), opened + span * 0.9, span / 10)
+
+    async def paper_phase(self, p: PhaseTime) -> None:
+        opened = await self.open_phase(p)
+        span = await self.length(p)
+        await self.chain_rounds(opened + timedelta(minutes=30), opened + span * 0.5, span / 20)
+        at = opened + timedelta(hours=1)
+        while p.hours is not None and not self._in_hours(p, at):
+            at += timedelta(hours=1)
+        await self.sleep_until(at)
+        states = self.states()
+        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper]
+        await self.each([self.send_paper(i) for i in senders])
+
+    async def send_paper(self, i: int) -> bool:
+        """The summary form printed from the online version carries its receipt number and content hash. Asked 16 at
+        a time, with patience: at 10,000 applications, 64 queries in flight to busy workflows ran out of answers."""
+        async with self.query_gate:
+            status = await ask(self.client.get_workflow_handle(application_workflow_id(self.ids[i])),
+                               ApplicationWorkflow.status, attempts=20)
+        return await self.act(i, "receive_paper", "agency", receipt=status.receipt,
+                              content_sha256=status.content_sha256)
+
+    def _in_hours(self, p: PhaseTime, at: datetime) -> bool:
+        assert p.hours is not None
+        local = at.astimezone(self.call.zone)
+        workday = self.prepared.input.calendar.is_workday(local.date()) or not p.hours.working_days_only
+        return workday and p.hours.start <= local.time() < p.hours.end
+
+    async def formal_phase(self, p: PhaseTime) -> None:
+        await self.open_phase(p)
+
+    async def review_phase(self, p: PhaseTime) -> None:
+        opened = await self.open_phase(p)
+        await self.sleep_until(opened + timedelta(days=1))
+        states = self.states()
+        assert p.role is not None
+        await self.each([self.act(i, "score", p.role, "评审意见", score=str(x.score))
+                         for i, x in enumerate(self.people) if states.get(self.ids[i]) == f"in_{p.id}"])
+
+    async def shortlist(self) -> None:
+        states = self.states()
+        scored = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "scored"]
+        chosen: list[int] = []
+        for c in self.call.categories:
+            mine = sorted((i for i in scored if self.population.forms[i].category == c.id),
+                          key=lambda i: -self.people[i].score)
+            quota = c.planned if c.planned else max(1, len(mine) * 3 // 10)
+            chosen += mine[:quota]
+        await self.each([self.act(i, "shortlist", "manager", "联席会议研究确定") for i in chosen])
+
+    async def publicity_phase(self, p: PhaseTime) -> None:
+        opened = await self.open_phase(p)
+        await self.sleep_until(opened + timedelta(hours=2))
+        states = self.states()
+        objected = [i for i, x in enumerate(self.people) if x.objection and states.get(self.ids[i]) == "publicised"]
+        await self.each([self.act(i, "object", "public", "对申报材料真实性有异议") for i in objected])
+        await self.sleep_until(opened + timedelta(hours=26))
+        await self.each([
+            self.act(i, "uphold_objection" if self.people[i].objection_upheld else "dismiss_objection", "manager",
+                     "经核查" + ("异议成立" if self.people[i].objection_upheld else "异议不成立"))
+            for i in objected])
+        live = (await self.timetable()).get(p.id)
+        if live.closes is not None:
+            await self.sleep_until(live.closes + timedelta(minutes=1))
+            await self.quiesce(self.due_sources(p.id, "closes"))
+
+    async def contract_phase(self, p: PhaseTime) -> None:
+        opened = await self.open_phase(p)
+        await self.sleep_until(opened + timedelta(days=3))
+        states = self.states()
+        await self.each([self.act(i, "sign_contract", "applicant") for i, x in enumerate(self.people)
+                         if x.signs and states.get(self.ids[i]) == "approved"])
+        handle = self.client.get_workflow_handle(f"call-{self.call.id}")
+        live = (await self.timetable()).get(p.id)
+        if live.closes is None:
+            await self.sleep_until(opened + MANUAL_LENGTH.get("contract", DEFAULT_LENGTH))
+            await manage(handle, CallWorkflow.close_phase, MANAGER)
+        else:
+            await self.sleep_until(live.closes + timedelta(minutes=1))
+
+    async def run(self) -> Report:
+        handle = await start_call(self.client, self.prepared, self.task_queue)
+        reviews = [p for p in self.prepared.timetable.phases if p.kind == "expert_review"]
+        for p in self.prepared.timetable.phases:
+            if p.kind == "application":
+                await self.application_phase(p)
+                live = (await self.timetable()).get(p.id)
+                if live.closes is not None and live.closes_rule != "manual":
+                    await self.late_attempts_after(live.closes)
+            elif p.kind == "recommendation":
+                await self.recommendation_phase(p)
+            elif p.kind == "paper":
+                await self.paper_phase(p)
+            elif p.kind == "formal_review":
+                await self.formal_phase(p)
+            elif p.kind == "expert_review":
+                await self.review_phase(p)
+                if p is reviews[-1]:
+                    await self.shortlist()
+            elif p.kind == "publicity":
+                await self.publicity_phase(p)
+            elif p.kind == "contract":
+                await self.contract_phase(p)
+        await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL))
+        with self.env.auto_time_skipping_disabled():
+            status = await asyncio.wait_for(handle.result(), timeout=120)
+        return await self.report(status.events)
+
+    # ---- report and invariants ---------------------------------------------------------------------------
+
+    async def statuses(self) -> list[ApplicationStatus]:
+        """Every application's final status, asked once the records show the last wave of closing applications
+        settled: a closed workflow is replayed to answer, and queued behind that wave a query can outlast its
+        deadline. One still open is reported as it is (not terminal)."""
+        await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL), limit_s=300)
+
+        async def one(app_id: str) -> ApplicationStatus:
+            async with self.query_gate:
+                status: ApplicationStatus = await ask(
+                    self.client.get_workflow_handle(application_workflow_id(app_id)), ApplicationWorkflow.status)
+                return status
+        return await self.each([one(a) for a in self.ids])
+
+    async def report(self, events: list[Any]) -> Report:
+        shift = timedelta(days=self.prepared.shift_days)
+        zone = self.call.zone
+        phases: dict[str, dict[str, str | None]] = {p.id: {"opened": None, "closed": None}
+                                                    for p in self.prepared.timetable.phases}
+        for e in events:
+            if e.kind in ("opened", "closed") and e.new is not None:
+                phases[e.phase][e.kind] = (e.new - shift).astimezone(zone).isoformat()
+        statuses = await self.statuses()
+        violations = check_invariants(self.lifecycle, statuses)
+        with Session(self.engine) as s:
+            notice_keys = list(s.exec(select(NoticeRow.key).where(NoticeRow.call_id == self.call.id)).all())
+        delivered = Counter(self.channel.delivered)
+        violations += [f"notice {k} delivered {n} times" for k, n in delivered.items() if n > 1]
+        violations += [f"notice {k} queued but never delivered" for k in set(notice_keys) - set(delivered)]
+        if self.late_accepted:
+            violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
+        return Report(
+            call=self.call.id, applications=len(self.ids), seed=self.seed, shift_days=self.prepared.shift_days,
+            final_states=dict(sorted(Counter(s.state for s in statuses).items())), phases=phases,
+            notices=len(notice_keys), refused=dict(self.refused), late_attempts=self.late_attempts,
+            late_accepted=self.late_accepted, violations=violations,
+            formal_failures=formal_failures(self.call, [st.verdicts for st in statuses if st.verdicts]),
+            reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
+            escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
+        )
+
+
+Finished = Callable[[Client, Engine, "Report"], Awaitable[None]]
+
+
+async def simulate(call: CallDefinition, n: int, seed: int, database: Path | None = None,
+                   finished: Finished | None = None) -> Report:
+    """Run the simulation; `finished` is given the server's client, the records DB and the report before the
+    time-skipping server stops (the command line writes the audit export there)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite:///{database or Path(tmp) / 'simulation.db'}")
+            channel = MemoryChannel()
+            task_queue = f"simulate-{uuid.uuid4()}"
+            prepared = prepare(call, not_before=await env.get_current_time())
+            async with build_worker(env.client, task_queue, engine, channel):
+                report = await Simulation(env, prepared, n, seed, task_queue, engine, channel).run()
+            if finished is not None:
+                await finished(env.client, engine, report)
+            engine.dispose()
+            return report
+    finally:
+        await env.shutdown()
+
