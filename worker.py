@@ -26,7 +26,7 @@ from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 WORKFLOWS: Sequence[type] = (CallWorkflow, ApplicationWorkflow)
-PASSTHROUGH = ("transitions", "six", "models", "activities", "pydantic", "pydantic_core", "annotated_types",
+PASSTHROUGH = ("transitions", "six", "models", "activities", "records", "infra", "pydantic", "pydantic_core", "annotated_types",
                "sqlalchemy", "sqlmodel", "structlog", "yaml")
 
 

@@ -12,7 +12,8 @@ from sqlmodel import Session
 from temporalio import activity
 
 from models.call import CallDefinition
-from models.facts import Facts, PriorWork
+from models.duplicates import PriorWork
+from models.facts import Facts
 from models.forms import ApplicationForm
 from models.rules import Verdict, evaluate
 from records.registry import corpus_size, prior_work, snapshot

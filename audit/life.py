@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from activities.records import ClosureSummary, PublishInput, Recorded
 from audit.history import Execution, decode, instant, kind
 from models.call import CallDefinition
+from models.deadlines import Deadlines
 from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
 from models.messages import (
     ActRequest,
@@ -109,33 +110,19 @@ class ApplicationLife:
     def call(self) -> CallDefinition:
         return self.inp.call
 
-    # ---- deadlines as the history establishes them (the rules the workflow applies, restated) ------------
+    # ---- deadlines as the history establishes them (the workflow's own rule, over the history's facts) -------
 
-    def phase_close(self, phase_id: str) -> datetime | None:
-        if phase_id in self.extensions:
-            return self.extensions[phase_id]
-        p = self.timetable.get(phase_id)
-        closes = self.call.category(self.inp.category).closes
-        return p.closes if p.closed or phase_id not in closes else closes[phase_id]
-
-    def step_close(self, step_id: str) -> datetime | None:
-        if f"step:{step_id}" in self.extensions:
-            return self.extensions[f"step:{step_id}"]
-        step = self.call.step(step_id)
-        if step.deadline and step.deadline.phase:
-            return self.phase_close(step.deadline.phase)
-        return self.step_deadlines.get(step_id)
+    @property
+    def rule(self) -> Deadlines:
+        return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.extensions,
+                         self.step_deadlines)
 
     def bounds(self, w: Window) -> tuple[datetime | None, datetime | None]:
-        if w.phase:
-            return self.timetable.get(w.phase).opens, self.phase_close(w.phase)
-        assert w.step is not None
-        return None, self.step_close(w.step)
+        return self.rule.opens(w), self.rule.close(w)
 
     def deadlines(self) -> dict[str, datetime | None]:
         """Every deadline in force: phases by id, chain steps as `step:<id>`."""
-        out = {p.id: self.phase_close(p.id) for p in self.timetable.phases}
-        return out | {f"step:{s.id}": self.step_close(s.id) for s in self.call.chain}
+        return self.rule.all()
 
 
 @dataclass
@@ -288,10 +275,9 @@ class _ApplicationFold(_Fold):
             self.a.extensions[t.data["window"]] = datetime.fromisoformat(t.data["new"])
             return proven
         self.a.state = t.dest
-        for step in self.a.call.chain:
-            if t.dest == f"awaiting_{step.id}" and step.deadline and step.deadline.working_days:
-                self.a.step_deadlines[step.id] = self.a.inp.calendar.end_after_working_days(
-                    t.at, step.deadline.working_days, self.a.call.zone)
+        entry = self.a.rule.entry_deadline(t.dest, t.at)
+        if entry:
+            self.a.step_deadlines[entry[0]] = entry[1]
         if t.dest == "returned":
             self.a.step_deadlines.clear()
         return proven

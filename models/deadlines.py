@@ -1,17 +1,89 @@
-"""Effective deadlines explained: for each window of an application, the instant that governs it and every fact
-that made it so (planned close, category override, call-wide and individual extensions, working-day counts)."""
+"""Deadlines: the one rule for which instant closes each window of an application (the workflows enforce it, the
+audit re-establishes it from a history), and its explanation with every fact behind it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from models.calendar import CalendarNotCovered, WorkingCalendar
+from models.call import CallDefinition
+from models.lifecycle import STEP_KEY, Due, Window, state_step
 from models.messages import ApplicationStatus, CallInput, CallStatus
+from models.timetable import Timetable
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The deadlines of one application as they stand: a window's close is, first, an extension granted to this
+    application; then, for a phase not yet closed, its category's own close; then the call's timetable. A step
+    closes with its phase, or a number of working days after the application entered it."""
+
+    call: CallDefinition
+    category: str
+    timetable: Timetable
+    calendar: WorkingCalendar
+    extensions: Mapping[str, datetime]
+    step_deadlines: Mapping[str, datetime]
+
+    def phase_close(self, phase_id: str) -> datetime | None:
+        if phase_id in self.extensions:
+            return self.extensions[phase_id]
+        p = self.timetable.get(phase_id)
+        closes = self.call.category(self.category).closes
+        return p.closes if p.closed or phase_id not in closes else closes[phase_id]
+
+    def step_close(self, step_id: str) -> datetime | None:
+        if STEP_KEY + step_id in self.extensions:
+            return self.extensions[STEP_KEY + step_id]
+        step = self.call.step(step_id)
+        if step.deadline and step.deadline.phase:
+            return self.phase_close(step.deadline.phase)
+        return self.step_deadlines.get(step_id)
+
+    def close(self, w: Window) -> datetime | None:
+        return self.phase_close(w.phase) if w.phase else self.step_close(w.step or "")
+
+    def opens(self, w: Window) -> datetime | None:
+        """A phase window opens with its phase; a step is open from the moment the application enters it (None)."""
+        return self.timetable.get(w.phase).opens if w.phase else None
+
+    def name(self, w: Window) -> str:
+        return self.timetable.get(w.phase).name if w.phase else self.call.step(w.step or "").name
+
+    def due_at(self, due: Due) -> datetime | None:
+        if due.step:
+            return self.step_close(due.step)
+        assert due.phase is not None
+        return self.timetable.get(due.phase).opens if due.edge == "opens" else self.phase_close(due.phase)
+
+    def all(self) -> dict[str, datetime | None]:
+        """Every window's close, by window key."""
+        out: dict[str, datetime | None] = {p.id: self.phase_close(p.id) for p in self.timetable.phases}
+        return out | {STEP_KEY + s.id: self.step_close(s.id) for s in self.call.chain}
+
+    def entry_deadline(self, state: str, entered: datetime) -> tuple[str, datetime] | None:
+        """The working-day deadline a chain step sets when the application enters its state at `entered`."""
+        step_id = state_step(state)
+        step = self.call.step(step_id) if step_id in {s.id for s in self.call.chain} else None
+        if step is None or step.deadline is None or not step.deadline.working_days:
+            return None
+        return step.id, self.calendar.end_after_working_days(entered, step.deadline.working_days, self.call.zone)
+
+    def escalation_at(self, closes: datetime) -> datetime:
+        """The end of the N-th working day after a service deadline's day; at the deadline if the calendar lacks
+        the year."""
+        try:
+            return self.calendar.end_after_working_days(closes - timedelta(microseconds=1),
+                                                        self.call.escalate_after_working_days, self.call.zone)
+        except CalendarNotCovered:
+            return closes
 
 
 @dataclass
 class DeadlineExplanation:
-    window: str  # a phase id, or step:<id>
+    window: str  # a window key: a phase id, or step:<id>
     effective: datetime | None
     facts: list[str] = field(default_factory=list)
 
@@ -26,15 +98,16 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
     out: list[DeadlineExplanation] = []
     for window, effective in app.deadlines.items():
         item = DeadlineExplanation(window, effective)
-        if window.startswith("step:"):
-            step = definition.step(window.removeprefix("step:"))
+        w = Window.of(window)
+        if w.step is not None:
+            step = definition.step(w.step)
             deadline = step.deadline
             if deadline is None:
                 item.facts.append(f"{step.name}: no deadline of its own; the step lapses when formal review opens")
             elif deadline.phase:
                 item.facts.append(f"{step.name}: the close of phase {deadline.phase}")
             else:
-                entered = [t for t in app.transitions if t.dest == f"awaiting_{step.id}"]
+                entered = [t for t in app.transitions if state_step(t.dest) == step.id]
                 since = f" after entering it at {_local(entered[-1].at, call)}" if entered else " after entering it"
                 item.facts.append(f"{step.name}: {deadline.working_days} working days{since}, ending 24:00 of the "
                                   f"last one (calendar: {call.calendar.source})")

@@ -7,12 +7,10 @@ import functools
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from functools import cached_property
+from typing import Literal
 
 from rapidfuzz import fuzz, process
-
-if TYPE_CHECKING:
-    from models.facts import PriorWork
 
 Field = Literal["title", "abstract"]
 
@@ -46,6 +44,29 @@ def normalise(text: str) -> str:
     """NFKC, lower case, letters and digits only: punctuation, spaces and full-width forms do not count. Cached, so
     that the corpus read again every minute of a formal-review burst finds its texts already normalised."""
     return "".join(c for c in unicodedata.normalize("NFKC", text).lower() if unicodedata.category(c)[0] in "LN")
+
+
+@dataclass(frozen=True)
+class PriorWork:
+    """A title and abstract to compare with: another application or a registry project."""
+
+    ref: str
+    call_id: str | None
+    year: int | None
+    pi_id: str
+    unit_id: str | None
+    title: str
+    abstract: str = ""
+
+    @cached_property
+    def title_key(self) -> str:
+        """The title as the duplicate check compares it, normalised once per corpus read, not per evaluation."""
+        return normalise(self.title)
+
+    @cached_property
+    def abstract_key(self) -> str:
+        """The abstract as the duplicate check compares it."""
+        return normalise(self.abstract)
 
 
 def find_duplicates(title: str, abstract: str, pi_id: str, unit_id: str | None, corpus: Sequence[PriorWork],

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from models.duplicates import normalise
+from models.duplicates import PriorWork
 from models.forms import ApplicationForm
 
 Province = Annotated[str, Field(pattern=r"^CN(-[A-Z]{2})?$")]  # ISO 3166-2: CN-SX Shanxi, CN-GX Guangxi; CN national
@@ -111,29 +110,6 @@ class PendingApplication:
     @property
     def ref(self) -> str:
         return self.application_id
-
-
-@dataclass(frozen=True)
-class PriorWork:
-    """A title and abstract to compare with: another application or a registry project."""
-
-    ref: str
-    call_id: str | None
-    year: int | None
-    pi_id: str
-    unit_id: str | None
-    title: str
-    abstract: str = ""
-
-    @cached_property
-    def title_key(self) -> str:
-        """The title as the duplicate check compares it, normalised once per corpus read, not per evaluation."""
-        return normalise(self.title)
-
-    @cached_property
-    def abstract_key(self) -> str:
-        """The abstract as the duplicate check compares it."""
-        return normalise(self.abstract)
 
 
 @dataclass(frozen=True)

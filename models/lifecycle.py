@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from models.call import CallDefinition, StepDef
 
+STEP_KEY = "step:"
 TERMINAL = (
     "withdrawn",
     "closed_unsubmitted",
@@ -32,7 +33,13 @@ class Window:
 
     @property
     def key(self) -> str:
-        return self.phase or f"step:{self.step}"
+        """How extensions, statuses and notices name the window: the phase id, or `step:<id>`."""
+        return self.phase or f"{STEP_KEY}{self.step}"
+
+    @classmethod
+    def of(cls, key: str) -> Window:
+        """The window a key names (the inverse of `key`)."""
+        return cls(step=key.removeprefix(STEP_KEY)) if key.startswith(STEP_KEY) else cls(phase=key)
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,14 @@ class Lifecycle:
         }
 
 
-def step_state(step: StepDef) -> str:
-    return f"awaiting_{step.id}"
+def step_state(step: StepDef | str) -> str:
+    """The state of an application waiting for a step of the approval chain."""
+    return f"awaiting_{step if isinstance(step, str) else step.id}"
+
+
+def state_step(state: str) -> str | None:
+    """The chain step an application waits for in `state`, or None outside the chain."""
+    return state.removeprefix("awaiting_") if state.startswith("awaiting_") else None
 
 
 def _chain_targets(chain: list[StepDef], start: int, final: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:

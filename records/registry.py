@@ -17,13 +17,13 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col, select
 
+from models.duplicates import PriorWork
 from models.facts import (
     AdminLevel,
     ClosingVerdict,
     Degree,
     IdType,
     PendingApplication,
-    PriorWork,
     ProjectFacts,
     ProjectRole,
     ProjectStatus,

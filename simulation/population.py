@@ -11,7 +11,8 @@ from typing import Any
 from sqlmodel import Session
 
 from models.call import AttachmentDef, CallDefinition
-from models.facts import Facts, PriorWork, Snapshot, add_years
+from models.duplicates import PriorWork
+from models.facts import Facts, Snapshot, add_years
 from models.forms import ApplicationForm, Attachment, CentreFigures, Claims, PartnerUnit, TeamMember
 from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from models.facts import Facts, PendingApplication, PersonFacts, PriorWork, ProjectFacts, Snapshot, UnitFacts
+from models.duplicates import PriorWork
+from models.facts import Facts, PendingApplication, PersonFacts, ProjectFacts, Snapshot, UnitFacts
 from models.forms import ApplicationForm
 from models.rules import KINDS, Finding
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from models.facts import Facts, PendingApplication, PriorWork, ProjectFacts, Snapshot
+from models.duplicates import PriorWork
+from models.facts import Facts, PendingApplication, ProjectFacts, Snapshot
 from models.forms import CentreFigures, Claims, PartnerUnit, TeamMember
 from models.rules import KINDS
 from tests.builders import ZONE, check, facts, form, outcome, pending, person, prior, project, unit

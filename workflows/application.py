@@ -10,11 +10,13 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+
+from workflows.application_checks import ApplicationChecks, Model
+from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from transitions import Machine
@@ -22,9 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.eligibility import EligibilityActivities, EvaluateInput
     from activities.formal import FormalInput, check_formal
     from activities.records import QuotaInput, RecordActivities, Recorded, RecordInput, RegisterInput
-    from models.calendar import CalendarNotCovered
     from models.call import CallDefinition, shared
-    from models.lifecycle import Due, TransitionSpec, Window, build_lifecycle
+    from models.lifecycle import TransitionSpec, Window, build_lifecycle, state_step
     from models.messages import (
         ActRequest,
         ApplicationInput,
@@ -37,34 +38,14 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
     )
     from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
-    from models.timetable import Timetable, within_hours
+    from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 
 
-class _Model:
-    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`)."""
-
-    state: str
-    trigger: Callable[[str], bool]  # added by the Machine
-
-    def __init__(self, flags: dict[str, bool]) -> None:
-        self.flags = flags
-        self.formal_ok = False
-
-    def __getattr__(self, name: str) -> bool:
-        if name.startswith("when_"):
-            return bool(self.__dict__["flags"].get(name.removeprefix("when_"), False))
-        raise AttributeError(name)
-
-
-class Refused(ApplicationError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, type="Refused", non_retryable=True)
-
 
 @workflow.defn
-class ApplicationWorkflow:
+class ApplicationWorkflow(ApplicationChecks):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         inp = dataclasses.replace(inp, call=shared(inp.call))
@@ -80,123 +61,13 @@ class ApplicationWorkflow:
         self.paper_receipts = False  # set from the "paper-receipts" patch when the run starts
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
-        """Run under `call`'s definition (the shared instance): its lifecycle, a machine in the current state, its
-        category."""
+        """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
         self.call = call
         self.lifecycle = build_lifecycle(call)
-        self.model = _Model(self.inp.flags)
+        self.model = Model(self.inp.flags)
         self.model.formal_ok = formal_ok
         config = {**self.lifecycle.machine_config(), "initial": self.s.state}
         self.machine = Machine(model=self.model, **config)  # type: ignore[arg-type]
-        self.category = call.category(self.inp.category)
-
-    # ---- time: windows and deadlines -------------------------------------------------------------
-
-    def _phase_close(self, phase_id: str) -> datetime | None:
-        if phase_id in self.s.extensions:
-            return self.s.extensions[phase_id]
-        p = self.timetable.get(phase_id)
-        if p.closed or phase_id not in self.category.closes:
-            return p.closes
-        return self.category.closes[phase_id]
-
-    def _step_close(self, step_id: str) -> datetime | None:
-        key = f"step:{step_id}"
-        if key in self.s.extensions:
-            return self.s.extensions[key]
-        step = self.call.step(step_id)
-        if step.deadline and step.deadline.phase:
-            return self._phase_close(step.deadline.phase)
-        return self.s.step_deadlines.get(step_id)
-
-    def _bounds(self, w: Window) -> tuple[datetime | None, datetime | None, str]:
-        if w.phase:
-            p = self.timetable.get(w.phase)
-            return p.opens, self._phase_close(w.phase), p.name
-        assert w.step is not None
-        return datetime.min.replace(tzinfo=self.zone), self._step_close(w.step), self.call.step(w.step).name
-
-    def _due_at(self, due: Due) -> datetime | None:
-        if due.step:
-            return self._step_close(due.step)
-        assert due.phase is not None
-        return self.timetable.get(due.phase).opens if due.edge == "opens" else self._phase_close(due.phase)
-
-    def _local(self, t: datetime | None) -> str:
-        return t.astimezone(self.zone).isoformat() if t else "not set"
-
-    # ---- validation --------------------------------------------------------------------------------
-
-    def _resolve(self, trigger: str) -> TransitionSpec | None:
-        """The transition the machine would take for `trigger` now (conditions evaluated, nothing changed)."""
-        return next((t for t in self.lifecycle.candidates(self.model.state, trigger) if self._holds(t)), None)
-
-    def _holds(self, spec: TransitionSpec) -> bool:
-        return all(getattr(self.model, c) for c in spec.conditions) and not any(
-            getattr(self.model, c) for c in spec.unless)
-
-    def _refusal(self, req: ActRequest, now: datetime) -> str | None:
-        state = self.model.state
-        if req.trigger not in self.lifecycle.triggers():
-            return f"unknown event {req.trigger!r} (events: {', '.join(self.lifecycle.triggers())})"
-        spec = self._resolve(req.trigger)
-        if spec is None:
-            possible = sorted({t.trigger for t in self.lifecycle.outgoing(state) if "system" not in t.roles})
-            return (f"cannot {req.trigger} application {self.inp.application_id} in state {state} "
-                    f"(possible: {', '.join(possible) or 'nothing'})")
-        if req.role not in spec.roles:
-            return f"role {req.role} may not {req.trigger} in state {state} (allowed: {', '.join(spec.roles)})"
-        owner = self.inp.people.get(req.role)
-        if owner is not None and req.actor_id != owner:
-            return f"{req.role} {req.actor_id} does not act for application {self.inp.application_id} ({owner} does)"
-        if spec.needs_reason and not req.reason.strip():
-            return f"{req.trigger} needs a reason"
-        if spec.window:
-            opens, closes, name = self._bounds(spec.window)
-            if opens is None or now < opens:
-                when = self._local(opens) if opens else "when a programme manager opens it"
-                return f"{name} is not open yet: it opens {when}"
-            if closes is not None and now >= closes:
-                return f"deadline passed: {name} closed at {self._local(closes)}; the request came at {self._local(now)}"
-            if spec.window.phase:
-                hours = self.timetable.get(spec.window.phase).hours
-                outside = within_hours(hours, now, self.inp.calendar, self.zone) if hours else None
-                if outside:
-                    return f"{name} accepts this only in its hours: {outside}"
-        rule = req.data.get("rule")
-        if rule is not None:
-            if req.trigger not in ("reinstate", "disqualify"):
-                return f"a rule can be named only to reinstate or disqualify, not to {req.trigger}"
-            if rule not in {v.rule_id for v in self.s.verdicts}:
-                known = ", ".join(v.rule_id for v in self.s.verdicts) or "none: this application has no verdicts"
-                return f"no verdict for rule {rule!r} on application {self.inp.application_id} (rules: {known})"
-            others = [v.rule_id for v in self.s.verdicts if v.outcome == "fail" and v.rule_id != rule]
-            if req.trigger == "reinstate" and others:
-                return (f"overriding {rule} does not reinstate application {self.inp.application_id}: "
-                        f"{', '.join(others)} fail too (reinstate without naming a rule to override the whole verdict)")
-        if req.trigger == "receive_paper" and self.paper_receipts:
-            given = (req.data.get("receipt", ""), req.data.get("content_sha256", ""))
-            if given != (self.s.receipt, self.s.content_sha256):
-                return (f"the paper form (receipt {given[0] or 'missing'}, content {given[1][:12] or 'missing'}) does "
-                        f"not match the online version: receipt {self.s.receipt}, content {self.s.content_sha256[:12]}")
-        if req.trigger == "score":
-            try:
-                if not 0 <= float(req.data.get("score", "")) <= 100:
-                    raise ValueError
-            except ValueError:
-                return "score needs data score=<number 0-100>"
-        try:
-            self._entry_deadline(spec.dest, now)
-        except CalendarNotCovered as exc:
-            return f"cannot compute the deadline of {spec.dest}: {exc}"
-        return None
-
-    def _entry_deadline(self, dest: str, now: datetime) -> tuple[str, datetime] | None:
-        """The working-day deadline a step sets when the application enters it, if it sets one."""
-        for step in self.call.chain:
-            if dest == f"awaiting_{step.id}" and step.deadline and step.deadline.working_days:
-                return step.id, self.inp.calendar.end_after_working_days(now, step.deadline.working_days, self.zone)
-        return None
 
     # ---- changing state ------------------------------------------------------------------------------
 
@@ -209,7 +80,7 @@ class ApplicationWorkflow:
         if dest != spec.dest:
             raise ApplicationError(f"machine moved {source} -> {dest}, declaration says {spec.dest}")
         self.s.state = dest
-        entry = self._entry_deadline(dest, now)
+        entry = self.deadlines.entry_deadline(dest, now)
         if entry:
             self.s.step_deadlines[entry[0]] = entry[1]
         if dest == "returned":
@@ -270,7 +141,7 @@ class ApplicationWorkflow:
 
     async def _take_quota_place(self, spec: TransitionSpec, actor_id: str) -> None:
         """An endorsement at a step with a quota (推荐名额) takes one of the actor's places, or is refused."""
-        step = next((s for s in self.call.chain if spec.source == f"awaiting_{s.id}"), None)
+        step = next((s for s in self.call.chain if state_step(spec.source) == s.id), None)
         quota = next((q for q in self.call.quotas if step is not None and q.step == step.id), None)
         if spec.trigger != "approve" or step is None or quota is None:
             return
@@ -308,37 +179,13 @@ class ApplicationWorkflow:
         if why:
             raise Refused(why)
 
-    def _extension_refusal(self, req: ExtendRequest, now: datetime) -> str | None:
-        if req.role != "manager":
-            return f"role {req.role} may not extend a deadline (allowed: manager)"
-        if not req.reason.strip():
-            return "an extension needs a reason"
-        if req.closes.tzinfo is None:
-            return f"naive datetime {req.closes.isoformat()}: give the offset, e.g. +08:00"
-        if self.lifecycle.is_terminal(self.model.state):
-            return f"application {self.inp.application_id} is {self.model.state}; nothing to extend"
-        if req.window.startswith("step:"):
-            if req.window.removeprefix("step:") not in self.lifecycle.steps:
-                return f"unknown step {req.window!r} (steps: {', '.join(self.lifecycle.steps)})"
-            current = self._step_close(req.window.removeprefix("step:"))
-        else:
-            if req.window not in [p.id for p in self.timetable.phases]:
-                return f"unknown phase {req.window!r} (phases: {', '.join(p.id for p in self.timetable.phases)})"
-            current = self._phase_close(req.window)
-        if current is not None and req.closes <= current:
-            return f"new deadline {self._local(req.closes)} is not later than the current {self._local(current)}"
-        if req.closes <= now:
-            return f"new deadline {self._local(req.closes)} is in the past"
-        return None
-
     @workflow.update
     async def extend_deadline(self, req: ExtendRequest) -> TransitionRecord:
         now = workflow.now()
         why = self._extension_refusal(req, now)
         if why:
             raise Refused(why)
-        previous = (self._step_close(req.window.removeprefix("step:")) if req.window.startswith("step:")
-                    else self._phase_close(req.window))
+        previous = self.deadlines.close(Window.of(req.window))
         self.s.extensions[req.window] = req.closes
         record = TransitionRecord(seq=len(self.s.transitions), trigger="extend_deadline", source=self.model.state,
                                   dest=self.model.state, actor_id=req.actor_id, role=req.role, reason=req.reason,
@@ -358,22 +205,6 @@ class ApplicationWorkflow:
         why = self._extension_refusal(req, workflow.now())
         if why:
             raise Refused(why)
-
-    def _migration_refusal(self, req: MigrateRequest) -> str | None:
-        new = req.definition
-        if req.role != "manager":
-            return f"role {req.role} may not migrate an application (allowed: manager)"
-        if not req.reason.strip():
-            return "a migration needs a reason"
-        if new.id != self.call.id:
-            return f"the definition is of call {new.id}, not {self.call.id}"
-        if new.version() == self.call.version():
-            return f"application {self.inp.application_id} already runs under version {new.version()}"
-        if self.model.state not in build_lifecycle(new).state_names():
-            return f"the new definition has no state {self.model.state}; this application cannot move to it"
-        if self.inp.category not in {c.id for c in new.categories}:
-            return f"the new definition has no category {self.inp.category}"
-        return None
 
     @workflow.update
     async def migrate(self, req: MigrateRequest) -> TransitionRecord:
@@ -406,11 +237,9 @@ class ApplicationWorkflow:
 
     @workflow.query
     def status(self) -> ApplicationStatus:
-        deadlines: dict[str, datetime | None] = {p.id: self._phase_close(p.id) for p in self.timetable.phases}
-        deadlines |= {f"step:{s}": self._step_close(s) for s in self.lifecycle.steps}
         return ApplicationStatus(
             call_id=self.call.id, application_id=self.inp.application_id, state=self.model.state,
-            closed=self._finished(workflow.now()), version=self.call.version(), deadlines=deadlines,
+            closed=self._finished(workflow.now()), version=self.call.version(), deadlines=self.deadlines.all(),
             transitions=list(self.s.transitions), formal_findings=list(self.s.formal_findings),
             timetable_seq=self.timetable.seq, verdicts=list(self.s.verdicts), reminders=list(self.s.reminder_log),
             receipt=self.s.receipt, content_sha256=self.s.content_sha256, category=self.inp.category,
@@ -426,7 +255,7 @@ class ApplicationWorkflow:
         entered = self.s.transitions[-1].at if self.s.transitions else None
         for t in self.lifecycle.outgoing(self.model.state):
             if t.due:
-                at = self._due_at(t.due)
+                at = self.deadlines.due_at(t.due)
                 if at is not None:
                     items.append((at, t, ""))
                 continue
@@ -438,20 +267,12 @@ class ApplicationWorkflow:
                 continue
             marks = [(closes - ahead, f"remind{int(ahead.total_seconds())}") for ahead in self.call.reminders]
             if t.service:
-                marks += [(closes, "overdue"), (self._escalation_at(closes), "escalate")]
+                marks += [(closes, "overdue"), (self.deadlines.escalation_at(closes), "escalate")]
             for at, what in marks:
                 key = f"{what}:{t.trigger}:{w.key}:{closes.isoformat()}"
                 if key not in self.s.reminded and (entered is None or entered < at) and (opens is None or opens < at):
                     items.append((at, t, key))
         return sorted(items, key=lambda i: i[0])
-
-    def _escalation_at(self, closes: datetime) -> datetime:
-        """The end of the N-th working day after the deadline's day; at the deadline if the calendar lacks the year."""
-        try:
-            return self.inp.calendar.end_after_working_days(closes - timedelta(microseconds=1),
-                                                            self.call.escalate_after_working_days, self.zone)
-        except CalendarNotCovered:
-            return closes
 
     def _finished(self, now: datetime) -> bool:
         """Closed: a terminal state from which no window that could still change it remains open."""

@@ -10,7 +10,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+
+from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
@@ -42,11 +43,6 @@ def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, 
                       or (t.due.step and step_phases.get(t.due.step) == phase_id)):
             out.add(t.source)
     return sorted(out)
-
-
-class Refused(ApplicationError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, type="Refused", non_retryable=True)
 
 
 @workflow.defn

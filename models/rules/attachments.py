@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
 
 from models.facts import Facts, add_years
 from models.forms import Attachment
 from models.rules.base import Finding
+from models.rules.definitions import AttachmentDef
 
-if TYPE_CHECKING:
-    from models.call import AttachmentDef
-
-Condition = Literal[
-    "retires_during_term",
-    "ethics_needed",
-    "in_service_graduate",
-    "unit_is_enterprise",
-    "international",
-    "foreign_degree",
-    "cross_field",
-    "platform",
-    "city_matching",
-    "members_outside_units",
-]
 RETIREMENT_AGE = 60  # used only when the registry has no retirement date for the PI (see retires_during_term)
 
 

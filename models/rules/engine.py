@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from models.facts import Facts
 from models.rules.attachments import check_attachment
 from models.rules.base import KINDS, Finding, Verdict
+from models.rules.definitions import AttachmentDef, RuleDef
 
-if TYPE_CHECKING:
-    from models.call import AttachmentDef, CallDefinition, RuleDef
+
+class CallDefinition(Protocol):
+    """What evaluating a call's formal review reads of its definition (models.call.CallDefinition)."""
+
+    @property
+    def rules(self) -> Sequence[RuleDef]: ...
+
+    @property
+    def attachments(self) -> Sequence[AttachmentDef]: ...
 
 ATTACHMENT_PREFIX = "attachment."
 

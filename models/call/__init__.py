@@ -1,0 +1,30 @@
+"""Call definitions: the schema of a call file (`schema`) and its loading with one clear line per problem
+(`loading`)."""
+
+from models.call.loading import CallFileError, load_call, parse_call
+from models.call.schema import (
+    PHASE_ORDER,
+    REQUIRED_KINDS,
+    ROLES,
+    AfterOpening,
+    CalendarYear,
+    CallDefinition,
+    CategoryDef,
+    FlagDef,
+    Intake,
+    PhaseDef,
+    PhaseKind,
+    QuotaDef,
+    Role,
+    StepDeadline,
+    StepDef,
+    WorkingHours,
+    shared,
+)
+from models.rules import AttachmentDef, RuleDef
+
+__all__ = [
+    "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
+    "CallFileError", "CategoryDef", "FlagDef", "Intake", "PhaseDef", "PhaseKind", "QuotaDef", "Role", "RuleDef",
+    "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
+]
