@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from cli import app as cli_app
 from client.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
 from commands.running import export_to
 from models.call import load_call
+from models.deadlines import Deadlines
 from models.messages import (
     ActRequest,
     ApplicationInput,
@@ -136,6 +137,14 @@ class Unpatched(ApplicationWorkflow):
         return await super().run(inp)
 
 
+class DayLate(Deadlines):
+    """A faulty deadline rule: every phase closes a day late."""
+
+    def phase_close(self, phase_id: str) -> datetime | None:
+        closes = super().phase_close(phase_id)
+        return closes + timedelta(days=1) if closes else None
+
+
 @workflow.defn(name="ApplicationWorkflow", sandboxed=False)
 class Lenient(ApplicationWorkflow):
     """A faulty workflow: phase windows a day too long, and any role may act."""
@@ -144,9 +153,10 @@ class Lenient(ApplicationWorkflow):
     def __init__(self, inp: ApplicationInput) -> None:
         super().__init__(inp)
 
-    def _phase_close(self, phase_id: str) -> datetime | None:
-        closes = super()._phase_close(phase_id)
-        return closes + timedelta(days=1) if closes else None
+    @property
+    def deadlines(self) -> Deadlines:
+        d = super().deadlines
+        return DayLate(**{f.name: getattr(d, f.name) for f in fields(d)})
 
     def _refusal(self, req: Any, now: datetime) -> str | None:
         why = super()._refusal(req, now)

@@ -98,7 +98,7 @@ def test_the_agency_check_deadline_moves_over_the_spring_festival() -> None:
     """Entered Friday 2026-02-13: working days after it are Sat 02-14 (make-up), then 02-24..27 after the holiday
     of 02-15..23; the fifth ends at 24:00 on 02-27 (weekends-only counting would say 02-20)."""
     workflow = _workflow_for_004()
-    entry = workflow._entry_deadline("awaiting_agency_check", datetime(2026, 2, 13, 10, 0, tzinfo=workflow.zone))
+    entry = workflow.deadlines.entry_deadline("awaiting_agency_check", datetime(2026, 2, 13, 10, 0, tzinfo=workflow.zone))
     assert entry == ("agency_check", datetime(2026, 2, 28, 0, 0, tzinfo=workflow.zone))
 
 
@@ -106,5 +106,5 @@ def test_the_agency_check_deadline_counts_a_make_up_saturday() -> None:
     """Entered Wednesday 2026-09-30, before National Day (10-01..07): 10-08, 10-09, Sat 10-10 (make-up), 10-12,
     10-13; the fifth ends at 24:00 on 10-13 (without the make-up Saturday it would be 10-14)."""
     workflow = _workflow_for_004()
-    entry = workflow._entry_deadline("awaiting_agency_check", datetime(2026, 9, 30, 10, 0, tzinfo=workflow.zone))
+    entry = workflow.deadlines.entry_deadline("awaiting_agency_check", datetime(2026, 9, 30, 10, 0, tzinfo=workflow.zone))
     assert entry == ("agency_check", datetime(2026, 10, 14, 0, 0, tzinfo=workflow.zone))
