@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test check bench typecheck clean
+SEED_CALLS := $(wildcard calls/00[0-4]-*.yaml)
+GOLDEN := $(filter-out tests/golden/legacy,$(patsubst %/manifest.json,%,$(wildcard tests/golden/*/manifest.json)))
 PACKAGES := infra models records activities workflows client audit simulation commands worker.py cli.py
 
 $(STAMP): pyproject.toml
@@ -18,6 +20,7 @@ run: $(STAMP)
 
 test: check
 	$(BIN)/python -m pytest -q
+	$(BIN)/grantflow coverage $(SEED_CALLS) --visits var/coverage/suite.jsonl $(addprefix --histories ,$(GOLDEN))
 
 # Layers (import-linter), lint (ruff) and types (mypy --strict): the house stays readable. `make test` runs it first.
 check: $(STAMP)

@@ -11,6 +11,7 @@ from commands.applications import applications_app
 from commands.audit import audit_app
 from commands.calls import calls_app
 from commands.common import err
+from commands.coverage import coverage_app
 from commands.manage import deadline_app, phase_app
 from commands.registry import registry_app
 from commands.review import review_app
@@ -26,6 +27,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(running_app)
+app.add_typer(coverage_app)
 
 
 def main() -> None:

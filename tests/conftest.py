@@ -25,6 +25,8 @@ from records.engine import make_engine
 from records.tables import ApplicationRow, CallRow
 from worker import build_worker
 
+pytest_plugins = ["tests.coverage_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = ROOT / "calls"
 
