@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from audit.export import MANIFEST, sha256_of
 from audit.findings import Finding, Result
 from audit.life import ApplicationLife, CallLife, Notice, PhaseChange, Proven, life
 from audit.records import Records, differences
 from audit.source import Bundle
+from models.instants import local
 from models.messages import application_workflow_id, call_workflow_id
 from records.chain import GENESIS, row_hash
 
@@ -17,10 +17,6 @@ from records.chain import GENESIS, row_hash
 def _proved(rule: str, workflow_id: str, proof: Proven | PhaseChange | Notice | None, message: str) -> Finding:
     """A finding at the event (and run) that proves the fact it is about; without one, about the workflow."""
     return Finding(rule, workflow_id, proof.event_id if proof else None, message, proof.run_id if proof else None)
-
-
-def _local(t: datetime | None, life: ApplicationLife) -> str:
-    return t.astimezone(life.call.zone).isoformat() if t is not None else "not set"
 
 
 def application_rules(app: ApplicationLife) -> Iterable[Finding]:
@@ -45,7 +41,7 @@ def application_rules(app: ApplicationLife) -> Iterable[Finding]:
         if t.role != "system":
             yield from _deadline(app, p, what)
         elif t.deadline is not None and t.at < t.deadline:
-            yield _proved("due", w, p, f"{what} at {_local(t.at, app)}, before it was due ({_local(t.deadline, app)})")
+            yield _proved("due", w, p, f"{what} at {local(app.call.zone, t.at)}, before it was due ({local(app.call.zone, t.deadline)})")
 
 
 def _deadline(app: ApplicationLife, p: Proven, what: str) -> Iterable[Finding]:
@@ -54,15 +50,15 @@ def _deadline(app: ApplicationLife, p: Proven, what: str) -> Iterable[Finding]:
         extended = [str(x.record.data.get("window")) for x in app.transitions
                     if x.record.trigger == "extend_deadline" and x.record.seq < t.seq]
         honoured = f" (extensions: {', '.join(extended)})" if extended else ""
-        yield _proved("deadline", w, p, f"{what} accepted at {_local(t.at, app)}, at or after its deadline "
-                                        f"{_local(p.governing, app)}{honoured}")
+        yield _proved("deadline", w, p, f"{what} accepted at {local(app.call.zone, t.at)}, at or after its deadline "
+                                        f"{local(app.call.zone, p.governing)}{honoured}")
     if p.opens is not None and t.at < p.opens:
-        yield _proved("window", w, p, f"{what} accepted at {_local(t.at, app)}, before its window opened "
-                                      f"({_local(p.opens, app)})")
+        yield _proved("window", w, p, f"{what} accepted at {local(app.call.zone, t.at)}, before its window opened "
+                                      f"({local(app.call.zone, p.opens)})")
     if p.spec is not None and p.spec.window and t.deadline != p.governing:
         yield _proved("deadline.recorded", w, p, f"{what}: the workflow recorded the deadline "
-                                                 f"{_local(t.deadline, app)}, the history establishes "
-                                                 f"{_local(p.governing, app)}")
+                                                 f"{local(app.call.zone, t.deadline)}, the history establishes "
+                                                 f"{local(app.call.zone, p.governing)}")
 
 
 def call_rules(call: CallLife) -> Iterable[Finding]:

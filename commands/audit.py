@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
-from temporalio.service import RPCError
 
+from commands.common import Failure, err, out, run
 from infra.settings import Settings
 from infra.temporal import connect
 from records.engine import make_engine
@@ -31,27 +28,9 @@ if TYPE_CHECKING:
 
 audit_app = typer.Typer(no_args_is_help=True,
                         help="Audit a call from its Temporal histories: trail, at, export, replay, verify, report.")
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
 FROM = typer.Option(None, "--from", help="an export directory (grantflow audit export / simulate --export)")
 CALL = typer.Option(None, "--call", help="the call's id on the Temporal server")
 AS_JSON = typer.Option(False, "--json", help='print {"workflows": N, "events": N, "findings": [...]}')
-
-
-class AuditError(Exception):
-    """A problem for the user: printed as one line, exit code 1."""
-
-
-def _run(coro: Awaitable[T]) -> T:
-    try:
-        return asyncio.run(coro)  # type: ignore[arg-type]
-    except (AuditError, FileNotFoundError, FileExistsError, KeyError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}", highlight=False)
-        raise typer.Exit(1) from None
-    except RPCError as exc:
-        err.print(f"[red]error:[/red] Temporal: {exc.message}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 async def _client(s: Settings) -> Client:
@@ -61,7 +40,7 @@ async def _client(s: Settings) -> Client:
 def _instant(text: str, option: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        raise AuditError(f"{option} {text!r} is a naive datetime: give the offset, e.g. 2025-04-07T17:00:00+08:00")
+        raise Failure(f"{option} {text!r} is a naive datetime: give the offset, e.g. 2025-04-07T17:00:00+08:00")
     return value
 
 
@@ -70,7 +49,7 @@ async def _bundle(directory: Path | None, call_id: str | None, db: str | None = 
     from audit.source import from_server, read_export
 
     if (directory is None) == (call_id is None):
-        raise AuditError("give an export directory or --call ID (exactly one of them)")
+        raise Failure("give an export directory or --call ID (exactly one of them)")
     s = Settings.from_env()
     if directory is not None:
         return read_export(directory, make_engine(db) if db else None)
@@ -116,7 +95,7 @@ def trail(application_id: str, fmt: str = typer.Option("table", "--format", help
             bundle = await application_from_server(await _client(s), make_engine(s.database_url), application_id)
         return build_trail(bundle.application(application_id), bundle.call(), bundle.records)
 
-    t = _run(go())
+    t = run(go())
     if fmt == "json":
         print(trail_json(t))
     elif fmt == "csv":
@@ -164,7 +143,7 @@ def at(application_id: str, instant: str, directory: Path | None = FROM,
             execution = await fetch_execution(await _client(s), application_workflow_id(application_id))
         return await application_at(execution, when)
 
-    result = _run(go())
+    result = run(go())
     if as_json:
         print(_at_json(result))
     else:
@@ -237,7 +216,7 @@ def export(call_id: str = typer.Option(..., "--call"), out_dir: Path = typer.Opt
         return await export_call(await _client(s), make_engine(s.database_url), call_id, out_dir,
                                  _instant(since, "--since") if since else None, compress=compress)
 
-    manifest = _run(go())
+    manifest = run(go())
     files = manifest["files"]
     assert isinstance(files, list)
     histories = [f for f in files if f["kind"] == "history"]
@@ -260,7 +239,7 @@ def replay(directory: Path | None = typer.Argument(None), call_id: str | None = 
             task = progress.add_task("replaying", total=len(bundle.executions))
             return await replay_all(bundle.executions, progress=lambda _: progress.advance(task))
 
-    _findings(_run(go()), as_json, "replayed")
+    _findings(run(go()), as_json, "replayed")
 
 
 @audit_app.command("verify")
@@ -270,7 +249,7 @@ def verify(directory: Path | None = typer.Argument(None), call_id: str | None = 
     """Check deadlines, roles, notices, the records DB and its hash chain, and the manifest, over the histories."""
     from audit.verify import verify as check
 
-    _findings(check(_run(_bundle(directory, call_id, db))), as_json, "verified")
+    _findings(check(run(_bundle(directory, call_id, db))), as_json, "verified")
 
 
 @audit_app.command("report")
@@ -281,7 +260,7 @@ def report(call_id: str | None = CALL, directory: Path | None = FROM,
     from audit.verify import lives
     from audit.verify import verify as check
 
-    bundle = _run(_bundle(directory, call_id))
+    bundle = run(_bundle(directory, call_id))
     result = check(bundle)
     call, apps, _ = lives(bundle)
     out_file.write_text(render_report(bundle, result, call, apps), encoding="utf-8")

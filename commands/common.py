@@ -26,22 +26,27 @@ T = TypeVar("T")
 
 
 class Failure(Exception):
-    """An error for the user: printed as one line, exit code 1."""
+    """An error for the user: printed as one line, exit code 1 (by `run`, or `fail` outside it)."""
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line and give the exit to raise: `raise fail(...)`."""
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(1)
 
 
 def run(coro: Awaitable[T]) -> T:
+    """Run a command's coroutine; what the user must fix, or what Temporal refused, ends it with one line."""
     try:
         return asyncio.run(coro)  # type: ignore[arg-type]
-    except (Failure, Refusal, CallFileError, CalendarNotCovered, ValueError, KeyError) as exc:
-        err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}", highlight=False)
-        raise typer.Exit(1) from None
+    except (Failure, Refusal, CallFileError, CalendarNotCovered, ValueError, KeyError, FileNotFoundError,
+            FileExistsError) as exc:
+        raise fail(str(exc.args[0] if exc.args else exc)) from None
     except RPCError as exc:
-        err.print(f"[red]error:[/red] Temporal: {exc.message}", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail(f"Temporal: {exc.message}") from None
     except RPCTimeoutOrCancelledError:
-        err.print("[red]error:[/red] no answer from Temporal in time; the request may still be applied "
-                  "(see `grantflow status`)", highlight=False)
-        raise typer.Exit(1) from None
+        raise fail("no answer from Temporal in time; the request may still be applied (see `grantflow status`)"
+                   ) from None
 
 
 def actor(spec: str) -> tuple[str, str]:

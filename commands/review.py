@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 from pydantic import TypeAdapter, ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, select
 
 from client.calls import Refusal, act_on
+from commands.common import fail, out
 from infra.settings import Settings
 from infra.temporal import connect
 from models.call import CallDefinition, CallFileError, load_call
@@ -27,13 +27,6 @@ from records.tables import ApplicationRow
 
 VERDICTS = TypeAdapter(list[Verdict])
 review_app = typer.Typer(no_args_is_help=True, help="Formal review: verdict table, explanations, pre-check, override.")
-out = Console()
-err = Console(stderr=True)
-
-
-def fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 def _verdicts(row: ApplicationRow) -> list[Verdict]:

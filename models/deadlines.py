@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from models.calendar import CalendarNotCovered, WorkingCalendar
 from models.call import CallDefinition
+from models.instants import local
 from models.lifecycle import STEP_KEY, Due, Window, state_step
 from models.messages import ApplicationStatus, CallInput, CallStatus
 from models.timetable import Timetable
@@ -88,10 +89,6 @@ class DeadlineExplanation:
     facts: list[str] = field(default_factory=list)
 
 
-def _local(t: datetime | None, call: CallInput) -> str:
-    return t.astimezone(call.call.zone).isoformat() if t else "not set"
-
-
 def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) -> list[DeadlineExplanation]:
     """Every deadline of `app`, each with the facts behind it in the order they took effect."""
     definition = call.call
@@ -108,7 +105,7 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
                 item.facts.append(f"{step.name}: the close of phase {deadline.phase}")
             else:
                 entered = [t for t in app.transitions if state_step(t.dest) == step.id]
-                since = f" after entering it at {_local(entered[-1].at, call)}" if entered else " after entering it"
+                since = f" after entering it at {local(call.call.zone, entered[-1].at)}" if entered else " after entering it"
                 item.facts.append(f"{step.name}: {deadline.working_days} working days{since}, ending 24:00 of the "
                                   f"last one (calendar: {call.calendar.source})")
             if step.overdue == "escalate":
@@ -116,20 +113,20 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
                                   f"to the manager {definition.escalate_after_working_days} working days later")
         else:
             planned = definition.phase(window).closes
-            shown = _local(planned, call) if isinstance(planned, datetime) else str(planned)
+            shown = local(call.call.zone, planned) if isinstance(planned, datetime) else str(planned)
             item.facts.append(f"planned: {shown} (call definition version {app.version}, phases.{window}.closes)")
             category = definition.category(app.category) if app.category else None
             if category is not None and window in category.closes:
-                item.facts.append(f"category {category.id} closes it at {_local(category.closes[window], call)}")
+                item.facts.append(f"category {category.id} closes it at {local(call.call.zone, category.closes[window])}")
             for e in call_status.events:
                 if e.phase == window and e.kind == "extended":
-                    item.facts.append(f"extended for the whole call by {e.role} {e.actor_id} at {_local(e.at, call)} "
-                                      f"from {_local(e.previous, call)} to {_local(e.new, call)}: {e.reason}")
+                    item.facts.append(f"extended for the whole call by {e.role} {e.actor_id} at {local(call.call.zone, e.at)} "
+                                      f"from {local(call.call.zone, e.previous)} to {local(call.call.zone, e.new)}: {e.reason}")
                 elif e.phase == window and e.kind == "closed" and e.role != "system":
-                    item.facts.append(f"closed early by {e.role} {e.actor_id} at {_local(e.at, call)}: {e.reason}")
+                    item.facts.append(f"closed early by {e.role} {e.actor_id} at {local(call.call.zone, e.at)}: {e.reason}")
         for t in app.transitions:
             if t.trigger == "extend_deadline" and t.data.get("window") == window:
-                item.facts.append(f"extended for this application by {t.role} {t.actor_id} at {_local(t.at, call)} "
+                item.facts.append(f"extended for this application by {t.role} {t.actor_id} at {local(call.call.zone, t.at)} "
                                   f"from {t.data.get('previous')} to {t.data.get('new')}: {t.reason}")
         out.append(item)
     return out

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.formal import FormalInput, check_formal
     from activities.records import QuotaInput, RecordActivities, Recorded, RecordInput, RegisterInput
     from models.call import CallDefinition, shared
+    from models.instants import local
     from models.lifecycle import TransitionSpec, Window, build_lifecycle, state_step
     from models.messages import (
         ActRequest,
@@ -190,13 +191,13 @@ class ApplicationWorkflow(ApplicationChecks):
         record = TransitionRecord(seq=len(self.s.transitions), trigger="extend_deadline", source=self.model.state,
                                   dest=self.model.state, actor_id=req.actor_id, role=req.role, reason=req.reason,
                                   at=now, deadline=previous,
-                                  data={"window": req.window, "previous": self._local(previous),
-                                        "new": self._local(req.closes)})
+                                  data={"window": req.window, "previous": local(self.zone, previous),
+                                        "new": local(self.zone, req.closes)})
         self.s.transitions.append(record)
         self.dirty = True
         await self._record(record, [self._notice(f"{record.seq}:applicant", "applicant", "transition", {
             "trigger": "extend_deadline", "source": record.source, "dest": record.dest,
-            "dest_label": f"deadline {req.window} extended to {self._local(req.closes)}",
+            "dest_label": f"deadline {req.window} extended to {local(self.zone, req.closes)}",
             "actor_id": req.actor_id, "role": req.role, "reason": req.reason})])
         return record
 
@@ -293,7 +294,7 @@ class ApplicationWorkflow(ApplicationChecks):
             verdicts = await self._formal_review()
         due = spec.due
         spec = next((t for t in self.lifecycle.outgoing(self.model.state) if t.due == due and self._holds(t)), spec)
-        reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {self._local(at)}"
+        reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {local(self.zone, at)}"
         record, notices = self._fire(spec, "grantflow", "system", reason, {}, at)
         await self._record(record, notices, verdicts)
 
@@ -323,7 +324,7 @@ class ApplicationWorkflow(ApplicationChecks):
         """Remind whoever still has to act, tell them it is overdue, or escalate to the manager; once per key."""
         self.s.reminded.append(key)
         window = spec.window or spec.service
-        deadline = self._local(self._bounds(window)[1]) if window else ""
+        deadline = local(self.zone, self._bounds(window)[1]) if window else ""
         kind = {"overdue": "overdue", "escalate": "escalation"}.get(key.split(":")[0], "reminder")
         roles = ("manager",) if kind == "escalation" else spec.roles
         self.s.reminder_log.append(ReminderRecord(key, kind, workflow.now(), self.model.state, list(roles)))

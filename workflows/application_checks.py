@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from models.calendar import CalendarNotCovered
     from models.call import CallDefinition
     from models.deadlines import Deadlines
+    from models.instants import local
     from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
     from models.messages import ActRequest, ApplicationInput, ApplicationState, ExtendRequest, MigrateRequest
     from models.timetable import Timetable, within_hours
@@ -58,9 +59,6 @@ class ApplicationChecks:
         opens = d.opens(w) if w.phase else datetime.min.replace(tzinfo=self.zone)
         return opens, d.close(w), d.name(w)
 
-    def _local(self, t: datetime | None) -> str:
-        return t.astimezone(self.zone).isoformat() if t else "not set"
-
     def _resolve(self, trigger: str) -> TransitionSpec | None:
         """The transition the machine would take for `trigger` now (conditions evaluated, nothing changed)."""
         return next((t for t in self.lifecycle.candidates(self.model.state, trigger) if self._holds(t)), None)
@@ -88,10 +86,10 @@ class ApplicationChecks:
         if spec.window:
             opens, closes, name = self._bounds(spec.window)
             if opens is None or now < opens:
-                when = self._local(opens) if opens else "when a programme manager opens it"
+                when = local(self.zone, opens) if opens else "when a programme manager opens it"
                 return f"{name} is not open yet: it opens {when}"
             if closes is not None and now >= closes:
-                return f"deadline passed: {name} closed at {self._local(closes)}; the request came at {self._local(now)}"
+                return f"deadline passed: {name} closed at {local(self.zone, closes)}; the request came at {local(self.zone, now)}"
             if spec.window.phase:
                 hours = self.timetable.get(spec.window.phase).hours
                 outside = within_hours(hours, now, self.inp.calendar, self.zone) if hours else None
@@ -141,9 +139,9 @@ class ApplicationChecks:
             return f"unknown phase {req.window!r} (phases: {', '.join(p.id for p in self.timetable.phases)})"
         current = self.deadlines.close(w)
         if current is not None and req.closes <= current:
-            return f"new deadline {self._local(req.closes)} is not later than the current {self._local(current)}"
+            return f"new deadline {local(self.zone, req.closes)} is not later than the current {local(self.zone, current)}"
         if req.closes <= now:
-            return f"new deadline {self._local(req.closes)} is in the past"
+            return f"new deadline {local(self.zone, req.closes)} is in the past"
         return None
 
     def _migration_refusal(self, req: MigrateRequest) -> str | None:

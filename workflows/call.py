@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
+    from models.instants import local
     from models.lifecycle import Lifecycle, build_lifecycle
     from models.messages import (
         CallEvent,
@@ -60,9 +61,6 @@ class CallWorkflow:
         self.published = len(self.events) - 1
         self.closures: list[workflow.ActivityHandle[object]] = []
 
-    def _local(self, t: datetime | None) -> str:
-        return t.astimezone(self.zone).isoformat() if t else "not set"
-
     # ---- applying a change --------------------------------------------------------------------------
 
     def _instants(self) -> list[tuple[datetime | None, datetime | None]]:
@@ -100,8 +98,8 @@ class CallWorkflow:
             notice = NoticeDraft(
                 key=f"{workflow.info().workflow_id}:event:{event.seq}", call_id=self.call.id, application_id=None,
                 recipient=f"public:{self.call.id}", kind=f"phase_{event.kind}" if phase else f"call_{event.kind}",
-                data={"phase_name": phase.name if phase else "", "at": self._local(event.new or event.at),
-                      "closes": self._local(phase.closes if phase else None), "previous": self._local(event.previous),
+                data={"phase_name": phase.name if phase else "", "at": local(self.zone, event.new or event.at),
+                      "closes": local(self.zone, phase.closes if phase else None), "previous": local(self.zone, event.previous),
                       "reason": event.reason, "detail": event.detail},
             )
             await workflow.execute_activity_method(
@@ -146,13 +144,13 @@ class CallWorkflow:
         self._manager(req)
         current = self.timetable.current()
         if current is not None and current.closes_rule != "manual":
-            raise Refused(f"{current.id} is open until {self._local(current.closes)}; "
+            raise Refused(f"{current.id} is open until {local(self.zone, current.closes)}; "
                           f"close it early with `phase close` first")
         nxt = self._next_to_open()
         if nxt is None:
             raise Refused(f"call {self.call.id} has no phase left to open")
         if nxt.opens_rule == "date":
-            raise Refused(f"{nxt.id} opens by date, at {self._local(nxt.opens)}")
+            raise Refused(f"{nxt.id} opens by date, at {local(self.zone, nxt.opens)}")
         if nxt.closes_rule == "working_days":
             try:
                 close_after(workflow.now(), nxt.closes_rule, nxt.closes_after, self.calendar, self.zone)
@@ -198,16 +196,16 @@ class CallWorkflow:
         except KeyError as exc:
             raise Refused(str(exc.args[0])) from None
         if phase.closed:
-            raise Refused(f"{phase.id} closed at {self._local(phase.closes)}; a closed phase cannot be extended "
+            raise Refused(f"{phase.id} closed at {local(self.zone, phase.closes)}; a closed phase cannot be extended "
                           f"(extend single applications instead)")
         if phase.closes is not None and req.closes <= phase.closes:
-            raise Refused(f"new deadline {self._local(req.closes)} is not later than {self._local(phase.closes)}")
+            raise Refused(f"new deadline {local(self.zone, req.closes)} is not later than {local(self.zone, phase.closes)}")
         if req.closes <= workflow.now():
-            raise Refused(f"new deadline {self._local(req.closes)} is in the past")
+            raise Refused(f"new deadline {local(self.zone, req.closes)} is in the past")
         nxt = self.timetable.phases[self.timetable.index(phase.id) + 1:]
         if nxt and nxt[0].opens_rule == "date" and nxt[0].opens is not None and req.closes > nxt[0].opens:
-            raise Refused(f"new deadline {self._local(req.closes)} would overlap {nxt[0].id}, "
-                          f"which opens {self._local(nxt[0].opens)}")
+            raise Refused(f"new deadline {local(self.zone, req.closes)} would overlap {nxt[0].id}, "
+                          f"which opens {local(self.zone, nxt[0].opens)}")
         return phase
 
     @workflow.update
