@@ -18,6 +18,7 @@ from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end
 from records.registry import id_check_digit
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
+from simulation.provinces import province_area
 
 PERSON_PROFILES = ("too_old", "phd_student", "civil_servant", "overdue", "poor_verdict", "three_ongoing", "low_title",
                    "blacklisted", "part_time", "elsewhere", "academician_old", "recent_cooperation_lead")
@@ -33,6 +34,12 @@ PROGRAMMES = {
     "CN-GX": ("广西重点研发计划", "广西自然科学基金", "广西科技基地和人才专项"),
 }
 LABS = {"CN-SX": "山西省重点实验室", "CN-GX": "广西重点实验室"}
+OUTSIDERS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (  # units outside the seed provinces
+    ("bj-univ-1", "北京示范大学", "CN-BJ", "university", {"key_discipline": True}),
+    ("bj-inst-1", "中国示范科学院研究所", "CN-BJ", "research_institute", {"admin_level": "central", "key_discipline": True}),
+    ("sh-ent-1", "上海示范科技有限公司", "CN-SH", "enterprise", {"high_tech": True, "cto_id": "sh-cto-1"}),
+    ("gd-univ-1", "广东示范大学", "CN-GD", "university", {"key_discipline": True}),
+)
 PLACES = ("太原盆地", "中条山", "吕梁山西麓", "晋北", "沁河源区", "汾河流域", "大同煤田", "阳泉矿区", "长治盆地", "晋城",
           "临汾", "运城盐湖", "忻州", "朔州", "五台山", "太行山", "黄河中游", "桂西", "河池", "百色", "柳州", "桂林", "南宁",
           "北部湾", "贺州", "梧州", "钦州", "来宾", "崇左", "玉林", "防城港")
@@ -139,8 +146,13 @@ class Sampler:
         self.staff[uid] = [self.person("staff", uid, province).id for _ in range(STAFF_PER_UNIT)]
         return row
 
-    def units(self) -> None:
-        for province, (name, _) in PROVINCES.items():
+    def units(self, call_province: str | None = None) -> None:
+        """The sample units of the seed provinces and of the call's province (any ISO 3166-2 code), and a few
+        outside them; an id a province's set already made is not made twice (bj-univ-1 for a Beijing call)."""
+        provinces = dict(PROVINCES)
+        if call_province is not None and call_province not in provinces:
+            provinces[call_province] = province_area(call_province)
+        for province, (name, _) in provinces.items():
             p = province[-2:].lower()
             for i in (1, 2, 3):
                 self.unit(f"{p}-univ-{i}", f"{name}示范大学{i}", province, "university", key_discipline=True)
@@ -161,19 +173,18 @@ class Sampler:
             self.unit(f"{p}-lab", f"{name}重点实验室依托大学", province, "university", key_discipline=True)
             self.data.projects.append(ProjectRow(
                 project_id=f"{p}-lab-platform", person_id=self.staff[f"{p}-lab"][0], unit_id=f"{p}-lab",
-                programme=LABS[province], province=province,
+                programme=LABS.get(province, f"{name}省重点实验室"), province=province,
                 status="ongoing", started_on=self.days_ago(900, 1500), ends_on=self.as_of + timedelta(days=700)))
-        self.unit("bj-univ-1", "北京示范大学", "CN-BJ", "university", key_discipline=True)
-        self.unit("bj-inst-1", "中国示范科学院研究所", "CN-BJ", "research_institute", admin_level="central",
-                  key_discipline=True)
-        self.unit("sh-ent-1", "上海示范科技有限公司", "CN-SH", "enterprise", high_tech=True, cto_id="sh-cto-1")
-        self.unit("gd-univ-1", "广东示范大学", "CN-GD", "university", key_discipline=True)
+        made = {u.id for u in self.data.units}
+        for uid, name, province, kind, extra in OUTSIDERS:
+            if uid not in made:
+                self.unit(uid, name, province, kind, **extra)
 
     def person(self, profile: str, unit_id: str, province: str) -> PersonRow:
         rng = self.rng
         age = {"too_old": (61, 64), "academician_old": (66, 70)}.get(profile, (32, 54))
         birth = add_years(self.as_of, -rng.randint(*age)) - timedelta(days=rng.randint(1, 360))
-        area = PROVINCES.get(province, ("", "110101"))[1]
+        area = province_area(province)[1]
         first17 = ""
         while not first17 or first17 in self.ids:
             self.sequence += 1
@@ -384,6 +395,6 @@ def sample_population(call: CallDefinition, n: int, seed: int, as_of: date) -> P
     """`n` applications to `call` (ids `<call>.<i:05d>`, as simulate numbers them) with the registry behind them;
     about a third carry one defect each, the PROFILES in turn, recorded by PI id in `registry.profiles`."""
     sampler = Sampler(seed, as_of)
-    sampler.units()
+    sampler.units(call.province)
     forms = [sampler.form(call, i, sampler.profile(PROFILES[1:])) for i in range(n)]
     return Population(sampler.data, forms)
