@@ -12,6 +12,7 @@ from commands.audit import audit_app
 from commands.calls import calls_app
 from commands.common import err
 from commands.coverage import coverage_app
+from commands.drafting import drafting_app
 from commands.manage import deadline_app, phase_app
 from commands.registry import registry_app
 from commands.review import review_app
@@ -19,6 +20,7 @@ from commands.running import running_app
 from models.call import CallFileError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+calls_app.add_typer(drafting_app)
 app.add_typer(calls_app, name="calls")
 app.add_typer(applications_app)
 app.add_typer(phase_app, name="phase")

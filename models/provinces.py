@@ -1,4 +1,4 @@
-"""Province names and resident-ID area codes for the sample registry, by ISO 3166-2 code (GB/T 2260 prefixes)."""
+"""Provinces by ISO 3166-2 code: their short names (what notices and issuers write) and a resident-ID area code."""
 
 from __future__ import annotations
 
@@ -21,3 +21,9 @@ PROVINCE_AREAS: dict[str, tuple[str, str]] = {
 def province_area(code: str) -> tuple[str, str]:
     """The short name and area code of a province; a code not listed (CN, national) gets a neutral name."""
     return PROVINCE_AREAS.get(code, ("示范", "110101"))
+
+
+def province_of(text: str) -> str | None:
+    """The province an issuer's or a title's text names first ("福建省科学技术厅" -> CN-FJ), if any."""
+    hits = [(text.find(name), code) for code, (name, _) in PROVINCE_AREAS.items() if name in text]
+    return min(hits)[1] if hits else None

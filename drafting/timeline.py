@@ -1,0 +1,151 @@
+"""From the instants a notice states, with the role each binds, to the phases of a call file: the application
+window, the recommenders' and units' deadlines, the paper window, publicity and the contract."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from drafting.emit import Tree, Value
+from drafting.instants import Found, Relative
+from drafting.roles import CLOSING, OPENING, Role, role_of
+from drafting.source import Notice
+
+_HOURS = re.compile(r"(?:工作日|工作时间)[^\d\n]{0,8}(?P<a>\d{1,2}:\d{2})\s*[-~至]\s*(?P<b>\d{1,2}:\d{2})")
+_COPIES = re.compile(r"一式\s*(?P<n>\d+)\s*份|(?P<n2>\d+)\s*份(?:纸质|装订)")
+_PUBLICITY = re.compile(r"公示(?:期|时间)?(?:为|不少于)?\s*(?P<n>\d+)\s*(?P<unit>个工作日|工作日|天|日)")
+
+
+@dataclass
+class Placed:
+    """An instant with the role and the edge (opens or closes) it was read as."""
+
+    found: Found
+    role: Role | None
+    edge: str  # opens | closes
+    sentence: str
+
+
+@dataclass
+class Timeline:
+    phases: list[Tree] = field(default_factory=list)
+    placed: list[Placed] = field(default_factory=list)
+    unplaced: list[Placed] = field(default_factory=list)  # instants of roles no phase takes (defence, review)
+
+
+def _edge(found: Found, sentence: str, text: str) -> str:
+    if found.part != "point":
+        return "opens" if found.part == "from" else "closes"
+    before = text[max(0, found.start - 12):found.start]
+    after = text[found.end:found.end + 8]
+    if CLOSING.search(after) or CLOSING.search(before):
+        return "closes"
+    return "opens" if OPENING.search(before) or (OPENING.search(sentence) and not CLOSING.search(sentence)) else "closes"
+
+
+def _value(p: Placed) -> Value:
+    f = p.found
+    hours = _HOURS.search(p.sentence)
+    if f.when is None and f.flags == ["a date with no hour"] and hours and f.candidates:
+        day = f.candidates[0] - timedelta(days=1 if p.edge == "closes" else 0)
+        hm = hours["b" if p.edge == "closes" else "a"].split(":")
+        at = day.replace(hour=int(hm[0]), minute=int(hm[1]))
+        return Value(at.isoformat(), p.sentence)  # the window's stated daily hours give the hour
+    if f.when is not None and not f.flags:
+        return Value(f.when.isoformat(), p.sentence)
+    reason = "; ".join(f.flags) or "no reading"
+    return Value(None, p.sentence, reason, [c.isoformat() for c in f.candidates])
+
+
+_HEADING = re.compile(r"时间|截止|期限")
+
+
+def _role(notice: Notice, found: Found, sentence: str) -> Role | None:
+    """The role its own words give; for a table cell with none, the nearest heading above that names a time."""
+    role = role_of(sentence)
+    if role is not None:
+        return role
+    k = next(i for i, s in enumerate(notice.sentences) if s.start <= found.start < s.end)
+    heading = next((s.text for s in reversed(notice.sentences[max(0, k - 80):k]) if _HEADING.search(s.text)
+                    and role_of(s.text)), None)
+    return role_of(heading) if heading else None
+
+
+def place(notice: Notice, found: list[Found]) -> list[Placed]:
+    out = []
+    for f in found:
+        sentence = notice.context(f.start, f.end)
+        out.append(Placed(f, _role(notice, f, sentence), _edge(f, sentence, notice.text), sentence))
+    return out
+
+
+def _when(p: Placed) -> datetime | None:
+    return p.found.when or (p.found.candidates[0] if p.found.candidates else None)
+
+
+def _pick(placed: list[Placed], role: Role, edge: str, latest: bool) -> Placed | None:
+    chosen = [p for p in placed if p.role == role and p.edge == edge and _when(p) is not None]
+    read = [p for p in chosen if p.found.when is not None and not p.found.flags]
+    if not chosen:
+        return None
+    return (max if latest else min)(read or chosen, key=lambda p: _when(p) or datetime.min)
+
+
+def _phase(ident: str, kind: str, name: str, opens: Value, closes: Value, **extra: Value) -> Tree:
+    tree: Tree = {"id": Value(ident), "kind": Value(kind), "name": Value(name), "opens": opens, "closes": closes}
+    tree.update(extra)
+    return tree
+
+
+def build(notice: Notice, found: list[Found], relative: list[Relative]) -> Timeline:
+    placed = place(notice, found)
+    t = Timeline(placed=placed)
+    app_open = _pick(placed, "applicant", "opens", latest=False)
+    app_close = _pick(placed, "applicant", "closes", latest=True)
+    t.phases.append(_phase(
+        "application", "application", "网上申报",
+        _value(app_open) if app_open else Value("manual", "", None),
+        _value(app_close) if app_close else Value(None, "", "no application close found in the notice")))
+    unit_close = _pick(placed, "unit", "closes", latest=True)
+    rec_close = _pick(placed, "recommender", "closes", latest=True)
+    rec_relative = next((r for r in relative if role_of(notice.sentence_at(r.start).text) == "recommender"), None)
+    for ident, name, close in (("unit_review", "申报单位审核", unit_close), ("recommendation", "推荐单位审核推荐", rec_close)):
+        if close is not None and (app_close is None or (_when(close) or datetime.min) > (_when(app_close) or datetime.min)):
+            t.phases.append(_phase(ident, "recommendation", name, Value("previous"), _value(close)))
+    if rec_close is None and rec_relative is not None:
+        sentence = notice.sentence_at(rec_relative.start).text
+        closes = (Value({rec_relative.unit: rec_relative.days}, sentence) if rec_relative.unit else
+                  Value(None, sentence, "the notice does not say calendar or working days",
+                        [f"{{days: {rec_relative.days}}}", f"{{working_days: {rec_relative.days}}}"]))
+        t.phases.append(_phase("recommendation", "recommendation", "推荐单位审核推荐", Value("previous"), closes))
+    paper_open = _pick(placed, "paper", "opens", latest=False)
+    paper_close = _pick(placed, "paper", "closes", latest=True)
+    if paper_close is not None:
+        extra: dict[str, Value] = {}
+        hours = _HOURS.search(paper_close.sentence) or (_HOURS.search(paper_open.sentence) if paper_open else None)
+        if hours:
+            extra["hours"] = Value({"start": f"{hours['a']:0>5}", "end": f"{hours['b']:0>5}", "working_days_only": True},
+                                   hours.group(0))
+        copies = _COPIES.search(notice.text)
+        if copies:
+            extra["note"] = Value(f"纸质材料一式{copies['n'] or copies['n2']}份", copies.group(0))
+        t.phases.append(_phase("paper", "paper", "纸质材料报送",
+                               _value(paper_open) if paper_open else Value("previous"), _value(paper_close), **extra))
+    t.phases.append(_phase("formal_review", "formal_review", "形式审查", Value("manual"), Value("manual")))
+    t.phases.append(_phase("expert_review", "expert_review", "专家评审", Value("manual"), Value("manual"),
+                           role=Value("expert")))
+    pub = _PUBLICITY.search(notice.text)
+    if pub and "工作日" in pub["unit"]:
+        pub_close = Value({"working_days": int(pub["n"])}, pub.group(0))
+    elif pub:
+        pub_close = Value(None, pub.group(0), "calendar or working days?",
+                          [f"{{days: {pub['n']}}}", f"{{working_days: {pub['n']}}}"])
+    else:
+        pub_close = Value(None, "", "the notice does not say how long publicity lasts", ["{working_days: 5}"])
+    t.phases.append(_phase("publicity", "publicity", "立项公示", Value("manual"), pub_close))
+    c_open, c_close = _pick(placed, "contract", "opens", False), _pick(placed, "contract", "closes", True)
+    t.phases.append(_phase("contract", "contract", "签订任务书",
+                           _value(c_open) if c_open else Value("manual"), _value(c_close) if c_close else Value("manual")))
+    t.unplaced = [p for p in placed if p.role in ("defence", "review", "publicity", None)]
+    return t
