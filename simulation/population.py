@@ -14,11 +14,11 @@ from models.call import AttachmentDef, CallDefinition
 from models.duplicates import PriorWork
 from models.facts import Facts, Snapshot, add_years
 from models.forms import ApplicationForm, Attachment, CentreFigures, Claims, PartnerUnit, TeamMember
+from models.provinces import province_area
 from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end
 from records.registry import id_check_digit
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
-from models.provinces import province_area
 
 PERSON_PROFILES = ("too_old", "phd_student", "civil_servant", "overdue", "poor_verdict", "three_ongoing", "low_title",
                    "blacklisted", "part_time", "elsewhere", "academician_old", "recent_cooperation_lead")
