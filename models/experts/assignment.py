@@ -117,8 +117,8 @@ def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[P
         return solved[0]
     short = [proposals[i].id for i in short_of(net, scale)]
     if short:
-        raise _refuse(f"{what}, these applications cannot get their reviewers within the experts' load caps", short)
-    raise AssignmentError(f"{what}, the minimum load of {int(net.min_load.max())} per expert cannot be met")
+        raise _refuse(f"{what}these applications cannot get their reviewers within the experts' load caps", short)
+    raise AssignmentError(f"{what}the minimum load of {int(net.min_load.max())} per expert cannot be met")
 
 
 def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy, seed: int,
@@ -130,13 +130,18 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
     net, pin_cost, reachable = _network(experts, proposals, policy, overrides)
     bound = solve(net)
     if bound is None:
-        _optimal(net, 1, None, proposals, "even without the probability cap")
+        _optimal(net, 1, None, proposals, "")
         raise AssertionError("unreachable: the bound failed where the diagnosis did not")
     lp_bound = bound[1] + pin_cost + policy.load_weight * int((net.min_load ** 2).sum())
     rng = np.random.default_rng(seed)
     scale = 2 ** policy.halvings
+    arcs = np.bincount(net.app, minlength=len(proposals))
+    few = [f"{p.id} ({arcs[i]} eligible)" for i, p in enumerate(proposals) if arcs[i] < net.demand[i] * scale]
+    if few:
+        raise _refuse(f"with no pair above probability {policy.probability_limit}, an application needs "
+                      f"{scale} times as many eligible experts as reviewers still to draw", few)
     units = _optimal(net, scale, rng.integers(0, NOISE_SPAN, size=len(net.app), dtype=np.int64), proposals,
-                     f"with no pair above probability {policy.probability_limit}")
+                     f"with no pair above probability {policy.probability_limit}, ")
     live = np.flatnonzero(units > 0)
     chosen = live[draw(net.app[live], net.expert[live], policy.halvings, rng)]
     picked: dict[str, list[str]] = {p.id: [] for p in proposals}

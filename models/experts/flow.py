@@ -11,7 +11,7 @@ import numpy.typing as npt
 from ortools.graph.python import max_flow, min_cost_flow
 
 Ints = npt.NDArray[np.int64]
-NOISE_SPAN = 8  # tie-breaking noise: fewer than NOISE_SPAN units against NOISE_SPAN per cost point and unit
+NOISE_SPAN = 1024  # tie-breaking noise per pair arc is drawn from range(NOISE_SPAN)
 
 
 class AssignmentError(ValueError):
@@ -44,11 +44,11 @@ class Network:
 def solve(net: Network, scale: int = 1, noise: Ints | None = None) -> tuple[Ints, int] | None:
     """Optimal flow on each pair arc when every reviewer slot is split into `scale` units (an arc carries at most
     one unit, so no pair gets more than 1/scale of a slot): (units per pair, cost of the flow) or None if
-    infeasible. With `noise`, pair costs are NOISE_SPAN times finer and noise breaks ties and near-ties; the cost
-    returned is then in those finer units. Without it the cost is the LP optimum times scale**2, counting only the
-    free part of the problem (not pins, not forced minimum loads)."""
+    infeasible. With `noise`, costs are made so much finer that all the noise of a flow weighs less than one cost
+    unit: the noise only chooses among optimal flows (the cost returned is then in those finer units). Without it
+    the cost is the LP optimum times scale**2, counting only the free part (not pins, not forced minimum loads)."""
     n, m = net.sizes
-    fine = NOISE_SPAN if noise is not None else 1
+    fine = NOISE_SPAN * int(net.demand.sum() * scale + 1) if noise is not None else 1
     sink = n + m
     seg_expert, seg_rank = _segments(net, scale)
     tails = np.concatenate([net.app, n + seg_expert])
