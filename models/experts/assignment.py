@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from ortools import __version__ as ortools_version
 
-from models.experts.audit import Overrides, Reviewers, conflicts, cost_of, load_range, loads
+from models.experts.audit import Overrides, Reviewers, conflicts, cost_of, even_squares, load_range, loads
 from models.experts.eligibility import Policy, candidates, fit_cost, pair_problems
 from models.experts.flow import NOISE_SPAN, AssignmentError, Ints, Network, short_of, solve
 from models.experts.pool import Expert, Proposal, snapshot_hash
@@ -34,8 +34,9 @@ class Replacement:
 @dataclass(frozen=True)
 class Assignment:
     """A draw and what an auditor needs to reproduce it: the seed and the hashes of the pool and of the request
-    (applications, policy, overrides). `ratio` is objective / lp_bound, the optimum of the LP relaxation of the
-    same constraints without the probability cap (1.0: optimal; above it: the price of the random draw)."""
+    (applications, policy, overrides). The objective is fit costs plus load_weight times the load imbalance (see
+    audit.cost_of); `ratio` is objective / lp_bound, the optimum of the LP relaxation of the same constraints
+    without the probability cap (1.0: optimal; above it: the price of the random draw)."""
 
     reviewers: Reviewers
     seed: int
@@ -115,9 +116,10 @@ def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[P
     solved = solve(net, scale, noise)
     if solved is not None:
         return solved[0]
-    short = [proposals[i].id for i in short_of(net, scale)]
-    if short:
-        raise _refuse(f"{what}these applications cannot get their reviewers within the experts' load caps", short)
+    cut, missing = short_of(net, scale)
+    if missing:
+        raise _refuse(f"{what}{len(cut)} applications need {missing} more reviews than their eligible experts can "
+                      f"take within their load caps", [proposals[i].id for i in cut])
     raise AssignmentError(f"{what}the minimum load of {int(net.min_load.max())} per expert cannot be met")
 
 
@@ -132,7 +134,8 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
     if bound is None:
         _optimal(net, 1, None, proposals, "")
         raise AssertionError("unreachable: the bound failed where the diagnosis did not")
-    lp_bound = bound[1] + pin_cost + policy.load_weight * int((net.min_load ** 2).sum())
+    squares = int((net.min_load ** 2).sum()) - even_squares(policy.k * len(proposals), len(reachable))
+    lp_bound = bound[1] + pin_cost + policy.load_weight * squares
     rng = np.random.default_rng(seed)
     scale = 2 ** policy.halvings
     arcs = np.bincount(net.app, minlength=len(proposals))
@@ -158,10 +161,11 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
 
 def _finish(draft: Assignment, experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy) -> Assignment:
     """The draft with its figures recomputed from its reviewers alone."""
-    objective = cost_of(draft.reviewers, experts, proposals, policy)
+    objective = cost_of(draft.reviewers, experts, proposals, policy, len(draft.eligible_experts))
     by_id = {e.id: e for e in experts}
     low, high = load_range(draft.reviewers, [by_id[e] for e in draft.eligible_experts if e in by_id])
-    return replace(draft, objective=objective, ratio=objective / draft.lp_bound if draft.lp_bound else 1.0,
+    ratio = objective / draft.lp_bound if draft.lp_bound else 1.0 if objective == 0 else float("inf")
+    return replace(draft, objective=objective, ratio=ratio,
                    load_min=low, load_max=high,
                    conflicts_violated=conflicts(draft.reviewers, experts, proposals, policy))
 

@@ -25,11 +25,23 @@ def loads(reviewers: Reviewers) -> Counter[str]:
     return Counter(e for chosen in reviewers.values() for e in chosen)
 
 
-def cost_of(reviewers: Reviewers, experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy) -> int:
-    """The objective: each pair's fit cost plus load_weight times the sum of the experts' squared loads."""
+def even_squares(total: int, experts: int) -> int:
+    """The least sum of squared loads that `total` reviews can have over `experts` experts (as even as can be)."""
+    if experts <= 0:
+        return 0
+    q, r = divmod(total, experts)
+    return (experts - r) * q * q + r * (q + 1) ** 2
+
+
+def cost_of(reviewers: Reviewers, experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy,
+            eligible: int) -> int:
+    """The objective: each pair's fit cost, plus load_weight times the imbalance of the loads, i.e. the sum of
+    squared loads less its least possible value over the `eligible` experts (0 when spread as evenly as can be)."""
     by_id = {e.id: e for e in experts}
     fit = sum(fit_cost(by_id[e], p)[0] for p in proposals for e in reviewers.get(p.id, ()))
-    return fit + policy.load_weight * sum(n * n for n in loads(reviewers).values())
+    counted = loads(reviewers)
+    return fit + policy.load_weight * (sum(n * n for n in counted.values()) - even_squares(sum(counted.values()),
+                                                                                             eligible))
 
 
 def drawable(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy) -> list[Expert]:

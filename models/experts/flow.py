@@ -77,8 +77,9 @@ def _segments(net: Network, scale: int) -> tuple[Ints, Ints]:
     return expert, rank
 
 
-def short_of(net: Network, scale: int) -> list[int]:
-    """Applications that cannot get their demand even by maximum flow (loads and limits kept, costs ignored)."""
+def short_of(net: Network, scale: int) -> tuple[list[int], int]:
+    """Why no flow meets the demand (loads and limits kept, costs ignored): the applications on the source side of a
+    minimum cut, which together need more reviews than their eligible experts can still take, and the shortfall."""
     n, m = net.sizes
     source, sink = n + m, n + m + 1
     flow = max_flow.SimpleMaxFlow()
@@ -86,7 +87,7 @@ def short_of(net: Network, scale: int) -> list[int]:
     heads = np.concatenate([np.arange(n), n + net.expert, np.full(m, sink)])
     caps = np.concatenate([net.demand * scale, np.ones(len(net.app), dtype=np.int64),
                            np.maximum(net.capacity, 0) * scale])
-    arcs = flow.add_arcs_with_capacity(tails.astype(np.int64), heads.astype(np.int64), caps.astype(np.int64))
+    flow.add_arcs_with_capacity(tails.astype(np.int64), heads.astype(np.int64), caps.astype(np.int64))
     flow.solve(source, sink)
-    got = np.asarray(flow.flows(arcs[:n]))
-    return [int(i) for i in np.flatnonzero(got < net.demand * scale)]
+    cut = [int(v) for v in flow.get_source_side_min_cut() if v < n]
+    return sorted(cut), int(net.demand.sum() * scale - flow.optimal_flow())
