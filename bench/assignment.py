@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/assignment.py` runs from the project
 
 from models.experts import (  # noqa: E402
-    Expert, Policy, Proposal, assign, candidates, conflicts, cost_of, even_squares, sample, violations,
+    Expert, Policy, Proposal, assign, candidates, conflicts, cost_of, even_squares, fit_cost, sample, violations,
 )
 
 START = datetime(2025, 6, 2, 9, tzinfo=timezone(timedelta(hours=8)))
@@ -54,8 +54,11 @@ def figures(reviewers: dict[str, tuple[str, ...]], clock: tuple[float, float], l
     load = Counter(e for chosen in reviewers.values() for e in chosen)
     loads = [load.get(e, 0) for e in eligible]
     squares = policy.load_weight * (sum(n * n for n in loads) - even_squares(sum(loads), len(loads)))
+    by_id = {x.id: x for x in experts}
+    levels = Counter(fit_cost(by_id[e], p)[1] for p in proposals for e in reviewers.get(p.id, ()))
     return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "objective": objective,
             "fit_part": objective - squares, "imbalance_part": squares,
+            "reviews_by_match_level": {str(lv): n for lv, n in sorted(levels.items(), reverse=True)},
             "ratio_to_lp_bound": round(objective / lp_bound, 4), "load_min": min(loads), "load_max": max(loads),
             "short_applications": sum(1 for p in proposals if len(reviewers.get(p.id, ())) < policy.k),
             "conflicts": conflicts(reviewers, experts, proposals, policy),
@@ -84,6 +87,7 @@ def run(applications: int, experts: int, k: int, seed: int, limit: float, max_lo
         rows[name] = figures(dict(result.reviewers), clock, result.lp_bound, result.eligible_experts,
                              data.experts, data.proposals, pol)
         rows[name]["reported_conflicts_violated"] = result.conflicts_violated
+        rows[name]["lp_capped"] = round(result.lp_capped, 1)
         out["lp_bound"], out["pool_hash"] = result.lp_bound, result.pool_hash
     clock = time.perf_counter(), time.process_time()
     baseline = greedy(data.experts, data.proposals, policy)
@@ -114,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
           f"LP bound {out['lp_bound']}")
     for name, row in out["runs"].items():
         print(f"{name:8} {row['seconds']:6.2f} s ({row['cpu_seconds']:.2f} CPU)  objective {row['objective']} "
-              f"(fit {row['fit_part']})  ratio {row['ratio_to_lp_bound']}  "
+              f"(fit {row['fit_part']}, by level {row['reviews_by_match_level']})  ratio {row['ratio_to_lp_bound']}  "
               f"load {row['load_min']}..{row['load_max']}  short {row['short_applications']}  "
-              f"conflicts {row['conflicts']}  violations {row['violations']}")
+              f"conflicts {row['conflicts']}  violations {row['violations']}"
+              + (f"  capped LP {row['lp_capped']}" if "lp_capped" in row else ""))
     return 0
 
 

@@ -121,9 +121,9 @@ def test_sample_assignment_is_feasible_and_loads_within_bounds(limit: float) -> 
     assert violations(result.reviewers, experts, props, pol) == []
     assert result.conflicts_violated == 0
     assert 1 <= result.load_min <= result.load_max <= 9
-    assert result.ratio >= 1.0 - 1e-9
+    assert result.ratio >= 1.0 - 1e-9 and result.lp_capped >= result.lp_bound - 1e-9
     if limit == 1.0:
-        assert result.objective == result.lp_bound
+        assert result.objective == result.lp_bound == result.lp_capped
 
 
 def _fit(x: Expert, p: Proposal) -> int:

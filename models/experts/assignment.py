@@ -47,6 +47,7 @@ class Assignment:
     eligible_experts: tuple[str, ...]  # experts eligible for some application: loads are reported over these
     objective: int
     lp_bound: int
+    lp_capped: float  # the LP optimum under the probability cap; its fit part is the draw's expected fit cost
     ratio: float
     load_min: int
     load_max: int
@@ -55,7 +56,7 @@ class Assignment:
 
     def report(self) -> dict[str, object]:
         return {"assignments": sum(len(v) for v in self.reviewers.values()), "objective": self.objective,
-                "lp_bound": self.lp_bound, "ratio": round(self.ratio, 4), "load_min": self.load_min,
+                "lp_bound": self.lp_bound, "lp_capped": round(self.lp_capped, 1), "ratio": round(self.ratio, 4), "load_min": self.load_min,
                 "load_max": self.load_max, "conflicts_violated": self.conflicts_violated,
                 "reassigned": len(self.replacements), "seed": self.seed, "pool_hash": self.pool_hash,
                 "request_hash": self.request_hash, "solver": self.solver}
@@ -112,10 +113,11 @@ def _network(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: P
     return net, pin_cost, reachable
 
 
-def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[Proposal], what: str) -> Ints:
+def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[Proposal],
+             what: str) -> tuple[Ints, int]:
     solved = solve(net, scale, noise)
     if solved is not None:
-        return solved[0]
+        return solved
     cut, missing = short_of(net, scale)
     if missing:
         raise _refuse(f"{what}{len(cut)} applications need {missing} more reviews than their eligible experts can "
@@ -124,11 +126,12 @@ def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[P
 
 
 def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy, seed: int,
-           overrides: Overrides = Overrides()) -> Assignment:
+           overrides: Overrides | None = None) -> Assignment:
     """Draw policy.k reviewers for every application. The LP over eligible pairs with each pair's probability
     capped at policy.probability_limit is solved exactly as a min-cost flow (ties broken by seeded noise below one
     cost point), then rounded by random halvings that keep each pair's marginal. The same seed and the same
     snapshot (pool, applications, policy, overrides, in the same order) give the same assignment."""
+    overrides = overrides or Overrides()
     net, pin_cost, reachable = _network(experts, proposals, policy, overrides)
     bound = solve(net)
     if bound is None:
@@ -143,7 +146,7 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
     if few:
         raise _refuse(f"with no pair above probability {policy.probability_limit}, an application needs "
                       f"{scale} times as many eligible experts as reviewers still to draw", few)
-    units = _optimal(net, scale, rng.integers(0, NOISE_SPAN, size=len(net.app), dtype=np.int64), proposals,
+    units, capped = _optimal(net, scale, rng.integers(0, NOISE_SPAN, size=len(net.app), dtype=np.int64), proposals,
                      f"with no pair above probability {policy.probability_limit}, ")
     live = np.flatnonzero(units > 0)
     chosen = live[draw(net.app[live], net.expert[live], policy.halvings, rng)]
@@ -156,7 +159,8 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
     eligible = tuple(experts[j].id for j in reachable)
     request = snapshot_hash([*proposals, policy, overrides])
     return _finish(Assignment(reviewers, seed, snapshot_hash(experts), request, SOLVER, overrides, eligible, 0,
-                              lp_bound, 1.0, 0, 0, 0), experts, proposals, policy)
+                              lp_bound, capped / scale ** 2 + lp_bound - bound[1], 1.0, 0, 0, 0), experts, proposals,
+                   policy)
 
 
 def _finish(draft: Assignment, experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy) -> Assignment:

@@ -63,8 +63,9 @@ def conflicts(reviewers: Reviewers, experts: Sequence[Expert], proposals: Sequen
 
 
 def violations(reviewers: Reviewers, experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy,
-               overrides: Overrides = Overrides()) -> list[str]:
+               overrides: Overrides | None = None) -> list[str]:
     """Every hard constraint the assignment breaks, one line each (empty: none)."""
+    overrides = overrides or Overrides()
     by_id = {e.id: e for e in experts}
     out: list[str] = []
     for p in proposals:

@@ -45,8 +45,8 @@ def solve(net: Network, scale: int = 1, noise: Ints | None = None) -> tuple[Ints
     """Optimal flow on each pair arc when every reviewer slot is split into `scale` units (an arc carries at most
     one unit, so no pair gets more than 1/scale of a slot): (units per pair, cost of the flow) or None if
     infeasible. With `noise`, costs are made so much finer that all the noise of a flow weighs less than one cost
-    unit: the noise only chooses among optimal flows (the cost returned is then in those finer units). Without it
-    the cost is the LP optimum times scale**2, counting only the free part (not pins, not forced minimum loads)."""
+    unit: the noise only chooses among optimal flows. The cost returned, without the noise, is the LP optimum times
+    scale**2, counting only the free part (not pins, not the loads that minimum loads force)."""
     n, m = net.sizes
     fine = NOISE_SPAN * int(net.demand.sum() * scale + 1) if noise is not None else 1
     sink = n + m
@@ -63,7 +63,7 @@ def solve(net: Network, scale: int = 1, noise: Ints | None = None) -> tuple[Ints
     flow.set_nodes_supplies(np.arange(n + m + 1), supplies)
     if flow.solve() != flow.OPTIMAL:
         return None
-    return np.asarray(flow.flows(arcs[: len(net.app)]), dtype=np.int64), int(flow.optimal_cost())
+    return np.asarray(flow.flows(arcs[: len(net.app)]), dtype=np.int64), int(flow.optimal_cost()) // fine
 
 
 def _segments(net: Network, scale: int) -> tuple[Ints, Ints]:
