@@ -72,6 +72,8 @@ def _network(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: P
     """The flow network of the free choices, the fit cost of the pins and the experts anyone may get."""
     e_index = {e.id: i for i, e in enumerate(experts)}
     p_index = {p.id: i for i, p in enumerate(proposals)}
+    if len(e_index) < len(experts) or len(p_index) < len(proposals):
+        raise AssignmentError("expert and application ids must be unique")
     unknown = sorted(f"{a}<-{e}" for a, e in overrides.pins | overrides.forbids if a not in p_index or e not in e_index)
     clash = sorted(f"{a}<-{e}" for a, e in overrides.pins & overrides.forbids)
     if unknown or clash:
@@ -93,11 +95,12 @@ def _network(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: P
     for a, e in overrides.forbids:
         cands[p_index[a]].pop(e_index[e], None)
     demand = policy.k - pinned_app
+    if (demand < 0).any():
+        raise _refuse(f"more than k={policy.k} pins", [p.id for i, p in enumerate(proposals) if demand[i] < 0])
     short = [f"{p.id} ({len(cands[i]) + int(pinned_app[i])} eligible)" for i, p in enumerate(proposals)
              if len(cands[i]) < demand[i]]
-    if short or (demand < 0).any():
-        raise _refuse(f"these applications cannot get k={policy.k} eligible reviewers", short or
-                      [p.id for i, p in enumerate(proposals) if demand[i] < 0])
+    if short:
+        raise _refuse(f"these applications cannot get k={policy.k} eligible reviewers", short)
     reachable = sorted({j for c in cands for j in c} | set(np.flatnonzero(pinned_expert).tolist()))
     capacity = np.array([policy.capacity(e) for e in experts], dtype=np.int64)
     over = [f"{experts[j].id} (pinned {pinned_expert[j]}, cap {capacity[j]})"
@@ -128,15 +131,12 @@ def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[P
 def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy, seed: int,
            overrides: Overrides | None = None) -> Assignment:
     """Draw policy.k reviewers for every application. The LP over eligible pairs with each pair's probability
-    capped at policy.probability_limit is solved exactly as a min-cost flow (ties broken by seeded noise below one
-    cost point), then rounded by random halvings that keep each pair's marginal. The same seed and the same
+    capped at policy.probability_limit is solved exactly as a min-cost flow (seeded noise chooses among the optimal
+    solutions), then rounded by random halvings that keep each pair's marginal. The same seed and the same
     snapshot (pool, applications, policy, overrides, in the same order) give the same assignment."""
     overrides = overrides or Overrides()
     net, pin_cost, reachable = _network(experts, proposals, policy, overrides)
-    bound = solve(net)
-    if bound is None:
-        _optimal(net, 1, None, proposals, "")
-        raise AssertionError("unreachable: the bound failed where the diagnosis did not")
+    bound = _optimal(net, 1, None, proposals, "")
     squares = int((net.min_load ** 2).sum()) - even_squares(policy.k * len(proposals), len(reachable))
     lp_bound = bound[1] + pin_cost + policy.load_weight * squares
     rng = np.random.default_rng(seed)
