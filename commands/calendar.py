@@ -6,13 +6,12 @@ from __future__ import annotations
 import calendar as months
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from commands.common import err, out
+from commands.common import fail, out
 from models.calendar_files import CALENDARS, import_notice
 from models.holiday_notice import NoticeError
 from models.holidays import PACKAGE, Break, OfficialYear, official_year, year_data
@@ -22,11 +21,6 @@ WEEKDAYS = "一二三四五六日"
 DIRECTORY = typer.Option(CALENDARS, "--calendars", help="the project calendar directory (default: calendars/)")
 
 
-def fail(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 @calendar_app.command("import")
 def calendar_import(notice: Path, directory: Path = DIRECTORY) -> None:
     """Read a notice (UTF-8 text or HTML) and write its year's holidays and make-up workdays to calendars/YYYY.yaml;
@@ -34,9 +28,9 @@ def calendar_import(notice: Path, directory: Path = DIRECTORY) -> None:
     try:
         data, path = import_notice(directory, notice.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{notice}: cannot read it as UTF-8 text ({exc})")
+        raise fail(f"{notice}: cannot read it as UTF-8 text ({exc})") from None
     except NoticeError as exc:
-        fail(f"{notice}: {exc}")
+        raise fail(f"{notice}: {exc}") from None
     out.print(f"{path}: {data.label()}", highlight=False, soft_wrap=True)
     out.print(f"{data.year}: {len(data.festivals)} festivals, {len(data.holidays())} weekday holidays, "
               f"{len(data.workdays())} make-up workdays", highlight=False, soft_wrap=True)
@@ -58,7 +52,7 @@ def calendar_show(year: int, directory: Path = DIRECTORY) -> None:
     """A year's holidays and make-up workdays (from chinese-calendar or an imported notice) beside its weekday grid."""
     official = year_data(year, directory)
     if official is None:
-        fail(f"no official working-day data for {year} ({PACKAGE}, nothing imported under {directory}/): import "
+        raise fail(f"no official working-day data for {year} ({PACKAGE}, nothing imported under {directory}/): import "
              f"the State Council's notice for {year} (grantflow calendar import NOTICE)")
     out.print(Text(f"{year}: {official.source.detail}", style="bold"), soft_wrap=True)
     layout = Table.grid(padding=(0, 3))
