@@ -9,6 +9,7 @@ import typer
 
 from commands.applications import applications_app
 from commands.audit import audit_app
+from commands.calendar import calendar_app
 from commands.calls import calls_app
 from commands.common import err
 from commands.coverage import coverage_app
@@ -28,6 +29,7 @@ app.add_typer(deadline_app, name="deadline")
 app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
 app.add_typer(running_app)
 app.add_typer(coverage_app)
 

@@ -31,7 +31,7 @@ class Failure(Exception):
 
 def fail(message: str) -> typer.Exit:
     """Print one error line and give the exit to raise: `raise fail(...)`."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)  # one line, however long
     return typer.Exit(1)
 
 

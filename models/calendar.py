@@ -1,4 +1,5 @@
-"""Working-day calendar as data: built once from chinese-calendar (plus a call's own lists), then pure lookups.
+"""Working-day calendar as data: built once from chinese-calendar, imported notices and a call's own lists, then
+pure lookups.
 
 Workflows receive a `WorkingCalendar` in their input, so a calendar-package upgrade never changes a replay.
 """
@@ -16,12 +17,22 @@ class CalendarNotCovered(Exception):
 
 
 @dataclass(frozen=True)
+class YearSource:
+    """Where one year of a calendar came from: the package, an imported notice file, or the call file."""
+
+    year: int
+    kind: str  # "package", "notice" or "call file"
+    detail: str  # "chinese-calendar 1.11.0", "calendars/2027.yaml: 《…》 (…)", the call file's own source text
+
+
+@dataclass(frozen=True)
 class WorkingCalendar:
     first: date
     last: date
     holidays: list[date] = field(default_factory=list)  # Monday-Friday days off (statutory holidays)
     workdays: list[date] = field(default_factory=list)  # Saturday/Sunday make-up workdays (调休)
     source: str = ""
+    years: list[YearSource] = field(default_factory=list)
 
     @cached_property
     def _holidays(self) -> frozenset[date]:
@@ -38,7 +49,8 @@ class WorkingCalendar:
         if not self.covers(day):
             raise CalendarNotCovered(
                 f"the working-day calendar ({self.source}) covers {self.first} to {self.last}; "
-                f"{day} is outside it: add the official holiday list for {day.year} to the call file "
+                f"{day} is outside it: import the State Council's notice for {day.year} "
+                f"(grantflow calendar import NOTICE) or add its official holiday list to the call file "
                 f"(calendar: - year: {day.year} ...)"
             )
         if day in self._workdays:
@@ -70,4 +82,5 @@ class WorkingCalendar:
             holidays=[x + d for x in self.holidays],
             workdays=[x + d for x in self.workdays],
             source=f"{self.source}, translated by {days} days",
+            years=self.years,
         )

@@ -126,10 +126,10 @@ def test_a_computation_reaching_2027_is_refused_naming_the_year(calendar: Workin
         calendar.is_workday(date(2027, 1, 4))
 
 
-def test_a_call_dated_in_2027_is_refused_naming_the_year() -> None:
+def test_a_call_dated_in_2027_is_refused_naming_the_year(tmp_path: Path) -> None:
     call = parse_call(seed_text("000").replace("2025-", "2027-"), "000 in 2027")
     with pytest.raises(CalendarNotCovered, match="2027"):
-        build_calendar(call)
+        build_calendar(call, imported=tmp_path)  # nothing imported (calendars/ may hold 2027 one day)
 
 
 def test_a_call_file_shipping_2027_makes_it_computable() -> None:
@@ -181,12 +181,12 @@ def test_a_forward_shift_rounds_up_to_whole_weeks(delta: timedelta, weeks_in_day
     assert whole_weeks(delta) == weeks_in_days
 
 
-def test_an_undated_call_runs_from_its_date_and_is_refused_in_an_uncovered_year() -> None:
+def test_an_undated_call_runs_from_its_date_and_is_refused_in_an_uncovered_year(tmp_path: Path) -> None:
     undated = seed("004")
     assert not undated.dated_instants()
     calendar = build_calendar(undated, as_of=date(2026, 3, 2))
     assert (calendar.first, calendar.last) == (date(2026, 1, 1), date(2026, 12, 31))
     with pytest.raises(CalendarNotCovered, match="2027"):
-        build_calendar(undated, as_of=date(2027, 3, 1))
+        build_calendar(undated, as_of=date(2027, 3, 1), imported=tmp_path)
     shipped = build_calendar(parse_call(seed_text("004") + CALENDAR_2027, "004 with 2027"), as_of=date(2027, 3, 1))
     assert (shipped.first, shipped.last) == (date(2027, 1, 1), date(2027, 12, 31))
