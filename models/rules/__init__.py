@@ -1,6 +1,6 @@
 """Formal-review rules as data: rule kinds in code (one small function each), parameters and ids in call files."""
 
-from models.rules import centres, funds, integrity, people, projects, units  # noqa: F401  (register the kinds)
+from models.rules import centres, funds, guide, integrity, people, projects, units  # noqa: F401  (register the kinds)
 from models.rules.attachments import CONDITIONS, check_attachment, upload_problem
 from models.rules.base import KINDS, Finding, Outcome, Params, RuleKind, Verdict
 from models.rules.definitions import AttachmentDef, Condition, RuleDef
