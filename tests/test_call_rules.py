@@ -11,7 +11,16 @@ import pytest
 import yaml
 
 from models.call import CallDefinition, CallFileError, load_call, parse_call
-from models.rules import KINDS, Override, apply_overrides, evaluate, failure_reasons, formal_failures, rule_ids
+from models.rules import (
+    KINDS,
+    Override,
+    apply_overrides,
+    evaluate,
+    failure_reasons,
+    formal_failures,
+    needs_person,
+    rule_ids,
+)
 from tests.builders import AT, facts, form
 from tests.conftest import CALLS
 
@@ -153,6 +162,15 @@ def test_formal_failures_count_every_rule_id(calls: list[CallDefinition]) -> Non
     assert counts["term_fixed"] == 1 and counts["pi_full_time"] == 0 and counts["attachment.id_card"] == 2
     assert "term_fixed: starts 2025-03-06; the notice fixes 2025-03-05" in failure_reasons(late)
     assert not any(r.startswith("term_fixed") for r in failure_reasons(on_time))
+
+
+def test_needs_person_counts_review_verdicts_per_rule(calls: list[CallDefinition]) -> None:
+    call = calls[0]
+    unknown_pi = evaluate(call, facts(form(call_id=call.id, category="key"), no_pi=True))
+    known = evaluate(call, facts(form(call_id=call.id, category="key")))
+    counts = needs_person(call, [unknown_pi, known])
+    assert list(counts) == rule_ids(call)
+    assert counts["pi_full_time"] == 1 and counts["term_fixed"] == 0
 
 
 def test_an_override_needs_a_reason_and_keeps_what_it_replaced(calls: list[CallDefinition]) -> None:

@@ -3,7 +3,7 @@ qualification by budget, unit status and kind, per-person limits, restrictions, 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -170,7 +170,7 @@ def test_agreement_in_force_on_the_application_day(signed: date | None, until: d
 
 
 def test_agreement_day_is_the_submission_day_in_the_calls_zone() -> None:
-    early_morning = datetime(2025, 3, 20, 1, 0, tzinfo=ZONE).astimezone(timezone.utc)  # still the 19th in UTC
+    early_morning = datetime(2025, 3, 20, 1, 0, tzinfo=ZONE).astimezone(UTC)  # still the 19th in UTC
     f = facts(form(attachments=[agreement(date(2025, 3, 20), None)]), at=early_morning)
     assert outcome("agreement_in_force", {"attachment": "cooperation_agreement"}, f) == "pass"
 

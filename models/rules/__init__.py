@@ -11,6 +11,7 @@ from models.rules.engine import (
     evaluate_rule,
     failure_reasons,
     formal_failures,
+    needs_person,
     rule_ids,
 )
 from models.rules.overrides import Override, apply_overrides
@@ -18,5 +19,5 @@ from models.rules.overrides import Override, apply_overrides
 __all__ = [
     "ATTACHMENT_PREFIX", "CONDITIONS", "AttachmentDef", "RuleDef", "KINDS", "Condition", "Finding", "Outcome", "Override", "Params", "RuleKind",
     "Verdict", "apply_overrides", "check_attachment", "evaluate", "evaluate_attachment", "evaluate_rule",
-    "failure_reasons", "formal_failures", "rule_ids", "upload_problem",
+    "failure_reasons", "formal_failures", "needs_person", "rule_ids", "upload_problem",
 ]
