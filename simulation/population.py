@@ -16,8 +16,8 @@ from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end
 from records.registry import id_check_digit
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
-from simulation.provinces import province_area
 from simulation.guide_choices import agreements, guide_choices
+from simulation.provinces import province_area
 from simulation.registry_data import RegistryData
 
 PERSON_PROFILES = ("too_old", "phd_student", "civil_servant", "overdue", "poor_verdict", "three_ongoing", "low_title",

@@ -14,7 +14,7 @@ from models.call.coverage import covered, is_rule_sentence, rule_sentences, sent
 from tests.conftest import CALLS
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-CALL_FILES = sorted(CALLS.glob("*.yaml"))
+CALL_FILES = sorted(CALLS.glob("00[0-4]-*.yaml"))  # the five seeds; calls/sources/ notices are issue 19's
 
 
 def notice(source: str) -> str:
