@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -27,7 +29,9 @@ UNIT_PROFILES = ("blacklisted_unit", "young_unit", "branch_unit", "outside_unit"
 FORM_PROFILES = ("duplicate", "stale_document", "not_pdf", "oversized", "too_many_papers", "short_matching",
                  "too_many_partners", "team_outsiders", "bad_term", "small_centre", "flag_mismatch", "inexperienced",
                  "over_cap", "off_topic", "few_goals", "expired_agreement")
-PROFILES = ("eligible", *PERSON_PROFILES, *UNIT_PROFILES, *FORM_PROFILES)
+ADDED = ("unverified", "restricted_unit", "no_rd_unit", "over_cap", "off_topic", "few_goals", "expired_agreement")
+# profiles added later come last in turn, so a population drawn before they were added draws the same again
+PROFILES = ("eligible", *(p for p in (*PERSON_PROFILES, *UNIT_PROFILES, *FORM_PROFILES) if p not in ADDED), *ADDED)
 INELIGIBLE_SHARE = 0.35
 
 PROVINCES = {"CN-SX": ("山西", "140105"), "CN-GX": ("广西", "450103")}
@@ -79,6 +83,7 @@ class Sampler:
 
     def __init__(self, seed: int, as_of: date) -> None:
         self.rng = random.Random(seed)
+        self.side = random.Random(seed + 1_000_003)
         self.as_of = as_of
         self.data = RegistryData()
         self.staff: dict[str, list[str]] = {}
@@ -136,10 +141,11 @@ class Sampler:
             self.unit(f"{p}-branch", f"{name}示范大学分部", province, "university", legal_entity=False)
             self.unit(f"{p}-nocto", f"{name}未备案科技有限公司", province, "enterprise", high_tech=True)
             self.unit(f"{p}-lab", f"{name}重点实验室依托大学", province, "university", key_discipline=True)
-            self.unit(f"{p}-restricted", f"{name}限制申报研究院", province, "research_institute", key_discipline=True,
-                      restricted_until=self.as_of + timedelta(days=300))
-            self.unit(f"{p}-nord", f"{name}未登记研发科技有限公司", province, "enterprise", high_tech=True,
-                      cto_id=f"{p}-cto-7", rd_registered_years=[])
+            with self.side_stream():
+                self.unit(f"{p}-restricted", f"{name}限制申报研究院", province, "research_institute",
+                          key_discipline=True, restricted_until=self.as_of + timedelta(days=300))
+                self.unit(f"{p}-nord", f"{name}未登记研发科技有限公司", province, "enterprise", high_tech=True,
+                          cto_id=f"{p}-cto-7", rd_registered_years=[])
             self.data.projects.append(ProjectRow(
                 project_id=f"{p}-lab-platform", person_id=self.staff[f"{p}-lab"][0], unit_id=f"{p}-lab",
                 programme=LABS.get(province, f"{name}省重点实验室"), province=province,
@@ -148,6 +154,15 @@ class Sampler:
         for uid, name, province, kind, extra in OUTSIDERS:
             if uid not in made:
                 self.unit(uid, name, province, kind, **extra)
+
+    @contextmanager
+    def side_stream(self) -> Iterator[None]:
+        """Draw from a second seeded stream, so units added for newer profiles leave every other draw as it was."""
+        main, self.rng = self.rng, self.side
+        try:
+            yield
+        finally:
+            self.rng = main
 
     def person(self, profile: str, unit_id: str, province: str) -> PersonRow:
         rng = self.rng

@@ -179,7 +179,7 @@ EXPECTED = {
                          ids=lambda p: p.name[:3])
 def test_sampled_populations_include_ineligible_applicants(path: Path) -> None:
     call, number = load_call(path), path.name[:3]
-    population = sample_population(call, 160, 3, AS_OF[number])
+    population = sample_population(call, 140, 3, AS_OF[number])
     assert [f.application_id for f in population.forms[:2]] == [f"{call.id}.00000", f"{call.id}.00001"]
     at = datetime(*AS_OF[number].timetuple()[:3], 10, tzinfo=call.zone)
     failures: Counter[str] = Counter({rule: 0 for rule in rule_ids(call)})
