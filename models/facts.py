@@ -17,7 +17,8 @@ TitleLevel = Literal["none", "junior", "intermediate", "associate_senior", "full
 TITLE_LEVELS: tuple[str, ...] = TitleLevel.__args__  # type: ignore[attr-defined]
 Degree = Literal["none", "bachelor", "master", "phd"]
 DEGREES: tuple[str, ...] = Degree.__args__  # type: ignore[attr-defined]
-UnitKind = Literal["enterprise", "university", "research_institute", "state_organ", "other"]
+UnitKind = Literal["enterprise", "university", "research_institute", "state_organ", "social_organisation", "other"]
+Sex = Literal["male", "female"]
 AdminLevel = Literal["central", "provincial", "city", "county"]
 StudentStatus = Literal["none", "full_time_master", "full_time_phd", "in_service_graduate"]
 IdType = Literal["resident_id", "passport", "other"]
@@ -41,6 +42,9 @@ class UnitFacts:
     key_discipline: bool = False
     cto_id: str | None = None
     blacklisted_until: date | None = None
+    restricted_until: date | None = None  # 限制申报: barred from applying through this day
+    statuses: tuple[str, ...] = ()  # listed statuses: gazelle, sme:2024 (rated that year), top100:<list>, ...
+    rd_registered_years: tuple[int, ...] = ()  # years of R&D activity registration filed (研发活动登记)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,11 @@ class PersonFacts:
     talent_level: TalentLevel | None = None
     retirement_date: date | None = None
     blacklisted_until: date | None = None
+    sex: Sex | None = None
+    foreign_expert: bool = False
+    identity_verified: bool = True  # real-name authentication (实名认证) done
+    restricted_until: date | None = None
+    work_started_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ class ApplicationForm(Strict):
     related_experience_years: int | None = Field(default=None, ge=0)
     claims: Claims = Claims()
     centre: CentreFigures | None = None
+    topic: str | None = None
+    goals: list[Kind] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, SQLModel, col, select
@@ -28,6 +28,7 @@ from models.facts import (
     ProjectRole,
     ProjectStatus,
     Province,
+    Sex,
     Snapshot,
     StudentStatus,
     TalentLevel,
@@ -67,9 +68,18 @@ class UnitIn(Row):
     key_discipline: bool = False
     cto_id: str | None = None
     blacklisted_until: date | None = None
+    restricted_until: date | None = None
+    statuses: list[str] = Field(default_factory=list)
+    rd_registered_years: list[int] = Field(default_factory=list)
 
     def key(self) -> tuple[str, ...]:
         return (self.id,)
+
+    @field_validator("statuses", "rd_registered_years", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        """A CSV cell lists several values separated by spaces or commas ("gazelle sme:2024", "2023,2024")."""
+        return value.replace(",", " ").split() if isinstance(value, str) else value
 
 
 class PersonIn(Row):
@@ -87,6 +97,11 @@ class PersonIn(Row):
     talent_level: TalentLevel | None = None
     retirement_date: date | None = None
     blacklisted_until: date | None = None
+    sex: Sex | None = None
+    foreign_expert: bool = False
+    identity_verified: bool = True
+    restricted_until: date | None = None
+    work_started_on: date | None = None
 
     def key(self) -> tuple[str, ...]:
         return (self.id,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import TypeAdapter
-from sqlalchemy import LargeBinary
+from sqlalchemy import JSON, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from models.facts import PersonFacts, ProjectFacts, UnitFacts
@@ -30,6 +30,9 @@ class UnitRow(SQLModel, table=True):
     key_discipline: bool = False
     cto_id: str | None = None
     blacklisted_until: date | None = None
+    restricted_until: date | None = None
+    statuses: list[str] = Field(default_factory=list, sa_type=JSON)
+    rd_registered_years: list[int] = Field(default_factory=list, sa_type=JSON)
 
     def facts(self) -> UnitFacts:
         return UNIT.validate_python(self.model_dump())
@@ -53,6 +56,11 @@ class PersonRow(SQLModel, table=True):
     talent_level: str | None = None
     retirement_date: date | None = None
     blacklisted_until: date | None = None
+    sex: str | None = None
+    foreign_expert: bool = False
+    identity_verified: bool = True
+    restricted_until: date | None = None
+    work_started_on: date | None = None
 
     def facts(self) -> PersonFacts:
         return PERSON.validate_python(self.model_dump(exclude={"id_type"}))

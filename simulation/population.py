@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-
-from sqlmodel import Session
 
 from models.call import AttachmentDef, CallDefinition
 from models.duplicates import PriorWork
@@ -19,13 +19,19 @@ from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end
 from records.registry import id_check_digit
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
+from simulation.guide_choices import agreements, guide_choices
+from simulation.registry_data import RegistryData
 
 PERSON_PROFILES = ("too_old", "phd_student", "civil_servant", "overdue", "poor_verdict", "three_ongoing", "low_title",
-                   "blacklisted", "part_time", "elsewhere", "academician_old", "recent_cooperation_lead")
-UNIT_PROFILES = ("blacklisted_unit", "young_unit", "branch_unit", "outside_unit", "no_cto", "platform_unit")
+                   "blacklisted", "part_time", "elsewhere", "academician_old", "recent_cooperation_lead", "unverified")
+UNIT_PROFILES = ("blacklisted_unit", "young_unit", "branch_unit", "outside_unit", "no_cto", "platform_unit",
+                 "restricted_unit", "no_rd_unit")
 FORM_PROFILES = ("duplicate", "stale_document", "not_pdf", "oversized", "too_many_papers", "short_matching",
-                 "too_many_partners", "team_outsiders", "bad_term", "small_centre", "flag_mismatch", "inexperienced")
-PROFILES = ("eligible", *PERSON_PROFILES, *UNIT_PROFILES, *FORM_PROFILES)
+                 "too_many_partners", "team_outsiders", "bad_term", "small_centre", "flag_mismatch", "inexperienced",
+                 "over_cap", "off_topic", "few_goals", "expired_agreement")
+ADDED = ("unverified", "restricted_unit", "no_rd_unit", "over_cap", "off_topic", "few_goals", "expired_agreement")
+# profiles added later come last in turn, so a population drawn before they were added draws the same again
+PROFILES = ("eligible", *(p for p in (*PERSON_PROFILES, *UNIT_PROFILES, *FORM_PROFILES) if p not in ADDED), *ADDED)
 INELIGIBLE_SHARE = 0.35
 
 PROVINCES = {"CN-SX": ("山西", "140105"), "CN-GX": ("广西", "450103")}
@@ -58,45 +64,6 @@ STAFF_PER_UNIT = 9
 
 
 @dataclass
-class RegistryData:
-    """Rows for the registry tables, and the profile each sampled PI was drawn with."""
-
-    units: list[UnitRow] = field(default_factory=list)
-    people: list[PersonRow] = field(default_factory=list)
-    projects: list[ProjectRow] = field(default_factory=list)
-    profiles: dict[str, str] = field(default_factory=dict)
-
-    def rows(self) -> dict[str, list[dict[str, Any]]]:
-        """JSON-ready rows, the format `grantflow registry import` reads."""
-        return {"units": [u.model_dump(mode="json") for u in self.units],
-                "people": [p.model_dump(mode="json") for p in self.people],
-                "projects": [p.model_dump(mode="json") for p in self.projects]}
-
-    def write(self, session: Session) -> None:
-        for row in [*self.units, *self.people, *self.projects]:
-            session.merge(row)
-        session.commit()
-
-    def prior_work(self) -> tuple[PriorWork, ...]:
-        return tuple(PriorWork(p.project_id, p.call_id, p.started_on.year, p.person_id, p.unit_id, p.title, p.abstract)
-                     for p in self.projects if p.role == "lead" and p.title)
-
-    def snapshot(self, form: ApplicationForm, prior_work: tuple[PriorWork, ...] | None = None) -> Snapshot:
-        """The snapshot records.registry.snapshot would read, from these rows only (no grantflow applications)."""
-        members = {m.person_id for m in form.team}
-        unit_ids = {*form.applicant_units, *(m.unit_id for m in form.team)}
-        people = {p.id: p.facts() for p in self.people if p.id == form.pi_id or p.id in members}
-        return Snapshot(
-            pi=people.get(form.pi_id),
-            units={u.id: u.facts() for u in self.units if u.id in unit_ids},
-            people={k: v for k, v in people.items() if k != form.pi_id},
-            projects=tuple(p.facts() for p in self.projects if p.person_id == form.pi_id),
-            unit_projects=tuple(p.facts() for p in self.projects if p.unit_id == form.unit_id and p.role == "lead"),
-            prior_work=self.prior_work() if prior_work is None else prior_work,
-        )
-
-
-@dataclass
 class Population:
     """Sampled forms and the registry behind them; `facts` is what evaluate_formal would build from the database."""
 
@@ -116,6 +83,7 @@ class Sampler:
 
     def __init__(self, seed: int, as_of: date) -> None:
         self.rng = random.Random(seed)
+        self.side = random.Random(seed + 1_000_003)
         self.as_of = as_of
         self.data = RegistryData()
         self.staff: dict[str, list[str]] = {}
@@ -141,6 +109,8 @@ class Sampler:
 
     def unit(self, uid: str, name: str, province: str, kind: str, **extra: Any) -> UnitRow:
         registered = extra.pop("registered_on", None) or self.days_ago(6 * 365, 40 * 365)
+        if kind == "enterprise" and "rd_registered_years" not in extra:
+            extra["rd_registered_years"] = list(range(self.as_of.year - 3, self.as_of.year + 1))
         row = UnitRow(id=uid, name=name, registered_on=registered, province=province, kind=kind, **extra)
         self.data.units.append(row)
         self.staff[uid] = [self.person("staff", uid, province).id for _ in range(STAFF_PER_UNIT)]
@@ -171,6 +141,11 @@ class Sampler:
             self.unit(f"{p}-branch", f"{name}示范大学分部", province, "university", legal_entity=False)
             self.unit(f"{p}-nocto", f"{name}未备案科技有限公司", province, "enterprise", high_tech=True)
             self.unit(f"{p}-lab", f"{name}重点实验室依托大学", province, "university", key_discipline=True)
+            with self.side_stream():
+                self.unit(f"{p}-restricted", f"{name}限制申报研究院", province, "research_institute",
+                          key_discipline=True, restricted_until=self.as_of + timedelta(days=300))
+                self.unit(f"{p}-nord", f"{name}未登记研发科技有限公司", province, "enterprise", high_tech=True,
+                          cto_id=f"{p}-cto-7", rd_registered_years=[])
             self.data.projects.append(ProjectRow(
                 project_id=f"{p}-lab-platform", person_id=self.staff[f"{p}-lab"][0], unit_id=f"{p}-lab",
                 programme=LABS.get(province, f"{name}省重点实验室"), province=province,
@@ -179,6 +154,15 @@ class Sampler:
         for uid, name, province, kind, extra in OUTSIDERS:
             if uid not in made:
                 self.unit(uid, name, province, kind, **extra)
+
+    @contextmanager
+    def side_stream(self) -> Iterator[None]:
+        """Draw from a second seeded stream, so units added for newer profiles leave every other draw as it was."""
+        main, self.rng = self.rng, self.side
+        try:
+            yield
+        finally:
+            self.rng = main
 
     def person(self, profile: str, unit_id: str, province: str) -> PersonRow:
         rng = self.rng
@@ -201,7 +185,8 @@ class Sampler:
             full_time=profile != "part_time",
             student_status="full_time_phd" if profile == "phd_student" else "none",
             civil_servant=profile == "civil_servant", academician=profile == "academician_old",
-            retirement_date=add_years(birth, 60),
+            retirement_date=add_years(birth, 60), sex=("male", "female")[self.sequence % 2],
+            work_started_on=add_years(birth, 23), identity_verified=profile != "unverified",
             blacklisted_until=self.as_of + timedelta(days=365) if profile == "blacklisted" else None,
         )
         self.data.people.append(row)
@@ -264,7 +249,7 @@ class Sampler:
         p = province[-2:].lower()
         special = {"civil_servant": f"{p}-organ", "blacklisted_unit": f"{p}-blacklisted", "young_unit": f"{p}-young",
                    "branch_unit": f"{p}-branch", "outside_unit": "sh-ent-1", "no_cto": f"{p}-nocto",
-                   "platform_unit": f"{p}-lab"}
+                   "platform_unit": f"{p}-lab", "restricted_unit": f"{p}-restricted", "no_rd_unit": f"{p}-nord"}
         if profile in special:
             return special[profile]
         return self.rng.choice([f"{p}-univ-1", f"{p}-univ-2", f"{p}-univ-3", f"{p}-inst-1", f"{p}-inst-2",
@@ -345,6 +330,9 @@ class Sampler:
             if a.max_count is not None:
                 count = a.max_count + 1 if profile == "too_many_papers" else self.rng.randint(0, a.max_count)
             out += [self.attachment(a, form.application_id, k, form.ends_on, profile) for k in range(count)]
+        if profile == "expired_agreement":
+            out = [x.model_copy(update={"valid_until": self.as_of - timedelta(days=1)}) if x.kind in agreements(call)
+                   else x for x in out]
         return out
 
     def form(self, call: CallDefinition, i: int, profile: str) -> ApplicationForm:
@@ -354,7 +342,7 @@ class Sampler:
         partners = self.partners(call, unit, category, profile)
         lead = next(u for u in self.data.units if u.id == unit)
         enterprise_led = (lead.kind == "enterprise") != (profile == "flag_mismatch")
-        requested = call.category(category).funding_cny or 1_000_000
+        requested = (call.category(category).funding_cny or 1_000_000) + (1 if profile == "over_cap" else 0)
         matching = requested // 2 if profile == "short_matching" else requested * 4
         if profile == "short_matching":
             partners = [x.model_copy(update={"matching_cny": x.requested_cny}) for x in partners]
@@ -381,7 +369,7 @@ class Sampler:
             claims=Claims(ethics_needed=rng.random() < 0.1, international=rng.random() < 0.1,
                           foreign_degree=rng.random() < 0.05, platform=rng.random() < 0.1,
                           city_matching=rng.random() < 0.1, cross_field=rng.random() < 0.05),
-            centre=centre,
+            centre=centre, **guide_choices(call, category, i, profile),
         )
         return form.model_copy(update={"attachments": self.attachments(call, form, profile)})
 

@@ -51,6 +51,7 @@ class Report:
     late_attempts: int
     late_accepted: int
     formal_failures: dict[str, int] = field(default_factory=dict)
+    needs_person: dict[str, int] = field(default_factory=dict)  # "review" verdicts per rule id, zero included
     reminders: int = 0
     escalations: int = 0
     violations: list[str] = field(default_factory=list)

@@ -28,7 +28,7 @@ from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
-from models.rules import formal_failures
+from models.rules import formal_failures, needs_person
 from models.timetable import PhaseTime
 from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow
@@ -345,6 +345,7 @@ class Simulation:
             notices=len(notice_keys), refused=dict(self.refused), late_attempts=self.late_attempts,
             late_accepted=self.late_accepted, violations=violations,
             formal_failures=formal_failures(self.call, [st.verdicts for st in statuses if st.verdicts]),
+            needs_person=needs_person(self.call, [st.verdicts for st in statuses if st.verdicts]),
             reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
             escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
         )

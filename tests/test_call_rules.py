@@ -11,7 +11,16 @@ import pytest
 import yaml
 
 from models.call import CallDefinition, CallFileError, load_call, parse_call
-from models.rules import KINDS, Override, apply_overrides, evaluate, failure_reasons, formal_failures, rule_ids
+from models.rules import (
+    KINDS,
+    Override,
+    apply_overrides,
+    evaluate,
+    failure_reasons,
+    formal_failures,
+    needs_person,
+    rule_ids,
+)
 from tests.builders import AT, facts, form
 from tests.conftest import CALLS
 
@@ -38,7 +47,8 @@ def problems(text: str) -> list[str]:
      "x.yaml: rules.r.params.cutoff: Input should be a valid date"),
     ({"id": "r", "kind": "born_on_or_after", "params": {}, "seed": "s"}, "x.yaml: rules.r.params.cutoff: "),
     ({"id": "r", "kind": "max_age", "params": {"max_years": 57, "exceptions": ["pope"]}, "seed": "s"},
-     "x.yaml: rules.r.params.exceptions.0: Input should be 'academician', 'listed_talent' or 'national_project'"),
+     "x.yaml: rules.r.params.exceptions.0: Input should be 'academician', 'listed_talent', 'national_project' or "
+     "'foreign_expert'"),
     ({"id": "r", "kind": "max_age", "params": {"max_years": 0}, "seed": "s"},
      "x.yaml: rules.r.params.max_years: Input should be greater than or equal to 1"),
     ({"id": "r", "kind": "max_age", "params": {"max_years": 57, "max_yaers": 1}, "seed": "s"},
@@ -108,9 +118,19 @@ def test_kind_docstrings_quote_the_notices_verbatim(calls: list[CallDefinition])
     assert quoted >= len(KINDS)
 
 
-def test_every_rule_kind_is_used_by_a_seed_call(calls: list[CallDefinition]) -> None:
-    used = {r.kind for c in calls for r in c.rules}
+def test_every_rule_kind_is_used_by_a_seed_call_or_the_example(calls: list[CallDefinition]) -> None:
+    example = load_call(CALLS / "examples" / "other-notices.yaml")
+    used = {r.kind for c in [*calls, example] for r in c.rules}
     assert used == set(KINDS)
+
+
+def test_field_notes_quotes_are_verbatim() -> None:
+    path = SEEDS.parent / "FIELD_NOTES.md"
+    if not path.exists():
+        pytest.skip(f"field notes not found at {path}")
+    text = re.sub(r"\s+", "", path.read_text(encoding="utf-8"))
+    quotes = [q for kind in KINDS.values() for q in re.findall(r"FIELD_NOTES「([^」]+)」", kind.doc)]
+    assert quotes and all(re.sub(r"\s+", "", q) in text for q in quotes), quotes
 
 
 @pytest.mark.parametrize("path", CALL_FILES, ids=lambda p: p.name[:3])
@@ -142,6 +162,15 @@ def test_formal_failures_count_every_rule_id(calls: list[CallDefinition]) -> Non
     assert counts["term_fixed"] == 1 and counts["pi_full_time"] == 0 and counts["attachment.id_card"] == 2
     assert "term_fixed: starts 2025-03-06; the notice fixes 2025-03-05" in failure_reasons(late)
     assert not any(r.startswith("term_fixed") for r in failure_reasons(on_time))
+
+
+def test_needs_person_counts_review_verdicts_per_rule(calls: list[CallDefinition]) -> None:
+    call = calls[0]
+    unknown_pi = evaluate(call, facts(form(call_id=call.id, category="key"), no_pi=True))
+    known = evaluate(call, facts(form(call_id=call.id, category="key")))
+    counts = needs_person(call, [unknown_pi, known])
+    assert list(counts) == rule_ids(call)
+    assert counts["pi_full_time"] == 1 and counts["term_fixed"] == 0
 
 
 def test_an_override_needs_a_reason_and_keeps_what_it_replaced(calls: list[CallDefinition]) -> None:

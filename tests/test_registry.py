@@ -155,10 +155,12 @@ EXPECTED = {
             "poor_verdict": "barred_after_poor_verdict", "part_time": "pi_full_time", "low_title": "pi_title_or_degree",
             "stale_document": "attachment.employment_proof", "too_many_papers": "attachment.representative_paper",
             "blacklisted_unit": "units_not_blacklisted", "too_many_partners": "partners_at_most_2",
-            "bad_term": "term_fixed", "outside_unit": "unit_in_shanxi", "not_pdf": "attachment.integrity_pledge"},
+            "bad_term": "term_fixed", "outside_unit": "unit_in_shanxi", "not_pdf": "attachment.integrity_pledge",
+            "over_cap": "requested_within_cap", "off_topic": "topic_in_guide"},
     "001": {"too_old": "pi_born_from_1967", "recent_cooperation_lead": "no_lead_in_5_years",
             "young_unit": "unit_in_shanxi_by_2023", "short_matching": "matching_funds", "blacklisted": "good_standing",
-            "stale_document": "attachment.novelty_search", "elsewhere": "pi_employed", "bad_term": "term_2_to_3_years"},
+            "stale_document": "attachment.novelty_search", "elsewhere": "pi_employed", "bad_term": "term_2_to_3_years",
+            "expired_agreement": "agreement_in_force"},
     "002": {"too_old": "director_age", "platform_unit": "no_existing_platform", "too_many_partners": "hosts_at_most_3",
             "outside_unit": "first_host_in_shanxi", "part_time": "director_full_time"},
     "003": {"inexperienced": "pi_related_experience", "civil_servant": "unit_is_enterprise_or_institution",
@@ -167,7 +169,8 @@ EXPECTED = {
             "oversized": "attachment.feasibility_report", "flag_mismatch": "enterprise_led_flag",
             "no_cto": "cto_on_record",
             "overdue": "no_overdue", "three_ongoing": "led_ongoing_below_2", "branch_unit": "applicants_legal_entities",
-            "short_matching": "enterprise_matching_3x", "blacklisted": "no_misconduct"},
+            "short_matching": "enterprise_matching_3x", "blacklisted": "no_misconduct", "unverified": "real_name_authentication",
+            "restricted_unit": "unit_credit", "no_rd_unit": "rd_activity_registration"},
 }
 
 
@@ -176,7 +179,7 @@ EXPECTED = {
                          ids=lambda p: p.name[:3])
 def test_sampled_populations_include_ineligible_applicants(path: Path) -> None:
     call, number = load_call(path), path.name[:3]
-    population = sample_population(call, 110, 3, AS_OF[number])
+    population = sample_population(call, 140, 3, AS_OF[number])
     assert [f.application_id for f in population.forms[:2]] == [f"{call.id}.00000", f"{call.id}.00001"]
     at = datetime(*AS_OF[number].timetuple()[:3], 10, tzinfo=call.zone)
     failures: Counter[str] = Counter({rule: 0 for rule in rule_ids(call)})
@@ -310,6 +313,8 @@ def test_activity_input_and_verdicts_cross_the_temporal_boundary(engine: Engine)
     call = load_call(CALLS / "004-gx-key-rd-heavy-metal.yaml")
     inp = EvaluateInput(call, form(call_id=call.id, flags={"enterprise_led": True}), AT)
     converter = DATA_CONVERTER.payload_converter
-    assert converter.from_payloads(converter.to_payloads([inp]), [EvaluateInput]) == [inp]
+    travelled = EvaluateInput(call.model_copy(update={"unchecked": []}), inp.form, inp.submitted_at)
+    assert call.unchecked  # documentation of the file: it stays home, the rules travel
+    assert converter.from_payloads(converter.to_payloads([inp]), [EvaluateInput]) == [travelled]
     verdicts = EligibilityActivities(engine).evaluate_formal(inp)
     assert converter.from_payloads(converter.to_payloads([verdicts]), [list[Verdict]]) == [verdicts]

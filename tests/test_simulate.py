@@ -14,7 +14,7 @@ from simulation.run import simulate
 from tests.conftest import CALLS
 from tests.helpers import with_stand_in_years
 
-FILES = sorted(CALLS.glob("*.yaml"))
+FILES = [*sorted(CALLS.glob("*.yaml")), CALLS / "examples" / "other-notices.yaml"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -29,6 +29,7 @@ async def test_simulated_call_ends_with_every_invariant_held(path) -> None:  # t
     assert report.late_accepted == 0
     assert report.notices > 30
     assert list(report.formal_failures) == rule_ids(call)
+    assert list(report.needs_person) == rule_ids(call)
     if call.rules:  # a notice whose stored text states no rule (several of calls/005-018) has nothing to fail
         assert sum(report.formal_failures.values()) > 0
         assert report.final_states.get("formal_failed", 0) > 0

@@ -202,6 +202,13 @@ class Intake(Strict):
         return self
 
 
+class Unchecked(Strict):
+    """A rule sentence of the notice that grantflow does not check, and why (a person judges it, or it is no rule)."""
+
+    sentence: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+
+
 class CallDefinition(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     title: str
@@ -223,6 +230,8 @@ class CallDefinition(Strict):
     escalate_after_working_days: int = Field(default=2, ge=0)  # overdue service steps go to the manager then
     quotas: list[QuotaDef] = Field(default_factory=list)
     calendar: list[CalendarYear] = Field(default_factory=list)
+    # documentation of the file, not behaviour: left out of the dump, so of the version and the workflows' input
+    unchecked: list[Unchecked] = Field(default_factory=list, exclude=True)
 
     @field_validator("timezone")
     @classmethod
@@ -325,6 +334,11 @@ class CallDefinition(Strict):
     def version(self) -> str:
         """Content hash of the definition: the rule version an application starts under."""
         return _version_of(self.model_dump_json())
+
+    def quotes(self) -> list[str]:
+        """Every notice sentence the file accounts for: those its rules and attachments check, those it leaves."""
+        return ([r.seed for r in self.rules] + [a.seed for a in self.attachments if a.seed]
+                + [u.sentence for u in self.unchecked])
 
     def dated_instants(self) -> list[datetime]:
         """Every absolute instant the file states (phase bounds and category overrides)."""

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from models.facts import Facts
 from models.rules.attachments import check_attachment
-from models.rules.base import KINDS, Finding, Verdict
+from models.rules.base import KINDS, Finding, Outcome, Verdict
 from models.rules.definitions import AttachmentDef, RuleDef
 
 
@@ -59,11 +59,21 @@ def failure_reasons(verdicts: list[Verdict]) -> list[str]:
     return [f"{v.rule_id}: {v.reason}" for v in verdicts if v.outcome == "fail"]
 
 
-def formal_failures(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
-    """Rule id -> applications that failed it, every rule id of the call present (zero included)."""
+def count_outcomes(call: CallDefinition, verdict_lists: Iterable[list[Verdict]], outcome: Outcome) -> dict[str, int]:
+    """Rule id -> applications whose verdict on it has `outcome`, every rule id of the call present (zero included)."""
     counts = dict.fromkeys(rule_ids(call), 0)
     for verdicts in verdict_lists:
         for v in verdicts:
-            if v.outcome == "fail":
+            if v.outcome == outcome:
                 counts[v.rule_id] += 1
     return counts
+
+
+def formal_failures(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
+    """Rule id -> applications that failed it, every rule id of the call present (zero included)."""
+    return count_outcomes(call, verdict_lists, "fail")
+
+
+def needs_person(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
+    """Rule id -> applications whose verdict on it is for a person to decide ("review"), zero included."""
+    return count_outcomes(call, verdict_lists, "review")

@@ -1,4 +1,4 @@
-"""Rule kinds about money and term: matching-fund ratios and the project's term."""
+"""Rule kinds about money and term: requested amounts, matching-fund ratios and the project's term."""
 
 from __future__ import annotations
 
@@ -108,3 +108,33 @@ def term(p: Term, facts: Facts) -> Finding:
     if p.max_months is not None and end > (latest := month_end(start, p.max_months)):
         return Finding(p.beyond, f"ends {end}, after {latest} ({p.max_months} months)", evidence)
     return Finding("pass", f"{start} to {end}, within the term the notice allows", evidence)
+
+
+class Range(Params):
+    max_cny: int = Field(ge=1)
+    min_cny: int = Field(default=0, ge=0)
+
+
+class RequestedFunding(Params):
+    by_category: dict[str, Range] = Field(min_length=1)
+    beyond: Literal["fail", "review"] = "fail"
+
+
+@rule("requested_funding", RequestedFunding)
+def requested_funding(p: RequestedFunding, facts: Facts) -> Finding:
+    """The requested funds are within the category's range (a cap, or a range where the notice gives one).
+
+    000「项目资助分重点项目和一般项目两类，重点项目资助强度为50万元/项，一般项目资助强度为25万元/项，项目实施期均为2年、经费一次性拨付（由省科技厅、省地质勘查局按协议约定联合拨付）。」
+    003「项目经费平均支持强度为20-30万元。」 An average, not a cap: a request beyond it goes to a person (beyond: review).
+    """
+    form = facts.form
+    bounds = p.by_category.get(form.category)
+    evidence = {"requested_cny": str(form.requested_cny), "category": form.category}
+    if bounds is None:
+        return Finding("pass", f"the notice states no amount for category {form.category}", evidence)
+    evidence["range"] = f"{bounds.min_cny}-{bounds.max_cny}"
+    if form.requested_cny > bounds.max_cny:
+        return Finding(p.beyond, f"requested {form.requested_cny}, over {bounds.max_cny}", evidence)
+    if form.requested_cny < bounds.min_cny:
+        return Finding(p.beyond, f"requested {form.requested_cny}, under {bounds.min_cny}", evidence)
+    return Finding("pass", f"requested {form.requested_cny}, within {bounds.min_cny}-{bounds.max_cny}", evidence)

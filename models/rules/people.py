@@ -21,7 +21,7 @@ from models.facts import (
 )
 from models.rules.base import Finding, NoParams, Params, failed, passed, review, rule
 
-Exception_ = Literal["academician", "listed_talent", "national_project"]
+Exception_ = Literal["academician", "listed_talent", "national_project", "foreign_expert"]
 
 
 def unknown_pi(facts: Facts) -> Finding:
@@ -86,22 +86,49 @@ def title_by_unit_level(p: TitleByUnitLevel, facts: Facts) -> Finding:
                    "(equivalent ability is for the reviewers to judge)", evidence)
 
 
-class BornOnOrAfter(Params):
+class Cutoffs(Params):
     cutoff: date
+    female_cutoff: date | None = None
+
+
+class BornOnOrAfter(Cutoffs):
+    by_category: dict[str, Cutoffs] = Field(default_factory=dict)
+    inclusive: bool = True
+    exceptions: list[Exception_] = Field(default_factory=list)
+
+
+def exempt(pi: PersonFacts, exceptions: list[Exception_]) -> str | None:
+    """The listed exemption the registry confirms for the person (院士, foreign expert, listed talent), or None."""
+    grounds = {"academician": pi.academician, "foreign_expert": pi.foreign_expert,
+               "listed_talent": pi.talent_level is not None}
+    return next((e for e in exceptions if grounds.get(e)), None)
 
 
 @rule("born_on_or_after", BornOnOrAfter)
 def born_on_or_after(p: BornOnOrAfter, facts: Facts) -> Finding:
-    """The PI's birth date is on or after a cutoff.
+    """The PI's birth date is on or after a cutoff (after it, where `inclusive` is false), which may differ by sex
+    (`female_cutoff`) and by category (`by_category`); listed exemptions pass.
 
     001「项目负责人须为1967年1月1日（含）以后出生。」 The PI must be born on or after 1 January 1967.
+    FIELD_NOTES「Eligibility that differs by category or by sex (birth-date limits)」 e.g. men born after 1986-01-01,
+    women after 1983-01-01.
     """
     pi = facts.registry.pi
     if pi is None:
         return unknown_pi(facts)
-    if pi.birth_date >= p.cutoff:
-        return passed(f"born {pi.birth_date}, on or after {p.cutoff}", birth_date=pi.birth_date)
-    return failed(f"born {pi.birth_date}, before {p.cutoff}", birth_date=pi.birth_date)
+    c = p.by_category.get(facts.form.category, p)
+    cutoff = c.female_cutoff if c.female_cutoff is not None and pi.sex == "female" else c.cutoff
+    evidence = {"birth_date": str(pi.birth_date), "sex": pi.sex or "unknown", "cutoff": str(cutoff),
+                "inclusive": str(p.inclusive)}
+    if c.female_cutoff not in (None, c.cutoff) and pi.sex is None:
+        return Finding("review", "the cutoff differs by sex and the registry does not record the PI's", evidence)
+    on = "on or after" if p.inclusive else "after"
+    if pi.birth_date > cutoff or (p.inclusive and pi.birth_date == cutoff):
+        return Finding("pass", f"born {pi.birth_date}, {on} {cutoff}", evidence)
+    exemption = exempt(pi, p.exceptions)
+    if exemption is not None:
+        return Finding("pass", f"born {pi.birth_date}, not {on} {cutoff}; exempt: {exemption}", evidence)
+    return Finding("fail", f"born {pi.birth_date}, not {on} {cutoff}", evidence)
 
 
 class MaxAge(Params):
@@ -114,6 +141,8 @@ def age_exception(pi: PersonFacts, facts: Facts, exceptions: list[Exception_], n
     """An allowed exception: 院士; or, within retirement age on the submission day (the notice counts to the day the
     system closes, which a manual phase does not know in advance), a listed talent or a recent national PI."""
     claims = facts.form.claims
+    if "foreign_expert" in exceptions and pi.foreign_expert:
+        return passed("exception: foreign expert (外籍专家)", foreign_expert=True)
     if "academician" in exceptions:
         if pi.academician:
             return passed("exception: academician (院士)", academician=True)
@@ -235,3 +264,65 @@ def related_experience(p: RelatedExperience, facts: Facts) -> Finding:
     if years >= p.min_years:
         return passed(f"{years} years of related work declared, at least {p.min_years}", declared_years=years)
     return failed(f"{years} years of related work declared, fewer than {p.min_years}", declared_years=years)
+
+
+class Qualification(Params):
+    """One way to qualify: at least this title, at least this degree, and at least this many years of work."""
+
+    title: TitleLevel | None = None
+    degree: Degree | None = None
+    work_years: int = Field(default=0, ge=0)
+
+    def describe(self) -> str:
+        parts = [f"title {self.title}+" if self.title else "", f"degree {self.degree}+" if self.degree else "",
+                 f"{self.work_years} years' work" if self.work_years else ""]
+        return " and ".join(x for x in parts if x) or "anyone"
+
+
+class BudgetTier(Params):
+    from_cny: int = Field(ge=0)
+    any_of: list[Qualification] = Field(min_length=1)
+
+
+class QualificationByBudget(Params):
+    tiers: list[BudgetTier] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> QualificationByBudget:
+        bounds = [t.from_cny for t in self.tiers]
+        if bounds != sorted(set(bounds)):
+            raise ValueError(f"tiers: from_cny must rise strictly, got {bounds}")
+        return self
+
+
+def years_worked(pi: PersonFacts, day: date) -> int | None:
+    return None if pi.work_started_on is None else age_on(pi.work_started_on, day)
+
+
+@rule("qualification_by_budget", QualificationByBudget)
+def qualification_by_budget(p: QualificationByBudget, facts: Facts) -> Finding:
+    """The PI qualifies in one of the ways the tier of the requested budget allows (the tier whose `from_cny` is
+    the highest at or below the request; below every tier nothing is required).
+
+    FIELD_NOTES「a title requirement that depends on the requested budget」 e.g. from 1,000,000 yuan an
+    associate-senior title or a PhD; below, an intermediate title, a bachelor's and 5 years' work, or a master's and 2.
+    """
+    pi = facts.registry.pi
+    if pi is None:
+        return unknown_pi(facts)
+    requested = facts.form.requested_cny
+    tier = next((t for t in reversed(p.tiers) if t.from_cny <= requested), None)
+    worked = years_worked(pi, facts.day)
+    evidence = {"requested_cny": str(requested), "title": pi.title, "degree": pi.degree,
+                "years_worked": "unknown" if worked is None else str(worked)}
+    if tier is None:
+        return Finding("pass", f"requested {requested}, below every tier", evidence)
+    ways = " or ".join(q.describe() for q in tier.any_of)
+    for q in tier.any_of:
+        title_ok = q.title is None or TITLE_LEVELS.index(pi.title) >= TITLE_LEVELS.index(q.title)
+        degree_ok = q.degree is None or DEGREES.index(pi.degree) >= DEGREES.index(q.degree)
+        if title_ok and degree_ok and (q.work_years == 0 or (worked is not None and worked >= q.work_years)):
+            return Finding("pass", f"requested {requested}: meets {q.describe()}", evidence)
+    if worked is None and any(q.work_years for q in tier.any_of):
+        return Finding("review", f"requested {requested}: needs {ways}; the registry has no start of work", evidence)
+    return Finding("fail", f"requested {requested}: needs {ways}", evidence)

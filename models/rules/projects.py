@@ -27,7 +27,7 @@ def listing(items: list[ProjectFacts] | list[PendingApplication]) -> str:
     return ", ".join(f"{x.ref} ({x.programme})" for x in items) or "none"
 
 
-def applied(facts: Facts, scope: Scope, unit: bool = False) -> list[PendingApplication]:
+def applied(facts: Facts, scope: Scope, unit: bool = False, any_role: bool = False) -> list[PendingApplication]:
     """Applications in flight elsewhere, for this scope: grantflow's own and those the registry knows of."""
     form, mine = facts.form, (facts.form.unit_id if unit else facts.form.pi_id)
     pending = [a for a in facts.registry.pending
@@ -37,7 +37,7 @@ def applied(facts: Facts, scope: Scope, unit: bool = False) -> list[PendingAppli
     known = {a.call_id for a in pending}
     pending += [PendingApplication(x.project_id, x.call_id or "", x.programme, x.province, x.started_on, "applied",
                                    x.person_id, x.unit_id)
-                for x in source if x.status == "applied" and x.role == "lead" and scope.covers(x)
+                for x in source if x.status == "applied" and (x.role == "lead" or any_role) and scope.covers(x)
                 and x.call_id != form.call_id and (x.call_id is None or x.call_id not in known)]
     return pending
 
@@ -114,6 +114,7 @@ def max_ongoing(p: MaxOngoing, facts: Facts) -> Finding:
 class ApplicationsPerYear(Scope):
     max: int = Field(default=1, ge=1)
     holder: Literal["pi", "unit"] = "pi"
+    any_role: bool = False  # count the person's applications as a member too (the registry's, grantflow's as PI)
 
 
 @rule("applications_per_year", ApplicationsPerYear)
@@ -122,12 +123,14 @@ def applications_per_year(p: ApplicationsPerYear, facts: Facts) -> Finding:
 
     001「同一年度限申报1项省科技计划项目，如申报的计划未能立项时，方可再次申报」 One provincial application a year.
     002「同一平台同一年度仅限申报一次省重点实验室或省技术创新中心。」 One lab or centre application a year per platform.
+    FIELD_NOTES「limits per person across roles (at most 2 applications, at most 1 as PI)」: two rules, one `any_role`.
     """
     year = facts.day.year
     unit = p.holder == "unit"
-    pending = [a for a in applied(facts, p, unit) if a.submitted_on is None or a.submitted_on.year == year]
+    pending = [a for a in applied(facts, p, unit, p.any_role and not unit)
+               if a.submitted_on is None or a.submitted_on.year == year]
     source = facts.registry.unit_projects if unit else facts.registry.projects
-    funded = [x for x in source if x.role == "lead" and x.status in ("ongoing", "overdue", "closed")
+    funded = [x for x in source if (x.role == "lead" or p.any_role) and x.status in ("ongoing", "overdue", "closed")
               and x.started_on.year == year and p.covers(x) and x.call_id != facts.form.call_id]
     total = len(pending) + len(funded) + 1
     evidence = {"applied": listing(pending), "funded_this_year": listing(funded), "year": str(year)}

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from models.facts import Facts, Province, UnitFacts, UnitKind
+from models.facts import Facts, Province, UnitFacts, UnitKind, add_years
 from models.rules.base import Finding, NoParams, Params, failed, passed, review, rule
 
 
@@ -217,3 +217,75 @@ def cto_registered(p: NoParams, facts: Facts) -> Finding:
         return failed(f"the application names CTO {facts.form.cto_id}, the unit's CTO on record is {unit.cto_id}",
                       named=facts.form.cto_id, on_record=unit.cto_id)
     return passed(f"CTO {unit.cto_id} on record and named", cto=unit.cto_id)
+
+
+class UnitStatus(Params):
+    any_of: list[str] = Field(min_length=1)
+    categories_exempt: list[str] = Field(default_factory=list)
+
+
+@rule("unit_status", UnitStatus)
+def unit_status(p: UnitStatus, facts: Facts) -> Finding:
+    """The applicant unit holds one of the listed statuses on record: high_tech, gazelle, sme:<year rated>,
+    top100:<list>, ... (a category in `categories_exempt` needs none).
+
+    FIELD_NOTES「Eligibility that differs by category」 e.g. only high-tech enterprises, "gazelle" enterprises, SMEs
+    rated in a given year or units on a listed top-100 may apply.
+    """
+    unit = facts.lead_unit
+    if unit is None:
+        return review(f"the applicant unit {facts.form.unit_id} is not in the registry", unit=facts.form.unit_id)
+    held = [*unit.statuses, *(["high_tech"] if unit.high_tech else [])]
+    evidence = {"statuses": ", ".join(held) or "none", "wanted": ", ".join(p.any_of)}
+    if facts.form.category in p.categories_exempt:
+        return Finding("pass", f"category {facts.form.category} needs no listed status", evidence)
+    found = [s for s in p.any_of if s in held]
+    if found:
+        return Finding("pass", f"{unit.name} is listed: {found[0]}", evidence)
+    return Finding("fail", f"{unit.name} holds none of {', '.join(p.any_of)}", evidence)
+
+
+class UnitKindForCategories(Params):
+    kinds: list[UnitKind] = Field(min_length=1)
+    categories: list[str] = Field(min_length=1)
+
+
+@rule("unit_kind_for_categories", UnitKindForCategories)
+def unit_kind_for_categories(p: UnitKindForCategories, facts: Facts) -> Finding:
+    """An applicant unit of the listed kinds applies only in the listed categories.
+
+    FIELD_NOTES「Several categories or applicant cohorts in one call」 e.g. social organisations may apply for
+    soft science and popularisation only.
+    """
+    unit = facts.lead_unit
+    if unit is None:
+        return review(f"the applicant unit {facts.form.unit_id} is not in the registry", unit=facts.form.unit_id)
+    evidence = {"kind": unit.kind, "category": facts.form.category}
+    if unit.kind not in p.kinds or facts.form.category in p.categories:
+        return Finding("pass", f"a {unit.kind.replace('_', ' ')} unit in category {facts.form.category}", evidence)
+    return Finding("fail", f"a {unit.kind.replace('_', ' ')} unit may apply only in {', '.join(p.categories)}",
+                   evidence)
+
+
+class RdRegistration(Params):
+    year: int = Field(ge=2000)
+    enterprises_older_than_years: int = Field(default=1, ge=0)
+
+
+@rule("rd_registration", RdRegistration)
+def rd_registration(p: RdRegistration, facts: Facts) -> Finding:
+    """An enterprise registered at least `enterprises_older_than_years` before the submission day has filed its
+    R&D activity registration for `year`.
+
+    004「申报单位为企业且已注册一年及以上的，在申报前须先在广西科技管理信息平台填报企业在税务部门备案的上一年度研发投入数据以及企业创新发展计划等情况」
+    """
+    unit = facts.lead_unit
+    if unit is None:
+        return review(f"the applicant unit {facts.form.unit_id} is not in the registry", unit=facts.form.unit_id)
+    evidence = {"kind": unit.kind, "registered_on": str(unit.registered_on),
+                "rd_registered_years": ", ".join(map(str, unit.rd_registered_years)) or "none"}
+    if unit.kind != "enterprise" or unit.registered_on > add_years(facts.day, -p.enterprises_older_than_years):
+        return Finding("pass", "not an enterprise registered long enough to owe the registration", evidence)
+    if p.year in unit.rd_registered_years:
+        return Finding("pass", f"R&D activity registration for {p.year} filed", evidence)
+    return Finding("fail", f"no R&D activity registration for {p.year} (研发活动登记)", evidence)
