@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -39,6 +39,8 @@ from models.lifecycle import TERMINAL
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
 from records.tables import ApplicationRow, CallRow, TransitionRow
 
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Mobile = Annotated[str, Field(pattern=r"^1\d{10}$")]  # a mainland mobile number, 11 digits
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -67,6 +69,8 @@ class UnitIn(Row):
     key_discipline: bool = False
     cto_id: str | None = None
     blacklisted_until: date | None = None
+    email: Email | None = None
+    mobile: Mobile | None = None
 
     def key(self) -> tuple[str, ...]:
         return (self.id,)
@@ -87,6 +91,8 @@ class PersonIn(Row):
     talent_level: TalentLevel | None = None
     retirement_date: date | None = None
     blacklisted_until: date | None = None
+    email: Email | None = None
+    mobile: Mobile | None = None
 
     def key(self) -> tuple[str, ...]:
         return (self.id,)

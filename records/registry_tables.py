@@ -30,9 +30,11 @@ class UnitRow(SQLModel, table=True):
     key_discipline: bool = False
     cto_id: str | None = None
     blacklisted_until: date | None = None
+    email: str | None = None  # the unit's research office: where notices to its administrator go
+    mobile: str | None = None
 
     def facts(self) -> UnitFacts:
-        return UNIT.validate_python(self.model_dump())
+        return UNIT.validate_python(self.model_dump(exclude={"email", "mobile"}))
 
 
 class PersonRow(SQLModel, table=True):
@@ -53,9 +55,11 @@ class PersonRow(SQLModel, table=True):
     talent_level: str | None = None
     retirement_date: date | None = None
     blacklisted_until: date | None = None
+    email: str | None = None
+    mobile: str | None = None
 
     def facts(self) -> PersonFacts:
-        return PERSON.validate_python(self.model_dump(exclude={"id_type"}))
+        return PERSON.validate_python(self.model_dump(exclude={"id_type", "email", "mobile"}))
 
 
 class ProjectRow(SQLModel, table=True):
