@@ -19,6 +19,7 @@ from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end
 from records.registry import id_check_digit
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
+from simulation.contacts import with_addresses
 
 PERSON_PROFILES = ("too_old", "phd_student", "civil_servant", "overdue", "poor_verdict", "three_ongoing", "low_title",
                    "blacklisted", "part_time", "elsewhere", "academician_old", "recent_cooperation_lead")
@@ -388,7 +389,9 @@ class Sampler:
 
 def sample_registry(seed: int, as_of: date, people: int = 200) -> RegistryData:
     """A registry of `people` sampled PIs (about a third ineligible, see PERSON_PROFILES) and unit staff."""
-    return Sampler(seed, as_of).registry(people)
+    data = Sampler(seed, as_of).registry(people)
+    with_addresses(data.units, data.people)
+    return data
 
 
 def sample_population(call: CallDefinition, n: int, seed: int, as_of: date) -> Population:
@@ -397,4 +400,5 @@ def sample_population(call: CallDefinition, n: int, seed: int, as_of: date) -> P
     sampler = Sampler(seed, as_of)
     sampler.units(call.province)
     forms = [sampler.form(call, i, sampler.profile(PROFILES[1:])) for i in range(n)]
+    with_addresses(sampler.data.units, sampler.data.people)
     return Population(sampler.data, forms)
