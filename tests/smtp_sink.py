@@ -19,23 +19,26 @@ Verdict = Callable[[EmailMessage, int], str | None]  # (message, how often its M
 
 @dataclass
 class Sink:
-    """Accepted messages in order; `refuse` may answer a message with an SMTP error instead; `hold` makes every
-    DATA wait (without storing) while it is set, as a server that is slow to answer."""
+    """Accepted messages in order; `refuse` may answer a message with an SMTP error instead; `delay_s` is how long
+    each DATA takes; while `hold` is set a DATA waits unanswered, and is then refused without being stored."""
 
     port: int = 0
     accepted: list[EmailMessage] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
     refuse: Verdict | None = None
+    delay_s: float = 0.0
     hold: threading.Event = field(default_factory=threading.Event)
     waiting: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[assignment]
         mid = str(message["Message-ID"])
+        await asyncio.sleep(self.delay_s)
         if self.hold.is_set():
             self.waiting += 1
-            while True:  # a connection held here is dropped with its client: the message is never stored
-                await asyncio.sleep(3600)
+            while self.hold.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 held, not stored"
         before = self.seen.get(mid, 0)
         self.seen[mid] = before + 1
         refusal = self.refuse(message, before) if self.refuse else None
@@ -58,8 +61,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_sink(refuse: Verdict | None = None) -> Iterator[Sink]:
-    sink = Sink(port=free_port(), refuse=refuse)
+def smtp_sink(refuse: Verdict | None = None, delay_s: float = 0.0) -> Iterator[Sink]:
+    sink = Sink(port=free_port(), refuse=refuse, delay_s=delay_s)
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
     try:
