@@ -31,7 +31,7 @@ class Sink:
     waiting: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[assignment]
+        message: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)
         mid = str(message["Message-ID"])
         await asyncio.sleep(self.delay_s)
         if self.hold.is_set():
@@ -74,4 +74,4 @@ def smtp_sink(refuse: Verdict | None = None, delay_s: float = 0.0) -> Iterator[S
 def text(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
+    return str(body.get_content())

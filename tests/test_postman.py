@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from activities.notices import FAILED_KIND, Postman, SmsTransport, SmtpServer, SmtpTransport, message_id
 from activities.records import RecordActivities, RecordInput
@@ -72,7 +72,7 @@ def rows(engine: Engine) -> dict[str, NoticeRow]:
 def attempts(engine: Engine) -> list[tuple[str, int, str | None]]:
     with Session(engine) as s:
         return [(a.notice_key, a.attempt, a.outcome) for a in s.exec(
-            select(NoticeAttemptRow).order_by(NoticeAttemptRow.notice_key, NoticeAttemptRow.attempt)).all()]
+            select(NoticeAttemptRow).order_by(col(NoticeAttemptRow.notice_key), col(NoticeAttemptRow.attempt))).all()]
 
 
 async def test_each_notice_arrives_once_in_chinese_with_a_message_id_from_its_key(engine: Engine) -> None:
