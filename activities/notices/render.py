@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-ENV = Environment(loader=PackageLoader("activities.notices", "templates"), undefined=StrictUndefined,
+ENV = Environment(loader=PackageLoader("activities.notices", "templates"), undefined=StrictUndefined, auto_reload=False,
                   autoescape=False, trim_blocks=True, lstrip_blocks=True)
 DEFAULT_ZONE = "Asia/Shanghai"
 EXTENDED = re.compile(r"^deadline (?P<window>\S+) extended to (?P<new>\S+)$")  # the workflow's dest_label
