@@ -1,4 +1,4 @@
-"""Addresses in the sample registry: every person and unit gets a plausible e-mail and mobile derived from its id (the
+"""Addresses for the sample registry: every person and unit gets a plausible e-mail and mobile derived from its id (the
 seeded draw is not disturbed), and the accounts the simulation acts as (unit administrators, recommending units,
 CTOs, the issuing department) are registered with theirs."""
 

@@ -19,7 +19,6 @@ from models.rules import CONDITIONS
 from models.rules.funds import Term, month_end
 from records.registry import id_check_digit
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
-from simulation.contacts import with_addresses
 
 PERSON_PROFILES = ("too_old", "phd_student", "civil_servant", "overdue", "poor_verdict", "three_ongoing", "low_title",
                    "blacklisted", "part_time", "elsewhere", "academician_old", "recent_cooperation_lead")
@@ -389,9 +388,7 @@ class Sampler:
 
 def sample_registry(seed: int, as_of: date, people: int = 200) -> RegistryData:
     """A registry of `people` sampled PIs (about a third ineligible, see PERSON_PROFILES) and unit staff."""
-    data = Sampler(seed, as_of).registry(people)
-    with_addresses(data.units, data.people)
-    return data
+    return Sampler(seed, as_of).registry(people)
 
 
 def sample_population(call: CallDefinition, n: int, seed: int, as_of: date) -> Population:
@@ -400,5 +397,4 @@ def sample_population(call: CallDefinition, n: int, seed: int, as_of: date) -> P
     sampler = Sampler(seed, as_of)
     sampler.units(call.province)
     forms = [sampler.form(call, i, sampler.profile(PROFILES[1:])) for i in range(n)]
-    with_addresses(sampler.data.units, sampler.data.people)
     return Population(sampler.data, forms)

@@ -34,7 +34,7 @@ from models.timetable import PhaseTime
 from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
-from simulation.contacts import accounts
+from simulation.contacts import accounts, with_addresses
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
 from worker import build_worker
@@ -58,6 +58,7 @@ class Simulation:
         as_of = self.call.issued or (datetime.now(self.call.zone) - timedelta(days=prepared.shift_days)).date()
         self.population = sample_population(self.call, n, seed, as_of)
         with Session(engine) as s:
+            with_addresses(self.population.registry.units, self.population.registry.people)
             self.population.registry.write(s)
             s.add_all(accounts(self.call, n))
             s.commit()
