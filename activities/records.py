@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from activities.notices import Channel, render
+from activities.notices import CallNames, Channel, Postman, render
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
 from models.rules import Verdict
 from models.timetable import Timetable
@@ -71,7 +71,8 @@ class Recorded:
 
     `transition` is the row as stored: when an abandoned attempt of the same workflow task wrote it first (a local
     activity runs before its task completes), its instant is that attempt's. `delivered` lists the notices that
-    have been delivered, now or by such an attempt; `chain_hash` is the row's hash in the call's chain.
+    an inline channel delivered, now or by such an attempt (none when the postman delivers them, after this returns);
+    `chain_hash` is the row's hash in the call's chain.
     """
 
     transition: TransitionRecord | None
@@ -124,9 +125,13 @@ def _now() -> datetime:
 
 
 class RecordActivities:
-    def __init__(self, engine: Engine, channel: Channel) -> None:
+    """The record activities. With an inline `channel` (log, memory) a notice is delivered in the transaction that
+    queues it; with a `Postman` it stays queued, and the postman, woken once the transaction committed, delivers it."""
+
+    def __init__(self, engine: Engine, channel: Channel | Postman) -> None:
         self.engine = engine
         self.channel = channel
+        self._names: dict[tuple[str, str], CallNames] = {}
 
     @activity.defn
     def register_application(self, inp: RegisterInput) -> Timetable | None:
@@ -177,9 +182,10 @@ class RecordActivities:
                         c.execute(sql.EXTENSIONS.insert(), {"application_id": inp.application_id,
                                                             "window": t.data["window"], "call_id": inp.call_id,
                                                             "closes": extension["closes"]})
-            self._send(c, inp.notices)
+            sent = self._send(c, inp.notices)
+        self._wake(inp.notices)
         keys = [n.key for n in inp.notices]
-        return Recorded(stored, keys, keys, chained)
+        return Recorded(stored, keys, keys if sent >= 0 else [], chained)
 
     def _append(self, c: Connection, values: dict[str, Any]) -> str:
         """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash.
@@ -243,7 +249,8 @@ class RecordActivities:
                     s.delete(locked)
             sent = self._send(s.connection(), inp.notices)
             s.commit()
-        return sent
+        self._wake(inp.notices)
+        return max(sent, 0)
 
     @activity.defn
     def close_window(self, inp: CloseInput) -> ClosureSummary:
@@ -277,10 +284,19 @@ class RecordActivities:
                 s.commit()
         return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
 
+    def _names_of(self, c: Connection, call_id: str) -> CallNames:
+        """The call's names for its notices, read once per call version."""
+        version = c.execute(sql.CALL_VERSION, {"b_id": call_id}).scalar() or ""
+        names = self._names.get((call_id, version))
+        if names is None:
+            names = CallNames.of(call_id, c.execute(sql.CALL_DEFINITION, {"b_id": call_id}).scalar())
+            self._names[(call_id, version)] = names
+        return names
+
     def _send(self, c: Connection, notices: list[NoticeDraft]) -> int:
-        """Queue each notice once in the outbox and deliver the ones not yet delivered, in the caller's transaction:
-        the claim (setting `delivered_at`) and the delivery commit together, so a retry finds them delivered.
-        Returns how many were delivered now."""
+        """Queue each notice once in the outbox, in the caller's transaction. An inline channel delivers the ones not
+        yet delivered there too: the claim (setting `delivered_at`) and the delivery commit together, so a retry finds
+        them delivered. Returns how many were delivered now, or -1 when the postman delivers them."""
         if not notices:
             return 0
         keys = [n.key for n in notices]
@@ -289,16 +305,23 @@ class RecordActivities:
         for n in notices:
             if n.key in known or n.key in fresh:
                 continue
-            subject, body = render(n.kind, {**n.data, "call_id": n.call_id, "application_id": n.application_id or ""})
+            subject, body = render(n.kind, n.data, self._names_of(c, n.call_id), n.application_id, n.recipient)
             fresh[n.key] = {"key": n.key, "call_id": n.call_id, "application_id": n.application_id,
                             "recipient": n.recipient, "kind": n.kind, "subject": subject, "body": body,
-                            "created_at": _now(), "delivered_at": None, "channel": None}
+                            "created_at": _now(), "delivered_at": None, "channel": None, "status": "queued"}
         if fresh:
             c.execute(sql.NOTICES.insert(), list(fresh.values()))
+        if isinstance(self.channel, Postman):
+            return -1
         claimed = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all()
         for row in claimed:
-            notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name})
+            notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name,
+                                  "status": "sent"})
             c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
-                                           "channel": notice.channel})
+                                           "channel": notice.channel, "status": "sent"})
             self.channel.deliver(notice)
         return len(claimed)
+
+    def _wake(self, notices: list[NoticeDraft]) -> None:
+        if notices and isinstance(self.channel, Postman):
+            self.channel.wake()

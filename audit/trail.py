@@ -80,7 +80,9 @@ def build_trail(app: ApplicationLife, call: CallLife | None, records: Records | 
         row = notices.get(n.key)
         verdict = "" if records is None else "missing" if row is None else (
             "agrees" if (row.delivered_at is not None) == n.delivered else
-            f"differs: delivered {'yes' if n.delivered else 'no'} in history, {row.delivered_at or 'no'} in DB")
+            f"agrees: queued, then {row.status} by {row.channel} at {row.delivered_at}" if row.status == "sent" else
+            f"differs: delivered {'yes' if n.delivered else 'no'} in history, {row.status} in DB"
+            + (f" ({row.failure})" if row.failure else ""))
         rows.append(TrailRow(n.event_id, w, n.at, "notice",
                              f"{n.kind} to {n.recipient}{'' if n.delivered else ' (queued, not delivered)'}",
                              db=verdict))

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from commands.common import out, settings
 from records.engine import make_engine
 from records.registry import RegistryFileError, import_file
+from simulation.contacts import with_addresses
 from simulation.population import sample_registry
 
 registry_app = typer.Typer(no_args_is_help=True, help="The registry of units, people and projects: import, sample.")
@@ -43,5 +44,6 @@ def registry_sample(seed: int = typer.Option(1), out_file: Path = typer.Option(.
     """Write a seeded sample registry as JSON (the import format): mostly eligible PIs, some of every ineligible
     kind."""
     data = sample_registry(seed, as_of.date(), people)
+    with_addresses(data.units, data.people)
     out_file.write_text(json.dumps(data.rows(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     out.print(f"{out_file}: {len(data.units)} units, {len(data.people)} people, {len(data.projects)} projects")

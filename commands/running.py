@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -58,7 +57,11 @@ def worker_command() -> None:
     """Run a worker against GRANTFLOW_TEMPORAL_ADDRESS (an existing cluster or `grantflow up`)."""
     from worker import main as worker_main
 
-    worker_main()
+    try:
+        worker_main()
+    except ValueError as exc:  # a setting that cannot be used (GRANTFLOW_SMTP_URL, ...): one line
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @running_app.command("up")
@@ -67,6 +70,6 @@ def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 723
     from client.stack import run_stack
 
     try:
-        asyncio.run(run_stack(settings(), calls_dir, port, ui_port))
+        run(run_stack(settings(), calls_dir, port, ui_port))
     except KeyboardInterrupt:
         out.print("stopped")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TASK_QUEUE = "grantflow"
+SMTP_SENDER = "申报管理系统 <noreply@grantflow.localhost>"
+NOTICE_LEASE_S = 120
 WORKFLOW_CACHE = 10_000  # open workflows a worker keeps in memory: every application of a large provincial call
 
 
@@ -21,6 +23,9 @@ class Settings:
     var_dir: Path
     log_format: str  # json | console
     workflow_cache: int = WORKFLOW_CACHE
+    smtp_url: str | None = None  # notices by e-mail through this server; without it they go to the log as before
+    smtp_sender: str = SMTP_SENDER
+    notice_lease_s: int = NOTICE_LEASE_S  # a claimed notice is another postman's again this long after a crash
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,6 +38,9 @@ class Settings:
             var_dir=var,
             log_format=os.environ.get("GRANTFLOW_LOG_FORMAT", "console" if sys.stderr.isatty() else "json"),
             workflow_cache=positive("GRANTFLOW_WORKFLOW_CACHE", WORKFLOW_CACHE),
+            smtp_url=os.environ.get("GRANTFLOW_SMTP_URL") or None,
+            smtp_sender=os.environ.get("GRANTFLOW_SMTP_SENDER", SMTP_SENDER),
+            notice_lease_s=positive("GRANTFLOW_NOTICE_LEASE", NOTICE_LEASE_S),
         )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,6 +40,8 @@ from models.lifecycle import TERMINAL
 from records.registry_tables import PersonRow, ProjectRow, UnitRow
 from records.tables import ApplicationRow, CallRow, TransitionRow
 
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Mobile = Annotated[str, Field(pattern=r"^1\d{10}$")]  # a mainland mobile number, 11 digits
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -71,6 +73,8 @@ class UnitIn(Row):
     restricted_until: date | None = None
     statuses: list[str] = Field(default_factory=list)
     rd_registered_years: list[int] = Field(default_factory=list)
+    email: Email | None = None
+    mobile: Mobile | None = None
 
     def key(self) -> tuple[str, ...]:
         return (self.id,)
@@ -102,6 +106,8 @@ class PersonIn(Row):
     identity_verified: bool = True
     restricted_until: date | None = None
     work_started_on: date | None = None
+    email: Email | None = None
+    mobile: Mobile | None = None
 
     def key(self) -> tuple[str, ...]:
         return (self.id,)

@@ -33,9 +33,11 @@ class UnitRow(SQLModel, table=True):
     restricted_until: date | None = None
     statuses: list[str] = Field(default_factory=list, sa_type=JSON)
     rd_registered_years: list[int] = Field(default_factory=list, sa_type=JSON)
+    email: str | None = None  # the unit's research office: where notices to its administrator go
+    mobile: str | None = None
 
     def facts(self) -> UnitFacts:
-        return UNIT.validate_python(self.model_dump())
+        return UNIT.validate_python(self.model_dump(exclude={"email", "mobile"}))
 
 
 class PersonRow(SQLModel, table=True):
@@ -61,9 +63,11 @@ class PersonRow(SQLModel, table=True):
     identity_verified: bool = True
     restricted_until: date | None = None
     work_started_on: date | None = None
+    email: str | None = None
+    mobile: str | None = None
 
     def facts(self) -> PersonFacts:
-        return PERSON.validate_python(self.model_dump(exclude={"id_type"}))
+        return PERSON.validate_python(self.model_dump(exclude={"id_type", "email", "mobile"}))
 
 
 class ProjectRow(SQLModel, table=True):

@@ -16,6 +16,8 @@ APPLICATIONS, CALLS, EXTENSIONS, NOTICES, QUOTA_USES, TRANSITIONS = (SQLModel.me
     "applications", "calls", "extensions", "notices", "quota_uses", "transitions"))
 APPLICATION_EXISTS = select(APPLICATIONS.c.id).where(APPLICATIONS.c.id == bindparam("b_id"))
 CALL_TIMETABLE = select(CALLS.c.timetable_seq, CALLS.c.timetable_json).where(CALLS.c.id == bindparam("b_id"))
+CALL_VERSION = select(CALLS.c.version).where(CALLS.c.id == bindparam("b_id"))
+CALL_DEFINITION = select(CALLS.c.definition_json).where(CALLS.c.id == bindparam("b_id"))
 LOCK_CALL = select(CALLS.c.id).where(CALLS.c.id == bindparam("b_id")).with_for_update()
 STORED_TRANSITION = select(
     TRANSITIONS.c.actor_id, TRANSITIONS.c.role, TRANSITIONS.c.reason, TRANSITIONS.c.at, TRANSITIONS.c.deadline,

@@ -121,7 +121,12 @@ class CallEventRow(SQLModel, table=True):
 
 
 class NoticeRow(SQLModel, table=True):
-    """Outbox: one row per notice, keyed so that a retried activity never produces a second one."""
+    """Outbox: one row per notice, keyed so that a retried activity never produces a second one.
+
+    `status` is queued until a channel accepted it (sent, `delivered_at` set), or it is failed (a permanent refusal,
+    or retries given up) or undeliverable (no address for its recipient): `failure` says why. A queued row claimed by a
+    postman carries its `claim` until `claimed_until`; `attempts` counts the hand-overs begun (notice_attempts).
+    """
 
     __tablename__ = "notices"
     key: str = Field(primary_key=True)
@@ -134,6 +139,32 @@ class NoticeRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=AwareDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     channel: str | None = None
+    status: str = Field(default="queued", index=True)  # queued | sent | failed | undeliverable
+    address: str | None = None
+    message_id: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    claim: str | None = None
+    claimed_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    failure: str | None = None
+
+
+class NoticeAttemptRow(SQLModel, table=True):
+    """One hand-over of a notice to a channel and what came of it: accepted, deferred (retried later), rejected
+    (permanent), or interrupted (the worker stopped before an answer was recorded; the notice was sent again)."""
+
+    __tablename__ = "notice_attempts"
+    __table_args__ = (UniqueConstraint("notice_key", "attempt"),)
+    id: int | None = Field(default=None, primary_key=True)
+    notice_key: str = Field(index=True)
+    attempt: int
+    channel: str
+    address: str
+    started_at: datetime = Field(sa_type=AwareDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    outcome: str | None = None  # accepted | deferred | rejected | interrupted
+    code: int | None = None
+    reply: str = ""
 
 
 class ClosureReportRow(SQLModel, table=True):

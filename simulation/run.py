@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notices import MemoryChannel
+from activities.notices import MemoryChannel, Postman, postman_for
 from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
-from infra.settings import binary
+from infra.settings import Settings, binary
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
@@ -33,6 +34,7 @@ from models.timetable import PhaseTime
 from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
+from simulation.contacts import accounts, with_addresses
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
 from worker import build_worker
@@ -46,7 +48,7 @@ DEFAULT_LENGTH = timedelta(days=10)
 
 class Simulation:
     def __init__(self, env: WorkflowEnvironment, prepared: Prepared, n: int, seed: int, task_queue: str,
-                 engine: Any, channel: MemoryChannel) -> None:
+                 engine: Any, channel: MemoryChannel | Postman) -> None:
         self.env = env
         self.client: Client = env.client
         self.prepared = prepared
@@ -56,7 +58,10 @@ class Simulation:
         as_of = self.call.issued or (datetime.now(self.call.zone) - timedelta(days=prepared.shift_days)).date()
         self.population = sample_population(self.call, n, seed, as_of)
         with Session(engine) as s:
+            with_addresses(self.population.registry.units, self.population.registry.people)
             self.population.registry.write(s)
+            s.add_all(accounts(self.call, n))
+            s.commit()
         self.ids = [f"{self.call.id}.{i:05d}" for i in range(n)]
         self.seed = seed
         self.task_queue = task_queue
@@ -332,11 +337,16 @@ class Simulation:
                 phases[e.phase][e.kind] = (e.new - shift).astimezone(zone).isoformat()
         statuses = await self.statuses()
         violations = check_invariants(self.lifecycle, statuses)
+        if isinstance(self.channel, Postman):
+            await self.channel.drain()
         with Session(self.engine) as s:
-            notice_keys = list(s.exec(select(NoticeRow.key).where(NoticeRow.call_id == self.call.id)).all())
-        delivered = Counter(self.channel.delivered)
-        violations += [f"notice {k} delivered {n} times" for k, n in delivered.items() if n > 1]
-        violations += [f"notice {k} queued but never delivered" for k in set(notice_keys) - set(delivered)]
+            notices = s.exec(select(NoticeRow).where(NoticeRow.call_id == self.call.id)).all()
+        notice_keys = [n.key for n in notices]
+        if isinstance(self.channel, MemoryChannel):
+            delivered = Counter(self.channel.delivered)
+            violations += [f"notice {k} delivered {n} times" for k, n in delivered.items() if n > 1]
+            violations += [f"notice {k} queued but never delivered" for k in set(notice_keys) - set(delivered)]
+        violations += [f"notice {n.key} {n.status}: {n.failure}" for n in notices if n.status not in ("sent", "queued")]
         if self.late_accepted:
             violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
         return Report(
@@ -363,10 +373,12 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: Path | Non
     try:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{database or Path(tmp) / 'simulation.db'}")
-            channel = MemoryChannel()
+            postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
+            channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
             prepared = prepare(call, not_before=await env.get_current_time())
-            async with build_worker(env.client, task_queue, engine, channel):
+            async with build_worker(env.client, task_queue, engine, channel), \
+                    postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel).run()
             if finished is not None:
                 await finished(env.client, engine, report)
