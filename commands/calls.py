@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, select
 
+from audit.gantt import gantt_svg
 from client.calls import prepare, start_call, translate
 from commands.common import Failure, actor, call_update, load, out, problems, run, settings
 from infra.temporal import connect
@@ -73,6 +74,21 @@ def calls_show(file: Path) -> None:
         table.add_row(p.id, p.kind, opens, closes)
     out.print(table)
     out.print("chain: " + " -> ".join(f"{s.id} ({s.role}{', if ' + s.when if s.when else ''})" for s in call.chain))
+
+
+@calls_app.command("gantt")
+def calls_gantt(file: Path, output: Path | None = typer.Option(None, "--out", help="write the SVG here")) -> None:
+    """Draw a call file's timeline as an SVG picture: a row per phase, and per category whose close differs."""
+    call = load(file)
+    try:
+        svg = gantt_svg(call, prepare(call).timetable)
+    except (CalendarNotCovered, ValueError) as exc:
+        problems([f"{file}: {exc}"])
+        raise typer.Exit(1) from None
+    if output is not None:
+        output.write_text(svg, encoding="utf-8")
+    else:
+        typer.echo(svg, nl=False)
 
 
 @calls_app.command("clone")
