@@ -115,7 +115,8 @@ class ApplicationLife:
     @property
     def rule(self) -> Deadlines:
         return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.extensions,
-                         self.step_deadlines)
+                         self.step_deadlines, self.inp.cohort,
+                         self.inp.people.get("recommender", ""))
 
     def bounds(self, w: Window) -> tuple[datetime | None, datetime | None]:
         return self.rule.opens(w), self.rule.close(w)

@@ -17,6 +17,7 @@ from client.lockouts import application_lockout, call_lockout
 from commands.common import Failure, actor, out, run, settings
 from infra.settings import Settings
 from infra.temporal import connect
+from models.call import who_problem
 from models.forms import ApplicationForm
 from models.messages import ActRequest, ApplicationInput, MigrateRequest, application_workflow_id, call_workflow_id
 from records.engine import make_engine
@@ -32,7 +33,9 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
           recommender: str = typer.Option(...), category: str = typer.Option(...), title: str = typer.Option(...),
           flag: list[str] = typer.Option([], help="flags that hold, e.g. enterprise_led"),
           attach: list[str] = typer.Option([], help="attachment kinds uploaded"),
-          cto: str | None = typer.Option(None), app_id: str | None = typer.Option(None, "--id"),
+          cto: str | None = typer.Option(None), cohort: str = typer.Option("", help="the applicant cohort, when "
+                                                                          "the call names cohorts"),
+          app_id: str | None = typer.Option(None, "--id"),
           form_file: Path | None = typer.Option(None, "--form", help="the application form (JSON, models/forms.py): "
                                                 "formal review then judges the call's rules on it")) -> None:
     """Create an application (a draft) in a call."""
@@ -47,6 +50,9 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
         base = await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)
         call = base.call
         call.category(category)
+        why = who_problem(call, cohort, recommender)
+        if why:
+            raise Failure(why)
         unknown = [f for f in flag if f not in {x.id for x in call.flags}]
         if unknown:
             raise Failure(f"unknown flag(s) {', '.join(unknown)} for call {call_id}")
@@ -56,7 +62,8 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
         await start_application(client, ApplicationInput(
             call=call, calendar=base.calendar, timetable=base.timetable,
             application_id=new_id, category=category, title=title, people=people, flags={f: True for f in flag},
-            attachments=[a.kind for a in form.attachments] if form else attach, form=form), s.task_queue)
+            attachments=[a.kind for a in form.attachments] if form else attach, form=form, cohort=cohort),
+            s.task_queue)
         out.print(new_id)
     run(go())
 

@@ -3,6 +3,7 @@ list, revise)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from client.calls import prepare, start_call, translate
 from commands.common import Failure, actor, call_update, load, out, problems, run, settings
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
-from models.call import CallFileError, load_call, parse_call
+from models.call import CallDefinition, CallFileError, load_call, parse_call
 from models.lifecycle import build_lifecycle, mermaid
 from models.messages import ReviseRequest
 from records.engine import make_engine
@@ -73,6 +74,9 @@ def calls_show(file: Path) -> None:
             f"{p.closes_after} {p.closes_rule.replace('_', ' ')} after opening" if p.closes_after else p.closes_rule)
         table.add_row(p.id, p.kind, opens, closes)
     out.print(table)
+    who = _who_table(call, local)
+    if who.row_count:
+        out.print(who)
     out.print("chain: " + " -> ".join(f"{s.id} ({s.role}{', if ' + s.when if s.when else ''})" for s in call.chain))
 
 
@@ -89,6 +93,19 @@ def calls_gantt(file: Path, output: Path | None = typer.Option(None, "--out", he
         output.write_text(svg, encoding="utf-8")
     else:
         typer.echo(svg, nl=False)
+
+
+def _who_table(call: CallDefinition, local: Callable[[datetime], str]) -> Table:
+    """Every close that depends on who applies (category, cohort, recommending unit), as the file states it."""
+    table = Table(title="closes that depend on who applies (the earliest that applies binds)")
+    for col in ("for", "window", "closes"):
+        table.add_column(col, overflow="fold")
+    rows = [(f"category {c.id}", c.closes) for c in call.categories]
+    rows += [(o.who.describe(), o.closes) for o in call.overrides]
+    for who, closes in rows:
+        for window, value in closes.items():
+            table.add_row(who, window, local(value) if isinstance(value, datetime) else value.describe())
+    return table
 
 
 @calls_app.command("clone")

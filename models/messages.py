@@ -135,6 +135,7 @@ class ApplicationInput:
     carried: ApplicationState | None = None
     form: ApplicationForm | None = None  # with a form, formal review evaluates the call's rules on it
     shift_days: int = 0  # a rehearsal's translation: rules judge instants in the call's own dates
+    cohort: str = ""  # the applicant cohort (港澳台申请人, say) whose closes the call file may state
 
 
 @dataclass
@@ -153,6 +154,9 @@ class ApplicationStatus:
     receipt: str = ""
     content_sha256: str = ""
     category: str = ""
+    cohort: str = ""
+    recommender: str = ""
+    binding: dict[str, str] = field(default_factory=dict)  # window key -> the rule that made its close bind
 
 
 @dataclass

@@ -27,6 +27,7 @@ from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_
 from infra.settings import Settings, binary
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
+from models.deadlines import Deadlines
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
 from models.rules import formal_failures, needs_person
@@ -98,8 +99,20 @@ class Simulation:
         return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge}
 
     def person(self, i: int, role: str) -> str:
-        return {"applicant": self.population.forms[i].pi_id, "unit_admin": f"unit-{i % 20}", "recommender": f"org-{i % 5}",
-                "cto": f"cto-{i}"}.get(role, f"{role}-sim")
+        units = [r.id for r in self.call.recommenders] or [f"org-{k}" for k in range(5)]
+        return {"applicant": self.population.forms[i].pi_id, "unit_admin": f"unit-{i % 20}",
+                "recommender": units[i % len(units)], "cto": f"cto-{i}"}.get(role, f"{role}-sim")
+
+    def cohort(self, i: int) -> str:
+        """Every seventh applicant of a call that names cohorts belongs to one of them, in turn."""
+        cohorts = [c.id for c in self.call.cohorts]
+        return cohorts[i // 7 % len(cohorts)] if cohorts and i % 7 == 0 else ""
+
+    def own_close(self, i: int, phase_id: str) -> datetime | None:
+        """The close of `phase_id` that binds application i (its category, cohort and recommender)."""
+        rule = Deadlines(self.call, self.population.forms[i].category, self.prepared.timetable,
+                         self.prepared.input.calendar, {}, {}, self.cohort(i), self.person(i, "recommender"))
+        return rule.phase_close(phase_id)
 
     async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
         async with self.gate:
@@ -150,12 +163,19 @@ class Simulation:
     # ---- the population's behaviour per phase ---------------------------------------------------------
 
     async def application_phase(self, p: PhaseTime) -> None:
+        """Applicants submit at 40% of their own window (a category, cohort or recommender may close it before the
+        phase), earliest close first; approvers work through each group before its close."""
         opened = await self.open_phase(p)
         span = await self.length(p)
         await self.each([self.start(i) for i in range(len(self.ids))])
-        await self.sleep_until(opened + span * 0.4)
-        await self.each([self.act(i, "submit", "applicant") for i, x in enumerate(self.people) if x.submits])
-        await self.chain_rounds(opened + span * 0.45, opened + span * 0.95, span / 40)
+        groups: dict[timedelta, list[int]] = {}
+        for i in range(len(self.ids)):
+            own = self.own_close(i, p.id)
+            groups.setdefault(own - opened if own is not None and own > opened else span, []).append(i)
+        for own_span in sorted(groups):
+            await self.sleep_until(max(await self.now(), opened + own_span * 0.4))
+            await self.each([self.act(i, "submit", "applicant") for i in groups[own_span] if self.people[i].submits])
+            await self.chain_rounds(opened + own_span * 0.45, opened + own_span * 0.95, own_span / 40)
 
     async def start(self, i: int) -> None:
         form = self.population.forms[i]
@@ -165,7 +185,7 @@ class Simulation:
                 call=self.call, calendar=self.prepared.input.calendar, timetable=self.prepared.timetable,
                 application_id=self.ids[i], category=form.category, title=form.title, people=people,
                 flags=dict(form.flags), attachments=[a.kind for a in form.attachments], form=form,
-                shift_days=self.prepared.shift_days), self.task_queue)
+                shift_days=self.prepared.shift_days, cohort=self.cohort(i)), self.task_queue)
 
     async def chain_rounds(self, start: datetime, end: datetime, tick: timedelta) -> None:
         """Approvers work through their queues every `tick`; some return, some never act (the step lapses)."""

@@ -95,10 +95,12 @@ async def test_extension_for_one_application_moves_only_its_deadline(stack: Stac
     assert application.effective == later
     assert application.facts[0] == (f"planned: {deadline.isoformat()} (call definition version "
                                     f"{prepared.definition.version()}, phases.application.closes)")
-    assert "extended for this application by manager pm-1" in application.facts[-1]
-    assert application.facts[-1].endswith("系统故障，延期一天")
+    assert "extended for this application by manager pm-1" in application.facts[-2]
+    assert application.facts[-2].endswith("系统故障，延期一天")
+    assert application.facts[-1] == "binds: an extension granted to this application"
     step = prepared.definition.step("unit_review")
-    assert explained["step:unit_review"].facts == [f"{step.name}: the close of phase recommendation"]
+    assert explained["step:unit_review"].facts == [f"{step.name}: the close of phase recommendation",
+                                                   "binds: phase recommendation's close"]
 
 
 async def test_call_wide_extension_and_its_refusals(stack: Stack) -> None:

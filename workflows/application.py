@@ -244,6 +244,8 @@ class ApplicationWorkflow(ApplicationChecks):
             transitions=list(self.s.transitions), formal_findings=list(self.s.formal_findings),
             timetable_seq=self.timetable.seq, verdicts=list(self.s.verdicts), reminders=list(self.s.reminder_log),
             receipt=self.s.receipt, content_sha256=self.s.content_sha256, category=self.inp.category,
+            cohort=self.inp.cohort, recommender=self.inp.people.get("recommender", ""),
+            binding={key: b.rule for key, b in self.deadlines.bindings().items()},
         )
 
     # ---- the run loop: timers for system transitions and reminders ---------------------------------

@@ -51,7 +51,8 @@ class ApplicationChecks:
     def deadlines(self) -> Deadlines:
         """The deadline rule over this application's current timetable, extensions and step deadlines."""
         return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.s.extensions,
-                         self.s.step_deadlines)
+                         self.s.step_deadlines, self.inp.cohort,
+                         self.inp.people.get("recommender", ""))
 
     def _bounds(self, w: Window) -> tuple[datetime | None, datetime | None, str]:
         """(opens, closes, name) of a window; a step is open from the moment the application entered it."""

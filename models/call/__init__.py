@@ -1,6 +1,7 @@
 """Call definitions: the schema of a call file (`schema`) and its loading with one clear line per problem
 (`loading`)."""
 
+from models.call.closes import STEP_PREFIX, AfterClose, CloseOverride, CloseValue, Party, Who, who_problem
 from models.call.loading import CallFileError, load_call, parse_call
 from models.call.schema import (
     PHASE_ORDER,
@@ -27,4 +28,5 @@ __all__ = [
     "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
     "CallFileError", "CategoryDef", "FlagDef", "Intake", "PhaseDef", "PhaseKind", "QuotaDef", "Role", "RuleDef",
     "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
+    "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "who_problem",
 ]
