@@ -19,6 +19,7 @@ from infra.settings import Settings
 from infra.temporal import connect
 from models.call import who_problem
 from models.forms import ApplicationForm
+from models.instants import local
 from models.messages import ActRequest, ApplicationInput, MigrateRequest, application_workflow_id, call_workflow_id
 from records.engine import make_engine
 from records.tables import ApplicationRow
@@ -108,11 +109,12 @@ def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -
         if st.receipt:
             out.print(f"summary form: receipt {st.receipt}, content sha256 {st.content_sha256} (the paper copy must "
                       f"carry both)", highlight=False)
-        table = Table()
+        zone = (await client.get_workflow_handle(call_workflow_id(st.call_id)).query(CallWorkflow.definition)).call.zone
+        table = Table(caption=f"instants in {zone.key}")
         for col in ("#", "at", "event", "from", "to", "actor", "role", "reason"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # a narrow terminal wraps an instant, never cuts it off
         for t in st.transitions:
-            table.add_row(str(t.seq), t.at.isoformat(), t.trigger, t.source, t.dest, t.actor_id, t.role, t.reason)
+            table.add_row(str(t.seq), local(zone, t.at), t.trigger, t.source, t.dest, t.actor_id, t.role, t.reason)
         out.print(table)
     run(go())
 

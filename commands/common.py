@@ -18,7 +18,9 @@ from infra.settings import Settings
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call
+from models.instants import local
 from models.messages import call_workflow_id
+from workflows.call import CallWorkflow
 
 out = Console()
 err = Console(stderr=True)
@@ -93,6 +95,11 @@ def call_update(call_id: str, update: Callable[..., Any], request: Any) -> None:
             if cause is None:
                 raise
             raise Failure(str(getattr(cause, "message", cause))) from None
-        out.print(f"{call_id}: {event.phase} {event.kind} at {event.at.isoformat()}")
+        zone = (await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)).call.zone
+        if event.kind == "extended":
+            out.print(f"{call_id}: {event.phase} now closes {local(zone, event.new)} (was {local(zone, event.previous)}"
+                      f"; extended at {local(zone, event.at)})", highlight=False)
+        else:
+            out.print(f"{call_id}: {event.phase} {event.kind} at {local(zone, event.new or event.at)}", highlight=False)
     run(go())
 

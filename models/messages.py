@@ -157,6 +157,7 @@ class ApplicationStatus:
     cohort: str = ""
     recommender: str = ""
     binding: dict[str, str] = field(default_factory=dict)  # window key -> the rule that made its close bind
+    timezone: str = "Asia/Shanghai"  # the call's, in which its instants are shown
 
 
 @dataclass

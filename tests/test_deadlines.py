@@ -144,7 +144,7 @@ async def test_illegal_transitions_wrong_roles_and_unknown_ids_change_nothing(st
         await refused(act(app, "teleport", "applicant"), "unknown event 'teleport'")
         await refused(act(app, "return", "unit_admin"), "return needs a reason")
         after = await app.query(ApplicationWorkflow.status)
-        with pytest.raises(Refusal, match="application nobody is unknown or closed"):
+        with pytest.raises(Refusal, match="application nobody is unknown$"):
             await act_on(stack.client, "nobody", ActRequest("submit", "pi-1", "applicant"))
     assert after.state == before.state == "awaiting_unit_review"
     assert after.transitions == before.transitions
@@ -205,3 +205,19 @@ async def test_a_unit_over_its_recommendation_quota_is_refused_until_a_place_is_
         await act(first, "withdraw", "applicant", reason="不再申报")
         await act(second, "approve", "unit_admin", reason="推荐")
         assert await state(second) == "awaiting_organiser_review"
+
+
+async def test_a_late_submission_to_a_closed_application_says_which_deadline_passed(stack: Stack) -> None:
+    prepared = await _prepared(stack)
+    deadline = _deadline(prepared)
+    async with stack.running():
+        await start_call(stack.client, prepared, stack.task_queue)
+        app = await start_application(stack.client, application_input(prepared, "late1"), stack.task_queue)
+        await sleep_until(stack.env, deadline + hours(1))
+        with stack.env.auto_time_skipping_disabled():
+            await app.result()
+        with pytest.raises(Refusal) as raised:
+            await act_on(stack.client, "late1", ActRequest("submit", "pi-1", "applicant"))
+    assert str(raised.value) == (
+        f"deadline passed: application late1 closed at {deadline.astimezone(prepared.definition.zone).isoformat()} "
+        "(application: phase application's close) and is closed_unsubmitted; submit is no longer possible")

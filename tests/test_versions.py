@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session
 
 from client.calls import manage, prepare, start_application, start_call
@@ -48,6 +50,10 @@ async def test_a_revision_reaches_new_applications_and_running_ones_only_by_migr
         await refused(call.execute_update(CallWorkflow.revise_definition, revise(corrected, "")), "reason")
         await refused(call.execute_update(CallWorkflow.revise_definition,
                                           revise(CallDefinition.model_validate(moved))), "keeps the call's phases")
+        later = old.model_dump()
+        later["phases"][0]["closes"] += timedelta(days=1)
+        await refused(call.execute_update(CallWorkflow.revise_definition, revise(CallDefinition.model_validate(later))),
+                      "phases.application.closes: the revision moves it from ")
         event = await manage(call, CallWorkflow.revise_definition, revise(corrected))
         assert (event.kind, event.detail) == ("revised", f"version {old.version()} -> {corrected.version()}")
 

@@ -245,7 +245,7 @@ class ApplicationWorkflow(ApplicationChecks):
             timetable_seq=self.timetable.seq, verdicts=list(self.s.verdicts), reminders=list(self.s.reminder_log),
             receipt=self.s.receipt, content_sha256=self.s.content_sha256, category=self.inp.category,
             cohort=self.inp.cohort, recommender=self.inp.people.get("recommender", ""),
-            binding={key: b.rule for key, b in self.deadlines.bindings().items()},
+            binding={key: b.rule for key, b in self.deadlines.bindings().items()}, timezone=self.call.timezone,
         )
 
     # ---- the run loop: timers for system transitions and reminders ---------------------------------
@@ -274,8 +274,15 @@ class ApplicationWorkflow(ApplicationChecks):
             for at, what in marks:
                 key = f"{what}:{t.trigger}:{w.key}:{closes.isoformat()}"
                 if key not in self.s.reminded and (entered is None or entered < at) and (opens is None or opens < at):
+                    if what.startswith("remind") and self._too_late(closes):
+                        continue
                     items.append((at, t, key))
         return sorted(items, key=lambda i: i[0])
+
+    def _too_late(self, closes: datetime) -> bool:
+        """A reminder is never sent at or after the deadline it announces (a manual window closed now would otherwise
+        fire every earlier reminder at its close). Runs before the patch sent them."""
+        return workflow.now() >= closes and workflow.patched("no-reminder-after-its-deadline")
 
     def _finished(self, now: datetime) -> bool:
         """Closed: a terminal state from which no window that could still change it remains open."""

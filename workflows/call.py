@@ -46,6 +46,10 @@ def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, 
     return sorted(out)
 
 
+def _shown(call: CallWorkflow, value: object) -> str:
+    return local(call.zone, value) if isinstance(value, datetime) else str(value)
+
+
 @workflow.defn
 class CallWorkflow:
     @workflow.init
@@ -230,6 +234,12 @@ class CallWorkflow:
         if [(p.id, p.kind) for p in new.phases] != [(p.id, p.kind) for p in self.call.phases]:
             raise Refused("a revision keeps the call's phases (ids and kinds); move dates with the deadline and "
                           "phase commands")
+        for before, after in zip(self.call.phases, new.phases):
+            for edge in ("opens", "closes"):
+                if getattr(before, edge) != getattr(after, edge):
+                    raise Refused(f"phases.{after.id}.{edge}: the revision moves it from {_shown(self, getattr(before, edge))} "
+                                  f"to {_shown(self, getattr(after, edge))}, but a revision keeps the timetable: move it "
+                                  f"with `grantflow deadline extend` or `phase advance`/`phase close`")
 
     @workflow.update
     def revise_definition(self, req: ReviseRequest) -> CallEvent:
