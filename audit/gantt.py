@@ -41,7 +41,7 @@ def _local(call: CallDefinition, t: datetime) -> str:
 def gantt_svg(call: CallDefinition, timetable: Timetable) -> str:
     """The timeline of `timetable` (planned or as it ran) for `call`, in the call's timezone."""
     instants = [t for p in timetable.phases for t in (p.opens, p.closes) if t is not None]
-    instants += [t for c in call.categories for t in c.closes.values()]
+    instants += [t for c in call.categories for t in c.closes.values() if isinstance(t, datetime)]
     start = min(instants, default=datetime.now(call.zone))
     end = max(instants, default=start + timedelta(days=30))
     end = end if end > start else start + timedelta(days=1)
@@ -66,7 +66,7 @@ def gantt_svg(call: CallDefinition, timetable: Timetable) -> str:
         rows.append(row)
         for c in call.categories:
             own = c.closes.get(p.id)
-            if own is not None and own != p.closes:
+            if isinstance(own, datetime) and own != p.closes:  # a close relative to another is not drawn
                 rows.append(Row(f"  {c.name} ({c.id})", 24 + ROW_H * len(rows),
                                 closes=[Mark(x(own), f"{c.name}: {p.name} closes {_local(call, own)}")],
                                 note=_local(call, own)))
