@@ -97,7 +97,7 @@ def _worker_process(dev: WorkflowEnvironment, database: str, queue: str, log: Pa
     env = {**os.environ, "GRANTFLOW_TEMPORAL_ADDRESS": dev.client.service_client.config.target_host,
            "GRANTFLOW_DATABASE_URL": database, "GRANTFLOW_TASK_QUEUE": queue, "GRANTFLOW_LOG_FORMAT": "json"}
     with log.open("wb") as sink:
-        return subprocess.Popen([sys.executable, "-c", "import worker; worker.main()"], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "worker"], cwd=ROOT, env=env,
                                 stdout=sink, stderr=subprocess.STDOUT)
 
 
