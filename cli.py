@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from temporalio.runtime import Runtime
 
 from commands.applications import applications_app
 from commands.audit import audit_app
@@ -18,6 +19,7 @@ from commands.manage import deadline_app, phase_app
 from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
+from infra.runtime import shut_down
 from models.call import CallFileError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -35,11 +37,19 @@ app.add_typer(coverage_app)
 
 
 def main() -> None:
+    """Run the command, then shut the Temporal runtimes down before the interpreter finalises: by then the command's
+    clients and its exception (which may hold one) are gone, so the runtimes go with their threads."""
+    Runtime.prevent_default()  # type: ignore[no-untyped-call]  # every client, worker and server takes grantflow's runtime (infra.runtime)
+    code: str | int | None = 0
     try:
         app()
     except CallFileError as exc:
         err.print(str(exc), highlight=False)
-        sys.exit(1)
+        code = 1
+    except SystemExit as exc:
+        code = exc.code
+    shut_down()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

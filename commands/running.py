@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlalchemy import Engine
@@ -55,21 +57,28 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
 @running_app.command("worker")
 def worker_command() -> None:
     """Run a worker against GRANTFLOW_TEMPORAL_ADDRESS (an existing cluster or `grantflow up`)."""
-    from worker import main as worker_main
+    from client.stack import run_worker
 
-    try:
-        worker_main()
-    except ValueError as exc:  # a setting that cannot be used (GRANTFLOW_SMTP_URL, ...): one line
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    supervised(run_worker(settings()))
 
 
 @running_app.command("up")
 def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 7233, ui_port: int = 8233) -> None:
-    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker; loads calls/."""
+    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker; loads calls/. SIGINT or SIGTERM
+    stops it in order: the worker takes no more work, running activities finish or go back, then the server stops."""
     from client.stack import run_stack
 
+    supervised(run_stack(settings(), calls_dir, port, ui_port))
+
+
+def supervised(stack: Coroutine[Any, Any, None]) -> None:
+    from client.supervisor import StackError
+
     try:
-        run(run_stack(settings(), calls_dir, port, ui_port))
-    except KeyboardInterrupt:
-        out.print("stopped")
+        run(stack)  # a setting that cannot be used (GRANTFLOW_SMTP_URL, ...) is one line there
+    except StackError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:  # before the stack took over the signals: nothing had started
+        pass
+    out.print("stopped")

@@ -16,6 +16,8 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
+from infra.runtime import runtime
+
 _ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
 
 
@@ -45,4 +47,4 @@ DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
 
 
 async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, runtime=runtime())

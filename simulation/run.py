@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.notices import MemoryChannel, Postman, postman_for
 from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
+from infra.runtime import runtime
 from infra.settings import Settings, binary
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
@@ -389,7 +390,7 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: Path | Non
     """Run the simulation; `finished` is given the server's client, the records DB and the report before the
     time-skipping server stops (the command line writes the audit export there)."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER)
+        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER, runtime=runtime())
     try:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{database or Path(tmp) / 'simulation.db'}")

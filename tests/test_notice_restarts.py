@@ -52,7 +52,7 @@ def worker_process(dev: WorkflowEnvironment, db: Engine, queue: str, sink: Sink,
            "GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TASK_QUEUE": queue, "GRANTFLOW_LOG_FORMAT": "json",
            "GRANTFLOW_SMTP_URL": sink.url(), "GRANTFLOW_NOTICE_LEASE": "4"}
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-c", "import worker; worker.main()"], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "worker"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
 
 

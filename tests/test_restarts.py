@@ -97,7 +97,7 @@ def _worker_process(dev: WorkflowEnvironment, database: str, queue: str, log: Pa
     env = {**os.environ, "GRANTFLOW_TEMPORAL_ADDRESS": dev.client.service_client.config.target_host,
            "GRANTFLOW_DATABASE_URL": database, "GRANTFLOW_TASK_QUEUE": queue, "GRANTFLOW_LOG_FORMAT": "json"}
     with log.open("wb") as sink:
-        return subprocess.Popen([sys.executable, "-c", "import worker; worker.main()"], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "worker"], cwd=ROOT, env=env,
                                 stdout=sink, stderr=subprocess.STDOUT)
 
 
@@ -126,9 +126,10 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         dev: WorkflowEnvironment, db: Engine, tmp_path: Path) -> None:
     queue, drafts, submitted = f"tq-{uuid.uuid4()}", 80, 40
     database = str(db.url)
+    first = _worker_process(dev, database, queue, tmp_path / "first.log")
+    await _wait(lambda: "Worker running" in (tmp_path / "first.log").read_text())  # the window starts once it polls
     deadline = (datetime.now(UTC) + timedelta(seconds=25)).replace(microsecond=0)
     prepared = closing_at(deadline)
-    first = _worker_process(dev, database, queue, tmp_path / "first.log")
     try:
         await start_call(dev.client, prepared, queue)
         handles = [await start_application(dev.client, application_input(prepared, f"k{i}"), queue)
