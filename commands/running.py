@@ -63,10 +63,27 @@ def worker_command() -> None:
 
 @running_app.command("up")
 def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 7233, ui_port: int = 8233) -> None:
-    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker; loads calls/."""
+    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker, the HTTP API
+    (GRANTFLOW_HTTP_ADDRESS, 127.0.0.1:8080 by default); loads calls/."""
+    from api.serve import server
     from client.stack import run_stack
 
+    s = settings()
+
+    async def serve(client: Client) -> None:
+        api = server(s, client)
+        print(f"HTTP API: http://{api.config.host}:{api.config.port}  (OpenAPI at /openapi.json)")
+        await api.serve()
+
     try:
-        asyncio.run(run_stack(settings(), calls_dir, port, ui_port))
+        asyncio.run(run_stack(s, calls_dir, port, ui_port, serve))
     except KeyboardInterrupt:
         out.print("stopped")
+
+
+@running_app.command("api")
+def api_command() -> None:
+    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS."""
+    from api.serve import server
+
+    asyncio.run(server(settings()).serve())

@@ -140,10 +140,18 @@ def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
         problems += [prefix + m for m in dict.fromkeys(msgs)]
     return problems
 
+MAX_CALL_FILE = 1_000_000  # bytes; the largest seed call is about 20 KB
+
+
 def load_call(path: str | Path) -> CallDefinition:
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_CALL_FILE:
+            raise CallFileError(str(p), [f"{p}: {size} bytes; a call file has at most {MAX_CALL_FILE}"])
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise CallFileError(str(p), [f"{p}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise CallFileError(str(p), [f"{p}: not UTF-8 text (byte {exc.start})"]) from None
     return parse_call(text, str(p))
