@@ -28,9 +28,8 @@ def apply(call_id: str, category: str = typer.Option(...), title: str = typer.Op
                                                 "formal review then judges the call's rules on it")) -> None:
     """Create an application (a draft) in a call, as the signed-in applicant: the unit comes from the registry,
     the recommender and CTO from the accounts and the registry."""
-    form = _form(form_file) if form_file else None
-
     async def go() -> None:
+        form = _form(form_file) if form_file else None
         async with session() as (service, identity):
             out.print(await service.apply(identity, call_id, category, title, flag, attach, form, app_id))
     run(go())
