@@ -159,8 +159,8 @@ class Lenient(ApplicationWorkflow):
         d = super().deadlines
         return DayLate(**{f.name: getattr(d, f.name) for f in fields(d)})
 
-    def _refusal(self, req: Any, now: datetime) -> str | None:
-        why = super()._refusal(req, now)
+    def _refusal(self, req: Any, now: datetime, identities: bool = True) -> str | None:
+        why = super()._refusal(req, now, identities)
         return None if why and why.startswith("role ") else why
 
     @workflow.run
