@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from client.errors import NotFound
-from client.service.core import Core
+from client.service.core import Core, checked
 from models.deadlines import DeadlineExplanation, explain
 from models.identity import Identity, Target, read_refusal
+from models.inputs import identifier
 from models.messages import ApplicationStatus, call_workflow_id
 from records.accounts import RefusalRow
 from records.tables import ApplicationRow, CallRow
@@ -84,11 +85,17 @@ class Reads(Core):
                           .where(col(ApplicationRow.verdicts_json).is_not(None)).order_by(col(ApplicationRow.id))).all()
 
     async def verdict(self, identity: Identity, application_id: str) -> ApplicationRow:
-        await self.status(identity, application_id)
+        """An application's formal-review verdicts, read from the records DB within the reader's scope."""
+        checked(identifier, application_id, "application id")
         with Session(self.engine) as s:
             row = s.get(ApplicationRow, application_id)
         if row is None:
             raise NotFound(f"unknown application {application_id}")
+        target = Target(call=row.call_id, programme=self.call_target(row.call_id).programme, unit=row.unit or "",
+                        application=row.id, applicant=row.applicant)
+        why = read_refusal(identity, target)
+        if why:
+            self.refuse(identity, "-", "read", target, why)
         return row
 
     def refusals(self, identity: Identity, limit: int = 50, offset: int = 0) -> Sequence[RefusalRow]:
