@@ -8,6 +8,7 @@ import sys
 import typer
 from temporalio.runtime import Runtime
 
+from commands.access import access_app, users_app
 from commands.applications import applications_app
 from commands.audit import audit_app
 from commands.calendar import calendar_app
@@ -19,6 +20,7 @@ from commands.manage import deadline_app, phase_app
 from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
+from commands.session import STATE
 from infra.runtime import shut_down
 from models.call import CallFileError
 
@@ -34,6 +36,15 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(running_app)
 app.add_typer(coverage_app)
+app.add_typer(access_app)
+app.add_typer(users_app, name="users")
+
+
+@app.callback()
+def acting(operator: bool = typer.Option(False, "--operator", help="act as the operator of this machine (proven by "
+                                         "var/operator.secret); recorded as operator@host on every change")) -> None:
+    """Every action is taken as the account signed in with `grantflow login`, or as the operator."""
+    STATE["operator"] = operator
 
 
 def main() -> None:

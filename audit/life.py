@@ -19,6 +19,7 @@ from activities.records import ClosureSummary, PublishInput, Recorded
 from audit.history import Execution, decode, instant, kind
 from models.call import CallDefinition
 from models.deadlines import Deadlines
+from models.identity import Identity
 from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
 from models.messages import (
     ActRequest,
@@ -44,6 +45,7 @@ class Proven:
     run_id: str
     chain_hash: str | None = None
     request_event_id: int | None = None  # the WorkflowExecutionUpdateAccepted with the person's request
+    identity: Identity | None = None  # the identity and grants that request carried (none before they did)
     spec: TransitionSpec | None = None
     opens: datetime | None = None  # the window the history establishes for the change, when it has one
     governing: datetime | None = None
@@ -236,6 +238,7 @@ class _ApplicationFold(_Fold):
         if proven is None:  # a history from before record_transition returned what it recorded
             proven = self.apply(record, e.event_id, run_id, None)
         proven.request_event_id = event_id or None
+        proven.identity = getattr(request, "identity", None)
 
     def marker(self, e: HistoryEvent, run_id: str) -> None:
         m = e.marker_recorded_event_attributes

@@ -25,6 +25,7 @@ from bench.call import bench_call, chain_steps
 from bench.harness import Bench, settle, sleep_until, utcnow
 from bench.intake import baseline_chain, grantflow_chain
 from client.calls import Refusal, act_on, start_call
+from models.identity import in_process
 from models.lifecycle import TERMINAL
 from models.messages import ActRequest
 from records.tables import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
@@ -112,7 +113,8 @@ async def late_attempt(b: Bench, call_id: str, i: int) -> str:
     time: the worker is busy closing; a late acceptance would still show in the records, which are checked)."""
     trigger, role = chain_steps()[changes(i)]
     try:
-        await act_on(b.client, f"{call_id}.{i:05d}", ActRequest(trigger, f"{role}-{i}", role))
+        await act_on(b.client, f"{call_id}.{i:05d}", ActRequest(trigger, f"{role}-{i}", role,
+                                                                  identity=in_process(f"{role}-{i}", role)))
         return "accepted"
     except Refusal:
         return "refused"

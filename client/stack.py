@@ -4,7 +4,7 @@ as ordered lists of supervised components. A new part of the stack is a `Compone
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,6 +19,7 @@ from client.calls import prepare, start_call
 from client.devserver import DevServer
 from client.mailsink import MailSink
 from client.supervisor import Component, StackError, supervise
+from client.tokens import secret_file
 from infra.logs import configure
 from infra.reachability import watch
 from infra.settings import Settings
@@ -153,8 +154,13 @@ def up_components(context: Context, calls_dir: Path, port: int, ui_port: int) ->
     ]
 
 
-async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int) -> None:
+async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int,
+                    extra: Callable[[Context], Sequence[Component]] | None = None) -> None:
+    """Run the stack until stopped; `extra` gives the components of the layers above (the HTTP API), started last
+    and stopped first. The operator secret the command line's --operator proves is made here, on this machine."""
     configure(settings.log_format)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    secret_file(settings.var_dir / "operator.secret")
     context = Context(settings, f"127.0.0.1:{port}")
 
     def ready() -> None:
@@ -162,7 +168,7 @@ async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int
         print(f"Notices: by e-mail to {context.settings.smtp_url}"
               + (f", read them in {settings.var_dir / 'mail'}/new" if not settings.smtp_url else ""))
         print("Worker running; Ctrl-C stops the stack.", flush=True)
-    await supervise(up_components(context, calls_dir, port, ui_port), ready)
+    await supervise([*up_components(context, calls_dir, port, ui_port), *(extra(context) if extra else ())], ready)
 
 
 async def run_worker(settings: Settings) -> None:

@@ -13,15 +13,14 @@ from sqlmodel import Session, select
 
 from audit.gantt import gantt_svg
 from client.calls import prepare, start_call, translate
-from commands.common import Failure, actor, call_update, load, out, problems, run, settings
+from commands.common import Failure, load, out, problems, run, settings
+from commands.manage import change_call
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call, parse_call
 from models.lifecycle import build_lifecycle, mermaid
-from models.messages import ReviseRequest
 from records.engine import make_engine
 from records.tables import CallRow
-from workflows.call import CallWorkflow
 
 calls_app = typer.Typer(no_args_is_help=True, help="Call definition files: validate, diagram, show, load, clone.")
 
@@ -188,9 +187,7 @@ def calls_list() -> None:
 
 
 @calls_app.command("revise")
-def calls_revise(call_id: str, file: Path, as_: str = typer.Option(..., "--as"),
-                 reason: str = typer.Option(...)) -> None:
+def calls_revise(call_id: str, file: Path, reason: str = typer.Option(...)) -> None:
     """Publish a corrected definition of a running call: new applications start under it; running ones keep the
-    version they started with until migrated."""
-    role, who = actor(as_)
-    call_update(call_id, CallWorkflow.revise_definition, ReviseRequest(load(file), who, role, reason))
+    version they started with until migrated (managers)."""
+    change_call(call_id, "revise", reason, definition=load(file))

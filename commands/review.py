@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from client.calls import Refusal, act_on
-from commands.common import fail, out
+from commands.common import fail, out, run, safe
+from commands.session import session
 from infra.settings import Settings
-from infra.temporal import connect
 from models.call import CallDefinition, CallFileError, load_call
 from models.facts import Facts
 from models.forms import ApplicationForm
-from models.messages import ActRequest
 from models.rules import Verdict, evaluate, rule_ids
 from records.engine import make_engine
 from records.registry import snapshot
@@ -39,19 +37,19 @@ def _outcome_table(verdicts: list[Verdict], title: str) -> Table:
         table.add_column(column, overflow="fold")
     for v in verdicts:
         evidence = "; ".join(f"{k}={x}" for k, x in v.evidence.items())
-        table.add_row(v.rule_id, v.outcome, v.reason, evidence, v.seed)
+        table.add_row(v.rule_id, v.outcome, safe(v.reason), safe(evidence), safe(v.seed))
     return table
 
 
 @review_app.command("formal")
 def formal(call_id: str) -> None:
     """The verdict table of a call: every reviewed application, its failing and doubtful rules; counts per rule."""
-    with Session(make_engine(Settings.from_env().database_url)) as s:
-        rows = s.exec(select(ApplicationRow).where(ApplicationRow.call_id == call_id)
-                      .order_by(ApplicationRow.id)).all()
-    reviewed = [(r, _verdicts(r)) for r in rows if r.verdicts_json]
+    async def read() -> Sequence[ApplicationRow]:
+        async with session() as (service, identity):
+            return service.verdicts(identity, call_id)
+    reviewed = [(r, _verdicts(r)) for r in run(read())]
     if not reviewed:
-        raise fail(f"call {call_id} has no formal-review verdicts yet ({len(rows)} applications recorded)")
+        raise fail(f"call {call_id} has no formal-review verdicts yet")
     table = Table(title=f"formal review of {call_id}")
     for column in ("application", "state", "failed", "needs judgement"):
         table.add_column(column, overflow="fold")
@@ -68,10 +66,10 @@ def formal(call_id: str) -> None:
 @review_app.command("explain")
 def explain(application_id: str) -> None:
     """Every rule of an application's formal review: its verdict, the reason, the evidence and the seed sentence."""
-    with Session(make_engine(Settings.from_env().database_url)) as s:
-        row = s.get(ApplicationRow, application_id)
-    if row is None:
-        raise fail(f"unknown application {application_id}")
+    async def read() -> ApplicationRow:
+        async with session() as (service, identity):
+            return await service.verdict(identity, application_id)
+    row = run(read())
     if not row.verdicts_json:
         raise fail(f"application {application_id} ({row.state}) has not been through formal review yet")
     out.print(_outcome_table(_verdicts(row), f"{application_id}: {row.state}"))
@@ -103,22 +101,16 @@ def precheck(call_file: Path, form_file: Path,
 
 @review_app.command("override")
 def override(application_id: str, rule: str, outcome: str = typer.Option(..., help="pass (reinstate) or fail"),
-             as_: str = typer.Option(..., "--as", help="manager:ID"), reason: str = typer.Option(..., "--reason")) -> None:
+             reason: str = typer.Option(..., "--reason")) -> None:
     """A programme manager overrides one rule's verdict, with a reason; the application is reinstated or
     disqualified and the override is recorded on the verdict and as a transition."""
     if outcome not in ("pass", "fail"):
         raise fail(f"--outcome is pass or fail, not {outcome!r}")
-    role, _, who = as_.partition(":")
     trigger = "reinstate" if outcome == "pass" else "disqualify"
 
     async def go() -> None:
-        settings = Settings.from_env()
-        client = await connect(settings.temporal_address, settings.namespace)
-        record = await act_on(client, application_id, ActRequest(trigger, who, role, reason, {"rule": rule}))
-        out.print(f"{application_id}: {record.source} -> {record.dest} ({rule} overridden by {role}:{who})")
-
-    try:
-        asyncio.run(go())
-    except Refusal as exc:
-        raise fail(str(exc)) from None
-
+        async with session() as (service, identity):
+            record = await service.act(identity, application_id, trigger, reason, [f"rule={rule}"], "manager")
+        out.print(f"{application_id}: {record.source} -> {record.dest} ({safe(rule)} overridden by "
+                  f"{safe(record.actor_id)})", highlight=False)
+    run(go())

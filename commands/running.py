@@ -64,11 +64,13 @@ def worker_command() -> None:
 
 @running_app.command("up")
 def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 7233, ui_port: int = 8233) -> None:
-    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker; loads calls/. SIGINT or SIGTERM
-    stops it in order: the worker takes no more work, running activities finish or go back, then the server stops."""
+    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker, the HTTP API
+    (GRANTFLOW_HTTP_ADDRESS, 127.0.0.1:8080 by default); loads calls/. SIGINT or SIGTERM stops it in order: the API
+    and the worker take no more work, running activities finish or go back, then the server stops."""
+    from api.serve import HttpApi
     from client.stack import run_stack
 
-    supervised(run_stack(settings(), calls_dir, port, ui_port))
+    supervised(run_stack(settings(), calls_dir, port, ui_port, lambda context: [HttpApi(context)]))
 
 
 def supervised(stack: Coroutine[Any, Any, None]) -> None:
@@ -82,3 +84,11 @@ def supervised(stack: Coroutine[Any, Any, None]) -> None:
     except KeyboardInterrupt:  # before the stack took over the signals: nothing had started
         pass
     out.print("stopped")
+
+
+@running_app.command("api")
+def api_command() -> None:
+    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS."""
+    from api.serve import server
+
+    run(server(settings()).serve())

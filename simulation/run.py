@@ -29,6 +29,7 @@ from infra.settings import Settings, binary
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
 from models.deadlines import Deadlines
+from models.identity import in_process
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
 from models.rules import formal_failures, needs_person
@@ -43,7 +44,8 @@ from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
-MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision")
+MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision",
+                       identity=in_process("pm-sim", "manager"))
 MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
 DEFAULT_LENGTH = timedelta(days=10)
 
@@ -118,7 +120,8 @@ class Simulation:
     async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
         async with self.gate:
             try:
-                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data))
+                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data,
+                                                                           in_process(self.person(i, role), role)))
                 return True
             except Refusal as exc:
                 self.refused[str(exc).split(":")[0]] += 1

@@ -44,6 +44,7 @@ from client.calls import Prepared, Refusal, act_on, manage, prepare, start_appli
 from commands.running import export_to
 from models.call import load_call
 from models.deadlines import Deadlines
+from models.identity import in_process
 from models.messages import (
     ActRequest,
     ApplicationInput,
@@ -158,8 +159,8 @@ class Lenient(ApplicationWorkflow):
         d = super().deadlines
         return DayLate(**{f.name: getattr(d, f.name) for f in fields(d)})
 
-    def _refusal(self, req: Any, now: datetime) -> str | None:
-        why = super()._refusal(req, now)
+    def _refusal(self, req: Any, now: datetime, identities: bool = True) -> str | None:
+        why = super()._refusal(req, now, identities)
         return None if why and why.startswith("role ") else why
 
     @workflow.run
@@ -251,18 +252,20 @@ async def lived(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFacto
             await act(apps[n], "submit", "applicant")
             await act(apps[n], "approve", "unit_admin")
         await manage(call, CallWorkflow.extend_deadline,
-                     ExtendRequest("application", closes + timedelta(days=1), "pm-1", "manager", CALL_REASON))
+                     ExtendRequest("application", closes + timedelta(days=1), "pm-1", "manager", CALL_REASON,
+                                   in_process("pm-1", "manager")))
         # Not at a reminder instant (T-1 day): the test server fails an update whose task also fires a timer
         # that runs a local activity ("invalid history builder state").
         await sleep_until(env, recommendation_closes - hours(25))
         await apps["a1"].execute_update(ApplicationWorkflow.extend_deadline,
-                                        ExtendRequest("recommendation", extended_to, "pm-1", "manager", A1_REASON))
+                                        ExtendRequest("recommendation", extended_to, "pm-1", "manager", A1_REASON,
+                                                      in_process("pm-1", "manager")))
         # Exactly to the call's deadline: its closure then waits for a1 while time stands still.
         await sleep_until(env, recommendation_closes)
         await act(apps["a1"], "approve", "recommender")
         for n, trigger, role, who in (("a2", "approve", "recommender", "org-1"), ("a3", "submit", "applicant", "pi-1")):
             with pytest.raises(Refusal):
-                await act_on(env.client, ids[n], ActRequest(trigger, who, role))
+                await act_on(env.client, ids[n], ActRequest(trigger, who, role, identity=in_process(who, role)))
         statuses = await _settled(env.client, engine, call, apps,
                                   {"a1": "accepted", "a2": "lapsed", "a3": "closed_unsubmitted"}, closures=2)
         handles: list[WorkflowHandle[Any, Any]] = [call, *apps.values()]

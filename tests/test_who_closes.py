@@ -12,6 +12,7 @@ import pytest
 from client.calls import prepare
 from models.call import CallDefinition, load_call
 from models.deadlines import Deadlines
+from models.identity import in_process
 from models.messages import ActRequest
 from tests.conftest import CALLS
 from tests.helpers import PEOPLE, application_input
@@ -58,7 +59,8 @@ def test_the_recommenders_close_refuses_at_the_instant_and_accepts_a_millisecond
         workflow = ApplicationWorkflow(application_input(
             prepared, "p", category="y2025", people={**PEOPLE, "recommender": recommender}))
         workflow.s.state = workflow.model.state = "awaiting_unit_review"
-        approve = ActRequest("approve", PEOPLE["unit_admin"], "unit_admin")
+        approve = ActRequest("approve", PEOPLE["unit_admin"], "unit_admin",
+                             identity=in_process(PEOPLE["unit_admin"], "unit_admin"))
         assert workflow._refusal(approve, close - MS) is None
         refusal = workflow._refusal(approve, close)
         assert (refusal is not None) is refused_at_close

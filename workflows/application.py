@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
+IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 
 
 
@@ -128,7 +129,7 @@ class ApplicationWorkflow(ApplicationChecks):
 
     @workflow.update
     async def act(self, req: ActRequest) -> TransitionRecord:
-        why = self._refusal(req, workflow.now())
+        why = self._refusal(req, workflow.now(), workflow.patched(IDENTITY_PATCH))
         spec = self._resolve(req.trigger)
         if why or spec is None:
             raise Refused(why or f"cannot {req.trigger} now")
@@ -183,7 +184,7 @@ class ApplicationWorkflow(ApplicationChecks):
     @workflow.update
     async def extend_deadline(self, req: ExtendRequest) -> TransitionRecord:
         now = workflow.now()
-        why = self._extension_refusal(req, now)
+        why = self._extension_refusal(req, now, workflow.patched(IDENTITY_PATCH))
         if why:
             raise Refused(why)
         previous = self.deadlines.close(Window.of(req.window))
@@ -210,7 +211,7 @@ class ApplicationWorkflow(ApplicationChecks):
     @workflow.update
     async def migrate(self, req: MigrateRequest) -> TransitionRecord:
         """Move a running application to a revised call definition, explicitly and with a reason."""
-        why = self._migration_refusal(req)
+        why = self._migration_refusal(req, workflow.patched(IDENTITY_PATCH))
         if why:
             raise Refused(why)
         previous = self.call.version()
@@ -246,6 +247,7 @@ class ApplicationWorkflow(ApplicationChecks):
             receipt=self.s.receipt, content_sha256=self.s.content_sha256, category=self.inp.category,
             cohort=self.inp.cohort, recommender=self.inp.people.get("recommender", ""),
             binding={key: b.rule for key, b in self.deadlines.bindings().items()}, timezone=self.call.timezone,
+            people=dict(self.inp.people),
         )
 
     # ---- the run loop: timers for system transitions and reminders ---------------------------------

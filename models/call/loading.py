@@ -163,12 +163,18 @@ def instant_problem(value: object, data: object, reason: str) -> str:
     if naive.tzinfo is None:
         return f"naive datetime {text!r}: write its offset, {naive.replace(tzinfo=zone).isoformat()}"
     return f"{text!r}: {reason}"
+MAX_CALL_FILE = 1_000_000  # bytes; the largest seed call is about 20 KB
 
 
 def load_call(path: str | Path) -> CallDefinition:
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_CALL_FILE:
+            raise CallFileError(str(p), [f"{p}: {size} bytes; a call file has at most {MAX_CALL_FILE}"])
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise CallFileError(str(p), [f"{p}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise CallFileError(str(p), [f"{p}: not UTF-8 text (byte {exc.start})"]) from None
     return parse_call(text, str(p))
