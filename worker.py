@@ -80,9 +80,9 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
 
 async def run_worker(settings: Settings) -> None:
     """The worker, and with GRANTFLOW_SMTP_URL set the postman that delivers its notices by e-mail beside it."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, migrate=True)
     postman = postman_for(engine, settings)
-    client = await connect(settings.temporal_address, settings.namespace)
+    client = await connect(settings.temporal_address, settings.namespace, settings.temporal_access)
     worker = build_worker(client, settings.task_queue, engine, postman, workflow_cache=settings.workflow_cache)
     async with postman.running() if postman else nullcontext():
         await worker.run()

@@ -45,7 +45,7 @@ async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int
                 await asyncio.sleep(0.5)
         if client is None:
             raise RuntimeError(f"the Temporal dev server did not answer on {address}")
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, migrate=True)
         postman = postman_for(engine, settings)
         worker = build_worker(client, settings.task_queue, engine, postman, workflow_cache=settings.workflow_cache)
         async with worker, postman.running() if postman else nullcontext():

@@ -14,12 +14,11 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from client.calls import Refusal, act_on, start_application
 from client.lockouts import application_lockout, call_lockout
-from commands.common import Failure, actor, out, run, settings
+from commands.common import Failure, actor, out, records_db, run, settings
 from infra.settings import Settings
 from infra.temporal import connect
 from models.forms import ApplicationForm
 from models.messages import ActRequest, ApplicationInput, MigrateRequest, application_workflow_id, call_workflow_id
-from records.engine import make_engine
 from records.tables import ApplicationRow
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -42,7 +41,7 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
         except OSError as exc:
             raise Failure(f"{form_file}: {exc.strerror}") from None
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         _refuse_if_locked(s, call_id, "application")
         base = await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)
         call = base.call
@@ -62,7 +61,7 @@ def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Op
 
 
 def _refuse_if_locked(s: Settings, call_id: str, phase: str) -> None:
-    with Session(make_engine(s.database_url)) as db:
+    with Session(records_db()) as db:
         why = call_lockout(db, call_id, phase)
     if why:
         raise Failure(why)
@@ -77,11 +76,11 @@ def act(application_id: str, event: str, as_: str = typer.Option(..., "--as", he
 
     async def go() -> None:
         s = settings()
-        with Session(make_engine(s.database_url)) as db:
+        with Session(records_db()) as db:
             locked = application_lockout(db, application_id, event)
         if locked:
             raise Failure(locked)
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         record = await act_on(client, application_id, ActRequest(event, who, role, reason, values))
         out.print(f"{application_id}: {record.source} -> {record.dest} ({record.trigger} by {role}:{who})")
     run(go())
@@ -92,7 +91,7 @@ def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -
     """State of an application and every transition: instant, actor, role, reason."""
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         st = await client.get_workflow_handle(application_workflow_id(application_id)).query(ApplicationWorkflow.status)
         if as_json:
             print(json.dumps(dataclasses.asdict(st), default=str, ensure_ascii=False, indent=2))
@@ -118,7 +117,7 @@ def migrate(application_id: str, as_: str = typer.Option(..., "--as"), reason: s
 
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         handle = client.get_workflow_handle(application_workflow_id(application_id))
         call_id = (await handle.query(ApplicationWorkflow.status)).call_id
         current = await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)
@@ -135,7 +134,7 @@ def migrate(application_id: str, as_: str = typer.Option(..., "--as"), reason: s
 @applications_app.command("counts")
 def counts(call_id: str) -> None:
     """Applications of a call per state, from the records database."""
-    with Session(make_engine(settings().database_url)) as s:
+    with Session(records_db()) as s:
         rows = s.exec(select(ApplicationRow.state).where(ApplicationRow.call_id == call_id)).all()
     for state, n in sorted({r: rows.count(r) for r in rows}.items()):
         out.print(f"{state}\t{n}")

@@ -12,13 +12,12 @@ from sqlmodel import Session, select
 
 from audit.gantt import gantt_svg
 from client.calls import prepare, start_call, translate
-from commands.common import Failure, actor, call_update, load, out, problems, run, settings
+from commands.common import Failure, actor, call_update, load, out, problems, records_db, run, settings
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallFileError, load_call, parse_call
 from models.lifecycle import build_lifecycle, mermaid
 from models.messages import ReviseRequest
-from records.engine import make_engine
 from records.tables import CallRow
 from workflows.call import CallWorkflow
 
@@ -152,7 +151,7 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
     """Start the call workflow of each file on the Temporal server."""
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         for f in files:
             call = load(f)
             prepared = prepare(call, not_before=datetime.now().astimezone() if rehearse else None)
@@ -165,7 +164,7 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
 @calls_app.command("list")
 def calls_list() -> None:
     """Calls in the records database with their current phase."""
-    with Session(make_engine(settings().database_url)) as s:
+    with Session(records_db()) as s:
         for row in s.exec(select(CallRow)).all():
             out.print(f"{row.id}\t{row.current_phase or '-'}\t{row.title}")
 

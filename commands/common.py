@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
@@ -19,6 +21,8 @@ from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call
 from models.messages import call_workflow_id
+from records.engine import make_engine
+from records.schema import SchemaBehind
 
 out = Console()
 err = Console(stderr=True)
@@ -68,6 +72,18 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+def records_db(url: str | None = None) -> Engine:
+    """The records database at `url` or GRANTFLOW_DATABASE_URL, at the newest revision; otherwise one line (behind:
+    which command upgrades it; unreachable: why) and exit 1."""
+    try:
+        return make_engine(url or settings().database_url)
+    except SchemaBehind as exc:
+        message = str(exc)
+    except OperationalError as exc:
+        message = f"records database: {str(exc.orig).strip().splitlines()[0]}"
+    raise fail(message)
+
+
 def problems(lines: list[str]) -> None:
     """Print problems to stderr as they are: one line each, never wrapped or read as markup."""
     for line in lines:
@@ -85,7 +101,7 @@ def load(file: Path) -> CallDefinition:
 def call_update(call_id: str, update: Callable[..., Any], request: Any) -> None:
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         try:
             event = await manage(client.get_workflow_handle(call_workflow_id(call_id)), update, request)
         except Exception as exc:  # update failures carry the validator's message in their cause

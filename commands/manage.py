@@ -42,7 +42,7 @@ def deadline_extend(call_id: str, phase: str, closes: str, as_: str = typer.Opti
 
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         handle = client.get_workflow_handle(application_workflow_id(application))
         try:
             record = await handle.execute_update(ApplicationWorkflow.extend_deadline, request)
@@ -61,7 +61,7 @@ def deadline_explain(application_id: str) -> None:
     (who, when, why), working-day counts and the calendar they came from."""
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         app_status = await client.get_workflow_handle(application_workflow_id(application_id)).query(
             ApplicationWorkflow.status)
         call = client.get_workflow_handle(call_workflow_id(app_status.call_id))

@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlmodel import Session, select
 
 from client.calls import Refusal, act_on
-from commands.common import fail, out
+from commands.common import fail, out, records_db
 from infra.settings import Settings
 from infra.temporal import connect
 from models.call import CallDefinition, CallFileError, load_call
@@ -21,7 +21,6 @@ from models.facts import Facts
 from models.forms import ApplicationForm
 from models.messages import ActRequest
 from models.rules import Verdict, evaluate, rule_ids
-from records.engine import make_engine
 from records.registry import snapshot
 from records.tables import ApplicationRow
 
@@ -46,7 +45,7 @@ def _outcome_table(verdicts: list[Verdict], title: str) -> Table:
 @review_app.command("formal")
 def formal(call_id: str) -> None:
     """The verdict table of a call: every reviewed application, its failing and doubtful rules; counts per rule."""
-    with Session(make_engine(Settings.from_env().database_url)) as s:
+    with Session(records_db()) as s:
         rows = s.exec(select(ApplicationRow).where(ApplicationRow.call_id == call_id)
                       .order_by(ApplicationRow.id)).all()
     reviewed = [(r, _verdicts(r)) for r in rows if r.verdicts_json]
@@ -68,7 +67,7 @@ def formal(call_id: str) -> None:
 @review_app.command("explain")
 def explain(application_id: str) -> None:
     """Every rule of an application's formal review: its verdict, the reason, the evidence and the seed sentence."""
-    with Session(make_engine(Settings.from_env().database_url)) as s:
+    with Session(records_db()) as s:
         row = s.get(ApplicationRow, application_id)
     if row is None:
         raise fail(f"unknown application {application_id}")
@@ -92,7 +91,7 @@ def precheck(call_file: Path, form_file: Path,
     instant = datetime.fromisoformat(at) if at else datetime.now(call.zone)
     if instant.tzinfo is None:
         raise fail(f"naive datetime {at!r}: give the offset, e.g. 2025-04-01T10:00:00+08:00")
-    with Session(make_engine(Settings.from_env().database_url)) as s:
+    with Session(records_db()) as s:
         verdicts = evaluate(call, Facts(form, snapshot(s, form), instant, call.zone))
     out.print(_outcome_table([v for v in verdicts if v.outcome != "pass"], f"pre-check of {form.application_id}"))
     failed = [v.rule_id for v in verdicts if v.outcome == "fail"]
@@ -113,7 +112,7 @@ def override(application_id: str, rule: str, outcome: str = typer.Option(..., he
 
     async def go() -> None:
         settings = Settings.from_env()
-        client = await connect(settings.temporal_address, settings.namespace)
+        client = await connect(settings.temporal_address, settings.namespace, settings.temporal_access)
         record = await act_on(client, application_id, ActRequest(trigger, who, role, reason, {"rule": rule}))
         out.print(f"{application_id}: {record.source} -> {record.dest} ({rule} overridden by {role}:{who})")
 

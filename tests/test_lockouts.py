@@ -59,7 +59,7 @@ def test_changes_governed_by_an_open_window_are_not_locked(db: Engine) -> None:
 def test_the_cli_refuses_before_it_reaches_temporal(db: Engine, tmp_path: Path) -> None:
     _records(db, "draft")
     result = CliRunner().invoke(app, ["act", "a1", "submit", "--as", "applicant:pi-1"], env={
-        "GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9"})
+        "GRANTFLOW_DATABASE_URL": db.url.render_as_string(hide_password=False), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9"})
     assert result.exit_code == 1
     assert "is locked: application closed at" in result.output
     assert "Traceback" not in result.output
