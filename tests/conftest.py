@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -111,11 +112,15 @@ class Postgres:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
-    server = Postgres(tmp_path_factory.mktemp("postgres") / "data")
+def postgres() -> Iterator[Postgres]:
+    """Its data lives outside pytest's base directory: another session on the machine removes old base directories
+    as it starts, and PostgreSQL shuts down when its data directory goes."""
+    home = Path(tempfile.mkdtemp(prefix="grantflow-postgres-"))
+    server = Postgres(home / "data")
     yield server
     server.admin.dispose()
     server.server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
