@@ -50,7 +50,9 @@ def _submit(application: str, notices: list[str]) -> RecordInput:
     t = TransitionRecord(seq=0, trigger="submit", source="draft", dest="awaiting_unit_review", actor_id="pi-1",
                          role="applicant", reason="", at=AT)
     return RecordInput(call_id="c", application_id=application, state=t.dest, transition=t, notices=[
-        NoticeDraft(key=k, call_id="c", application_id=application, recipient="pi-1", kind="transition")
+        NoticeDraft(key=k, call_id="c", application_id=application, recipient="pi-1", kind="transition",
+                    data={"trigger": t.trigger, "source": t.source, "dest": t.dest, "role": t.role,
+                          "actor_id": t.actor_id, "reason": t.reason})
         for k in notices])
 
 

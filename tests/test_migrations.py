@@ -73,7 +73,7 @@ def test_rows_written_at_the_first_revision_are_kept_by_the_upgrade_to_head(db: 
     assert (application.id, application.state, application.title) == ("a1", "awaiting_unit_review", "深部找矿")
     assert application.updated_at == transition.at == at.replace(tzinfo=UTC)
     assert (transition.actor_id, transition.role, transition.hash) == ("pi-1", "applicant", "h")
-    assert (notice.body, notice.delivered_at) == ("您的申请已提交", None)
+    assert (notice.body, notice.delivered_at, notice.status, notice.attempts) == ("您的申请已提交", None, "queued", 0)
 
 
 def test_db_upgrade_brings_an_empty_database_to_head_once(database_url: str) -> None:
