@@ -61,7 +61,8 @@ class Simulation:
         with Session(engine) as s:
             with_addresses(self.population.registry.units, self.population.registry.people)
             self.population.registry.write(s)
-            s.add_all(accounts(self.call, n))
+            for account in accounts(self.call, n):  # merged like the registry: a kept database has them from before
+                s.merge(account)
             s.commit()
         self.ids = [f"{self.call.id}.{i:05d}" for i in range(n)]
         self.seed = seed

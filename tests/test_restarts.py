@@ -127,7 +127,7 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         dev: WorkflowEnvironment, db: Engine, tmp_path: Path) -> None:
     queue, drafts, submitted = f"tq-{uuid.uuid4()}", 80, 40
     database = db.url.render_as_string(hide_password=False)
-    deadline = (datetime.now(UTC) + timedelta(seconds=25)).replace(microsecond=0)
+    deadline = (datetime.now(UTC) + timedelta(seconds=40)).replace(microsecond=0)
     prepared = closing_at(deadline)
     first = _worker_process(dev, database, queue, tmp_path / "first.log")
     try:
