@@ -1,5 +1,6 @@
 """grantflow command line (typer + rich): call files, the embedded stack, programme managers' actions, simulate,
-formal review and audit. The command groups live in `commands/`; this module assembles them."""
+formal review, audit, the records database and the cluster. The command groups live in `commands/`; this module
+assembles them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from commands.applications import applications_app
 from commands.audit import audit_app
 from commands.calendar import calendar_app
 from commands.calls import calls_app
+from commands.cluster import cluster_app
 from commands.common import err
 from commands.coverage import coverage_app
+from commands.db import db_app
 from commands.drafting import drafting_app
 from commands.manage import deadline_app, phase_app
 from commands.registry import registry_app
@@ -34,6 +37,8 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(db_app, name="db")
+app.add_typer(cluster_app, name="cluster")
 app.add_typer(running_app)
 app.add_typer(coverage_app)
 app.add_typer(access_app)

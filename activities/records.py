@@ -29,7 +29,6 @@ from records.tables import (
     ApplicationRow,
     CallEventRow,
     CallRow,
-    ClosureReportRow,
     ExtensionRow,
     LockoutRow,
     NoticeRow,
@@ -138,7 +137,7 @@ class RecordActivities:
         """Insert the application row; return the call's timetable if it is newer than the one started with."""
         with writing(self.engine), self.engine.begin() as c:
             if c.execute(sql.APPLICATION_EXISTS, {"b_id": inp.application_id}).first() is None:
-                c.execute(sql.APPLICATIONS.insert(), {
+                c.execute(sql.insert_new(c, sql.APPLICATIONS), {
                     "id": inp.application_id, "call_id": inp.call_id, "workflow_id": inp.workflow_id,
                     "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
                     "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
@@ -157,14 +156,18 @@ class RecordActivities:
         with writing(self.engine), self.engine.begin() as c:
             t = inp.transition
             if t is not None:
-                row = c.execute(sql.STORED_TRANSITION, {"b_app": inp.application_id, "b_seq": t.seq}).first()
+                sql.serialize(c, "chain", inp.call_id)  # before the look-up: a parallel attempt's row is then seen
+                key = {"b_app": inp.application_id, "b_seq": t.seq}
+                row = c.execute(sql.STORED_TRANSITION, key).first()
                 if row is None:
                     chained = self._append(c, {
                         "call_id": inp.call_id, "application_id": inp.application_id, "seq": t.seq,
                         "trigger": t.trigger, "source": t.source, "dest": t.dest, "actor_id": t.actor_id,
                         "role": t.role, "reason": t.reason, "at": t.at, "deadline": t.deadline,
                     })
-                else:
+                    if chained is None:  # another process's attempt stored it first (SQLite: no lock before the insert)
+                        row = c.execute(sql.STORED_TRANSITION, key).first()
+                if row is not None:
                     chained = row.hash
                     stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
                                      deadline=row.deadline)
@@ -187,14 +190,16 @@ class RecordActivities:
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys if sent >= 0 else [], chained)
 
-    def _append(self, c: Connection, values: dict[str, Any]) -> str:
-        """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash.
+    def _append(self, c: Connection, values: dict[str, Any]) -> str | None:
+        """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash, or
+        None when a row with its application and seq is there already.
 
-        The call row is locked first (FOR UPDATE on server databases; SQLite ignores it), and the insert comes
-        before the chain head is read, so on SQLite it holds the single write lock: no two rows share a parent.
+        The caller holds the call's chain lock (an advisory lock on PostgreSQL), and the insert comes before the
+        chain head is read, so on SQLite it holds the single write lock: no two rows share a parent.
         """
-        c.execute(sql.LOCK_CALL, {"b_id": values["call_id"]})
-        row_id = c.execute(sql.INSERT_TRANSITION, values).scalar_one()
+        row_id = c.execute(sql.insert_new(c, sql.TRANSITIONS, sql.TRANSITIONS.c.id), values).scalar()
+        if row_id is None:
+            return None
         prev = c.execute(sql.CHAIN_HEAD_BEFORE, {"b_call": values["call_id"], "b_id": row_id}).scalar()
         prev_hash = prev if prev is not None else GENESIS
         hashed = row_hash(prev_hash, values)
@@ -204,9 +209,11 @@ class RecordActivities:
     @activity.defn
     def reserve_quota(self, inp: QuotaInput) -> int:
         """Count one endorsement against the actor's quota at the step: the number now used, or -1 when it would
-        exceed the limit. The row goes in before the count, so concurrent endorsements cannot both take the last
-        place; the same application is counted once however often this is retried."""
+        exceed the limit. The actor's count at the step is locked (PostgreSQL) and the row goes in before the count
+        (SQLite's write lock), so concurrent endorsements cannot both take the last place; the same application is
+        counted once however often this is retried."""
         with writing(self.engine), Session(self.engine) as s:
+            sql.serialize(s.connection(), "quota", inp.call_id, inp.step, inp.actor_id)
             if s.get(QuotaUseRow, (inp.call_id, inp.step, inp.application_id)) is None:
                 s.add(QuotaUseRow(call_id=inp.call_id, step=inp.step, application_id=inp.application_id,
                                   actor_id=inp.actor_id))
@@ -275,13 +282,10 @@ class RecordActivities:
                 TransitionRow.call_id == inp.call_id, TransitionRow.deadline == inp.instant,
                 TransitionRow.role == "system").group_by(TransitionRow.dest)).all()
             counts = {dest: n for dest, n in rows}
-        with writing(self.engine), Session(self.engine) as s:
-            existing = s.exec(select(ClosureReportRow).where(
-                ClosureReportRow.call_id == inp.call_id, ClosureReportRow.phase == inp.phase)).first()
-            if existing is None:
-                s.add(ClosureReportRow(call_id=inp.call_id, phase=inp.phase, instant=inp.instant,
-                                       counts_json=json.dumps({**counts, "unsettled": waiting}), settled_at=_now()))
-                s.commit()
+        with writing(self.engine), self.engine.begin() as c:  # the first report of a closure stays
+            c.execute(sql.insert_new(c, sql.CLOSURE_REPORTS), {
+                "call_id": inp.call_id, "phase": inp.phase, "instant": inp.instant,
+                "counts_json": json.dumps({**counts, "unsettled": waiting}), "settled_at": _now()})
         return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
 
     def _names_of(self, c: Connection, call_id: str) -> CallNames:
@@ -310,17 +314,18 @@ class RecordActivities:
                             "recipient": n.recipient, "kind": n.kind, "subject": subject, "body": body,
                             "created_at": _now(), "delivered_at": None, "channel": None, "status": "queued"}
         if fresh:
-            c.execute(sql.NOTICES.insert(), list(fresh.values()))
+            c.execute(sql.insert_new(c, sql.NOTICES), list(fresh.values()))
         if isinstance(self.channel, Postman):
             return -1
-        claimed = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all()
+        claimed, sent = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all(), 0
         for row in claimed:
             notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name,
                                   "status": "sent"})
-            c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
-                                           "channel": notice.channel, "status": "sent"})
-            self.channel.deliver(notice)
-        return len(claimed)
+            if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
+                                              "channel": notice.channel, "status": "sent"}).rowcount == 1:
+                self.channel.deliver(notice)
+                sent += 1
+        return sent
 
     def _wake(self, notices: list[NoticeDraft]) -> None:
         if notices and isinstance(self.channel, Postman):

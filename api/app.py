@@ -28,7 +28,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                               "every POST takes an Idempotency-Key.")
     app.state.service = Service(client, make_engine(settings.database_url), settings.task_queue,
                                 TokenConfig.from_env(settings.var_dir), settings.var_dir,
-                                (settings.temporal_address, settings.namespace))
+                                (settings.temporal_address, settings.namespace), settings.temporal_access)
     problems.install(app)
     for router in (routes_access.router, routes_calls.router, routes_applications.router):
         app.include_router(router)

@@ -107,7 +107,7 @@ class TemporalWorker(Component):
 
     async def start(self) -> None:
         s = self.context.settings
-        engine = make_engine(s.database_url)
+        engine = make_engine(s.database_url, migrate=True)  # the worker brings the records database to head
         postman = postman_for(engine, s)
         if postman is not None:
             await self.postman.enter_async_context(postman.running())

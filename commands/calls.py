@@ -13,13 +13,12 @@ from sqlmodel import Session, select
 
 from audit.gantt import gantt_svg
 from client.calls import prepare, start_call, translate
-from commands.common import Failure, load, out, problems, run, settings
+from commands.common import Failure, load, out, problems, records_db, run, settings
 from commands.manage import change_call
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call, parse_call
 from models.lifecycle import build_lifecycle, mermaid
-from records.engine import make_engine
 from records.tables import CallRow
 
 calls_app = typer.Typer(no_args_is_help=True, help="Call definition files: validate, diagram, show, load, clone.")
@@ -168,7 +167,7 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
     """Start the call workflow of each file on the Temporal server."""
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         for f in files:
             call = load(f)
             prepared = prepare(call, not_before=datetime.now().astimezone() if rehearse else None)
@@ -181,7 +180,7 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
 @calls_app.command("list")
 def calls_list() -> None:
     """Calls in the records database with their current phase."""
-    with Session(make_engine(settings().database_url)) as s:
+    with Session(records_db()) as s:
         for row in s.exec(select(CallRow)).all():
             out.print(f"{row.id}\t{row.current_phase or '-'}\t{row.title}")
 

@@ -11,6 +11,8 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
@@ -20,6 +22,8 @@ from infra.settings import Settings
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call
 from models.inputs import BadInput, instant, shown
+from records.engine import make_engine
+from records.schema import SchemaBehind
 
 out = Console()
 err = Console(stderr=True)
@@ -66,6 +70,18 @@ def aware(text: str, what: str = "time") -> datetime:
 def settings() -> Settings:
     """The settings from the environment (GRANTFLOW_*)."""
     return Settings.from_env()
+
+
+def records_db(url: str | None = None) -> Engine:
+    """The records database at `url` or GRANTFLOW_DATABASE_URL, at the newest revision; otherwise one line (behind:
+    which command upgrades it; unreachable: why) and exit 1."""
+    try:
+        return make_engine(url or settings().database_url)
+    except SchemaBehind as exc:
+        message = str(exc)
+    except OperationalError as exc:
+        message = f"records database: {str(exc.orig).strip().splitlines()[0]}"
+    raise fail(message)
 
 
 def problems(lines: list[str]) -> None:

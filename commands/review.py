@@ -12,14 +12,12 @@ from pydantic import TypeAdapter, ValidationError
 from rich.table import Table
 from sqlmodel import Session
 
-from commands.common import fail, out, run, safe
+from commands.common import fail, out, records_db, run, safe
 from commands.session import session
-from infra.settings import Settings
 from models.call import CallDefinition, CallFileError, load_call
 from models.facts import Facts
 from models.forms import ApplicationForm
 from models.rules import Verdict, evaluate, rule_ids
-from records.engine import make_engine
 from records.registry import snapshot
 from records.tables import ApplicationRow
 
@@ -90,7 +88,7 @@ def precheck(call_file: Path, form_file: Path,
     instant = datetime.fromisoformat(at) if at else datetime.now(call.zone)
     if instant.tzinfo is None:
         raise fail(f"naive datetime {at!r}: give the offset, e.g. 2025-04-01T10:00:00+08:00")
-    with Session(make_engine(Settings.from_env().database_url)) as s:
+    with Session(records_db()) as s:
         verdicts = evaluate(call, Facts(form, snapshot(s, form), instant, call.zone))
     out.print(_outcome_table([v for v in verdicts if v.outcome != "pass"], f"pre-check of {form.application_id}"))
     failed = [v.rule_id for v in verdicts if v.outcome == "fail"]

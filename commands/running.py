@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from audit.export import export_call
 from commands.common import err, load, out, run, settings
+from infra.settings import configured_database
 from simulation.report import Report
 from simulation.run import Finished
 
@@ -31,14 +32,18 @@ def export_to(call_id: str, directory: Path) -> Finished:
 @running_app.command("simulate")
 def simulate(file: Path, applications: int = typer.Option(500), seed: int = typer.Option(1),
              as_json: bool = typer.Option(False, "--json"),
-             export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here")) -> None:
-    """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants."""
+             export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here"),
+             replace: bool = typer.Option(False, "--replace", help="delete the call's rows an earlier run left in "
+                                                                   "GRANTFLOW_DATABASE_URL first")) -> None:
+    """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants. The
+    records go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to a temporary SQLite file."""
     from infra.logs import configure
     from simulation.run import simulate as run_simulation
 
     configure("json", level=40)
     call = load(file)
-    report = run(run_simulation(call, applications, seed, finished=export_to(call.id, export) if export else None))
+    report = run(run_simulation(call, applications, seed, database=configured_database(),
+                                finished=export_to(call.id, export) if export else None, replace=replace))
     if as_json:
         print(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
     else:

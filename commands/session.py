@@ -14,9 +14,8 @@ from platformdirs import user_config_dir
 from client.errors import Unauthenticated
 from client.service import Service
 from client.tokens import TokenConfig, secret_file
-from commands.common import settings
+from commands.common import records_db, settings
 from models.identity import Identity
-from records.engine import make_engine
 
 STATE = {"operator": False}
 
@@ -44,8 +43,8 @@ def forget_token() -> bool:
 def local_service() -> Service:
     """The service; it connects to Temporal only when an operation needs it."""
     s = settings()
-    return Service(None, make_engine(s.database_url), s.task_queue, TokenConfig.from_env(s.var_dir), s.var_dir,
-                   (s.temporal_address, s.namespace))
+    return Service(None, records_db(s.database_url), s.task_queue, TokenConfig.from_env(s.var_dir), s.var_dir,
+                   (s.temporal_address, s.namespace), s.temporal_access)
 
 
 @asynccontextmanager

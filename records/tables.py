@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Dialect, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -84,10 +84,11 @@ class ExtensionRow(SQLModel, table=True):
 
 
 class TransitionRow(SQLModel, table=True):
-    """One accepted change; `prev_hash`/`hash` chain the call's rows in insertion order (see records/chain)."""
+    """One accepted change; `prev_hash`/`hash` chain the call's rows in insertion order (see records/chain). The
+    chain index finds the row before a new one without reading the call's whole chain."""
 
     __tablename__ = "transitions"
-    __table_args__ = (UniqueConstraint("application_id", "seq"),)
+    __table_args__ = (UniqueConstraint("application_id", "seq"), Index("ix_transitions_chain", "call_id", "id"))
     id: int | None = Field(default=None, primary_key=True)
     call_id: str = Field(index=True)
     application_id: str = Field(index=True)

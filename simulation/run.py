@@ -35,6 +35,7 @@ from models.messages import ActRequest, ApplicationInput, ApplicationStatus, Pha
 from models.rules import formal_failures, needs_person
 from models.timetable import PhaseTime
 from records.engine import make_engine
+from records.forget import forget_call, holds_call
 from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
@@ -64,7 +65,8 @@ class Simulation:
         with Session(engine) as s:
             with_addresses(self.population.registry.units, self.population.registry.people)
             self.population.registry.write(s)
-            s.add_all(accounts(self.call, n))
+            for account in accounts(self.call, n):  # merged like the registry: a kept database has them from before
+                s.merge(account)
             s.commit()
         self.ids = [f"{self.call.id}.{i:05d}" for i in range(n)]
         self.seed = seed
@@ -388,15 +390,24 @@ class Simulation:
 Finished = Callable[[Client, Engine, "Report"], Awaitable[None]]
 
 
-async def simulate(call: CallDefinition, n: int, seed: int, database: Path | None = None,
-                   finished: Finished | None = None) -> Report:
+async def simulate(call: CallDefinition, n: int, seed: int, database: str | None = None,
+                   finished: Finished | None = None, replace: bool = False) -> Report:
     """Run the simulation; `finished` is given the server's client, the records DB and the report before the
-    time-skipping server stops (the command line writes the audit export there)."""
+    time-skipping server stops (the command line writes the audit export there).
+
+    The records go to `database` (a URL, upgraded to the newest schema first), or to a temporary SQLite file. A
+    database that already holds the call is refused (ValueError), unless `replace` deletes its rows first."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER, runtime=runtime())
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(f"sqlite:///{database or Path(tmp) / 'simulation.db'}")
+            engine = make_engine(database or f"sqlite:///{Path(tmp) / 'simulation.db'}", migrate=True)
+            if replace:
+                forget_call(engine, call.id)
+            elif holds_call(engine, call.id):
+                engine.dispose()
+                raise ValueError(f"the records database already holds call {call.id} (an earlier run?): "
+                                 "simulate --replace deletes its rows first, or use another database")
             postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"

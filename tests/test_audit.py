@@ -416,8 +416,8 @@ def _record_input(call_id: str, i: int) -> RecordInput:
     return RecordInput(call_id=call_id, application_id=f"{call_id}.{i}", state=t.dest, transition=t)
 
 
-def test_hash_chain_has_no_fork_when_many_records_are_written_at_once(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'chain.db'}")
+def test_hash_chain_has_no_fork_when_many_records_are_written_at_once(db: Engine) -> None:
+    engine = db
     records = RecordActivities(engine, MemoryChannel())
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         done = list(pool.map(records.record_transition, [_record_input("c", i) for i in range(60)]))

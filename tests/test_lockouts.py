@@ -63,7 +63,7 @@ def test_changes_governed_by_an_open_window_are_not_locked(db: Engine) -> None:
 def test_the_cli_refuses_before_it_reaches_temporal(db: Engine, tmp_path: Path) -> None:
     _records(db, "draft")
     add(db, "pi-1", None, [Grant("applicant", "self")])
-    env = {"GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9",
+    env = {"GRANTFLOW_DATABASE_URL": db.url.render_as_string(hide_password=False), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9",
            "GRANTFLOW_VAR_DIR": str(tmp_path / "var"), "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config")}
     config = TokenConfig.from_env(tmp_path / "var")
     (tmp_path / "config").mkdir()

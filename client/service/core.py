@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from client.calls import ask
 from client.errors import Forbidden, Invalid, NotFound, Problem, Unauthenticated
 from client.lockouts import application_lockout, call_lockout
 from client.tokens import TokenConfig, is_operator, issue, verify
+from infra.settings import TemporalAccess
 from infra.temporal import connect
 from models.call import CallDefinition
 from models.identity import Grant, Identity, Target
@@ -55,10 +56,11 @@ class Core:
     tokens: TokenConfig
     var_dir: Path
     temporal_address: tuple[str, str] = ("localhost:7233", "default")  # address, namespace
+    temporal_access: TemporalAccess = field(default_factory=TemporalAccess)  # TLS, API key
 
     async def temporal(self) -> Client:
         if self.client is None:
-            self.client = await connect(*self.temporal_address)
+            self.client = await connect(*self.temporal_address, self.temporal_access)
         return self.client
 
     # ---- who is asking ------------------------------------------------------------------------------
