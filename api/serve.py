@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 from temporalio.client import Client
@@ -17,14 +18,29 @@ from infra.settings import Settings
 DEFAULT_ADDRESS = "127.0.0.1:8080"
 
 
-def server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
-    address = os.environ.get("GRANTFLOW_HTTP_ADDRESS", DEFAULT_ADDRESS)
-    host, _, port = address.rpartition(":")
+def address() -> tuple[str, int]:
+    """GRANTFLOW_HTTP_ADDRESS as (host, port)."""
+    text = os.environ.get("GRANTFLOW_HTTP_ADDRESS", DEFAULT_ADDRESS)
+    host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
-        raise ValueError(f"GRANTFLOW_HTTP_ADDRESS must be HOST:PORT, not {address!r}")
-    config = uvicorn.Config(create_app(settings, client), host=host, port=int(port), log_level="warning",
+        raise ValueError(f"GRANTFLOW_HTTP_ADDRESS must be HOST:PORT, not {text!r}")
+    return host, int(port)
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: inside `grantflow up` the stack's supervisor owns SIGINT and
+    SIGTERM and stops the API in its order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def server(settings: Settings, client: Client | None = None, quiet: bool = False) -> uvicorn.Server:
+    host, port = address()
+    config = uvicorn.Config(create_app(settings, client), host=host, port=port, log_level="warning",
                             access_log=False)
-    return uvicorn.Server(config)
+    return QuietServer(config) if quiet else uvicorn.Server(config)
 
 
 class HttpApi(Component):
@@ -34,28 +50,30 @@ class HttpApi(Component):
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.server = server(context.settings)
+        self.host, self.port = address()
+        self.server: uvicorn.Server | None = None
         self.task: asyncio.Task[None] | None = None
 
     def ports(self) -> Sequence[int]:
-        return (self.server.config.port,)
+        return (self.port,)
 
     async def start(self) -> None:
-        self.server = server(self.context.settings, self.context.client)
+        self.server = server(self.context.settings, self.context.client, quiet=True)
         self.task = asyncio.create_task(self.server.serve())
         while not self.server.started:
             if self.task.done():
                 await self.task
-                raise StackError(f"the HTTP API did not start on {self.server.config.host}:{self.server.config.port}")
+                raise StackError(f"the HTTP API did not start on {self.host}:{self.port}")
             await asyncio.sleep(0.05)
-        print(f"HTTP API: http://{self.server.config.host}:{self.server.config.port}  (OpenAPI at /openapi.json)",
-              flush=True)
+        print(f"HTTP API: http://{self.host}:{self.port}  (OpenAPI at /openapi.json)", flush=True)
 
     async def ended(self) -> None:
         if self.task is not None:
             await self.task
 
     async def stop(self) -> None:
-        self.server.should_exit = True
+        if self.server is not None:
+            self.server.should_exit = True
         if self.task is not None:
-            await asyncio.wait_for(self.task, timeout=10)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self.task, timeout=10)

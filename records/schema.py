@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ def current(engine: Engine) -> str | None:
     """The revision the database is at (None: never upgraded)."""
     with engine.connect() as c:
         return MigrationContext.configure(c).get_current_revision()
+
+
+logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-revision INFO lines are not the user's business
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -45,7 +45,8 @@ def free_port() -> int:
 
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "GRANTFLOW_VAR_DIR": str(tmp_path / "var"), "GRANTFLOW_LOG_FORMAT": "console",
-            "GRANTFLOW_TASK_QUEUE": f"stack-{tmp_path.name}", **extra}
+            "GRANTFLOW_TASK_QUEUE": f"stack-{tmp_path.name}", "GRANTFLOW_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+            "GRANTFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'records.db'}", **extra}
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
