@@ -11,7 +11,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from models.calendar import CalendarNotCovered, WorkingCalendar
 from models.call import CallDefinition
 from models.deadlines import Deadlines
-from models.holidays import build_calendar
 from models.timetable import Timetable
 
 _ENV = Environment(loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["svg", "j2"]))
@@ -56,10 +55,10 @@ def _category_closes(call: CallDefinition, category: str, timetable: Timetable,
     return out
 
 
-def gantt_svg(call: CallDefinition, timetable: Timetable) -> str:
-    """The timeline of `timetable` (planned or as it ran) for `call`, in the call's timezone."""
+def gantt_svg(call: CallDefinition, timetable: Timetable, calendar: WorkingCalendar) -> str:
+    """The timeline of `timetable` (planned or as it ran) for `call`, in the call's timezone; `calendar` is the one
+    the call runs with (relative closes in working days are counted with it)."""
     instants = [t for p in timetable.phases for t in (p.opens, p.closes) if t is not None]
-    calendar = build_calendar(call)
     own_closes = {c.id: _category_closes(call, c.id, timetable, calendar) for c in call.categories}
     instants += [t for closes in own_closes.values() for t in closes.values()]
     start = min(instants, default=datetime.now(call.zone))

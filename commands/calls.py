@@ -83,7 +83,8 @@ def calls_gantt(file: Path, output: Path | None = typer.Option(None, "--out", he
     """Draw a call file's timeline as an SVG picture: a row per phase, and per category whose close differs."""
     call = load(file)
     try:
-        svg = gantt_svg(call, prepare(call).timetable)
+        prepared = prepare(call)
+        svg = gantt_svg(call, prepared.timetable, prepared.input.calendar)
     except (CalendarNotCovered, ValueError) as exc:
         problems([f"{file}: {exc}"])
         raise typer.Exit(1) from None
