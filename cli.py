@@ -4,6 +4,8 @@ assembles them."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import typer
@@ -53,8 +55,9 @@ def acting(operator: bool = typer.Option(False, "--operator", help="act as the o
 
 
 def main() -> None:
-    """Run the command, then shut the Temporal runtimes down before the interpreter finalises: by then the command's
-    clients and its exception (which may hold one) are gone, so the runtimes go with their threads."""
+    """Run the command, shut the Temporal runtimes down while the interpreter is whole, then leave without
+    finalising it: a core thread of the SDK that is still waking the closed event loop would otherwise abort the
+    process after its answer was printed (temporalio/sdk-python #300). Output and logs are flushed first."""
     Runtime.prevent_default()  # type: ignore[no-untyped-call]  # every client, worker and server takes grantflow's runtime (infra.runtime)
     code: str | int | None = 0
     try:
@@ -65,7 +68,13 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code
     shut_down()
-    sys.exit(code)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":
