@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.broadcast import BroadcastActivities
+from activities.closure import ClosureActivities
 from activities.eligibility import EligibilityActivities
 from activities.formal import check_formal
 from activities.notices import Channel, LogChannel, Postman
@@ -50,7 +51,9 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     (the log by default) as they are recorded, or stay queued for a `Postman`, which the caller runs. On
     shutdown, running activities get `graceful_shutdown` to finish before they are cancelled and handed back."""
     compile_workflows()
-    records = RecordActivities(engine, channel or LogChannel())
+    channel = channel or LogChannel()
+    records = RecordActivities(engine, channel)
+    closure = ClosureActivities(engine, channel)
     broadcast = BroadcastActivities(engine)
     eligibility = EligibilityActivities(engine)
     return Worker(
@@ -62,7 +65,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             records.record_transition,
             records.reserve_quota,
             records.publish_call,
-            records.close_window,
+            closure.close_window,
             broadcast.broadcast_timetable,
             check_formal,
             eligibility.evaluate_formal,
