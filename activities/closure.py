@@ -1,9 +1,5 @@
-"""The closure of a window in bulk: settled applications closed in the records batch by batch (with their notices in
-the outbox), the notices delivered by a pool, the closure report, then the workflows told to catch up.
-
-Every stage is idempotent and resumes from the cursor it heartbeats, so a retry closes nothing twice and delivers
-no notice twice. The refusal of late changes does not depend on it: the update validators compare with the timetable.
-"""
+"""The bulk closure of a window: settled applications closed in the records batch by batch with their notices, the
+notices delivered by a pool, the closure report, then a throttled pass that tells the workflows to catch up."""
 
 from __future__ import annotations
 
@@ -55,6 +51,9 @@ def _now() -> datetime:
 
 
 class ClosureActivities:
+    """Every stage is idempotent and resumes from the cursor it heartbeats: a retry closes nothing twice and delivers
+    no notice twice. Late changes never depend on it: the update validators compare with the timetable."""
+
     def __init__(self, engine: Engine, channel: Channel | Postman) -> None:
         self.engine = engine
         self.channel = channel

@@ -1,6 +1,5 @@
-"""The worker the fault harness kills: grantflow's worker in a process of its own, delivering notices to a sink file
-(one line per delivery, written before the outbox claim commits), so that deliveries outlive a SIGKILL and can be
-counted: `python bench/fault_worker.py ADDRESS DATABASE_URL TASK_QUEUE SINK`."""
+"""The worker the fault harness kills, in a process of its own; its notices go to a sink file, one line per delivery
+(as a mail sink logs Message-IDs): `python bench/fault_worker.py ADDRESS DATABASE_URL TASK_QUEUE SINK`."""
 
 from __future__ import annotations
 

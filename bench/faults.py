@@ -1,12 +1,5 @@
-"""Faults: the deadline with a few hundred applications while the worker, and separately the Temporal dev server,
-are killed with SIGKILL at random points of intake, the closure and delivery, and restarted after each kill.
-
-`python bench/faults.py [--rounds R] [--applications N] [--kills K] [--seed S] [--json]`: R rounds, each with its
-own call of N applications and K kills of the worker and K of the server (the defaults make 20 of each). After each
-round it proves: no late change accepted, every application closed exactly once, every outbox notice delivered
-exactly once (the worker's sink file counts deliveries by notice key, as a mail sink counts Message-IDs), the audit
-replay and verify clean.
-"""
+"""Faults: the deadline of a few hundred applications while the worker, and separately the dev server, are SIGKILLed
+and restarted during intake, the closure and delivery; each round proves nothing late, lost, repeated or unaudited."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Figure 4, memory: worker RSS per 1,000 open workflows, grantflow applications against no-op workflows, and what
-the next touch of an application costs in and out of the worker's cache.
-
-grantflow's worker runs with its production cache (`infra.settings.WORKFLOW_CACHE`): applications beyond it sleep
-outside the cache and are replayed from their history when touched. The baseline keeps every no-op workflow
-cached (`bench.harness.BASELINE_CACHE`), raw Temporal at its best.
-"""
+"""Figure 4, memory: worker RSS per 1,000 open applications at the production cache (no-op workflows all cached
+beside them), and what the next touch of an application costs in and out of the cache."""
 
 from __future__ import annotations
 
