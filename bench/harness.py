@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import psutil
 from sqlalchemy.engine import Engine
-from temporalio.client import Client
+from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -79,14 +79,16 @@ class Bench:
 
     async def patiently(self, request: Callable[[], Awaitable[T]]) -> T:
         """Send `request`, again while the server answers that the workflow's task is failing (an overloaded
-        worker lets tasks time out); every such answer is counted in `retried`."""
+        worker lets tasks time out) or no answer comes in time (updates carry their own ids, so a request sent again
+        is applied once); every such answer is counted in `retried`."""
         loop = asyncio.get_running_loop()
         until = loop.time() + RETRY_FOR_S
         while True:
             try:
                 return await request()
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.FAILED_PRECONDITION or loop.time() > until:
+            except (RPCError, RPCTimeoutOrCancelledError) as exc:
+                failing = isinstance(exc, RPCTimeoutOrCancelledError) or exc.status == RPCStatusCode.FAILED_PRECONDITION
+                if not failing or loop.time() > until:
                     raise
                 self.retried += 1
                 await asyncio.sleep(RETRY_PAUSE_S)
