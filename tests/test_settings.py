@@ -14,7 +14,7 @@ from infra.temporal import tls_config
 
 def test_workflow_cache_defaults_to_a_small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRANTFLOW_WORKFLOW_CACHE", raising=False)
-    assert Settings.from_env().workflow_cache == WORKFLOW_CACHE == 100
+    assert Settings.from_env().workflow_cache == WORKFLOW_CACHE == 50
 
 
 def test_workflow_cache_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
