@@ -89,7 +89,12 @@ class DueItems:
                     if what.startswith("remind") and self._too_late(closes):
                         continue
                     items.append((at, t, key))
-        return sorted(items, key=lambda i: i[0])
+        items.sort(key=lambda i: i[0])
+        now = workflow.now()
+        closure = next((i for i in items if not i[2] and i[0] <= now and self._covered(i[0], i[1])), None)
+        if closure is not None:  # made in bulk already: it comes first, and nothing is reminded after it
+            return [closure]
+        return items
 
     def _too_late(self, closes: datetime) -> bool:
         """A reminder is never sent at or after the deadline it announces (a manual window closed now would otherwise
