@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.broadcast import BroadcastActivities
+from activities.closure import ClosureActivities
 from activities.eligibility import EligibilityActivities
 from activities.formal import check_formal
 from activities.notices import Channel, LogChannel, Postman
@@ -44,13 +45,14 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     """The worker. Defaults are sized for the embedded stack on 2 cores: `workflow_tasks` in hand at once (the SDK's
     100 let a burst of starts hold tasks for seconds, past the server's 10 s task timeout, while the rest wait on the
     server, where no timeout runs), `max_concurrent` activity threads (SQLite takes one writer at a time).
-    `workflow_cache` open workflows stay in memory (the SDK keeps 1,000): when a deadline wakes every application of a
-    call at once, one that was evicted is first replayed from its history, 2.6 times the work of the no-op baseline's
-    replay; 10,000 cached applications hold about 2.8 GB (275 MB per 1,000, BENCHMARKS.md). Notices go to `channel`
-    (the log by default) as they are recorded, or stay queued for a `Postman`, which the caller runs. On
+    `workflow_cache` open workflows stay in memory (0.28 MB each, BENCHMARKS.md); the others are replayed from their
+    short history when touched, and a deadline touches none at its instant (the call closes in bulk). Notices go to
+    `channel` (the log by default) as they are recorded, or stay queued for a `Postman`, which the caller runs. On
     shutdown, running activities get `graceful_shutdown` to finish before they are cancelled and handed back."""
     compile_workflows()
-    records = RecordActivities(engine, channel or LogChannel())
+    channel = channel or LogChannel()
+    records = RecordActivities(engine, channel)
+    closure = ClosureActivities(engine, channel)
     broadcast = BroadcastActivities(engine)
     eligibility = EligibilityActivities(engine)
     return Worker(
@@ -62,7 +64,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             records.record_transition,
             records.reserve_quota,
             records.publish_call,
-            records.close_window,
+            closure.close_window,
             broadcast.broadcast_timetable,
             check_formal,
             eligibility.evaluate_formal,

@@ -7,7 +7,6 @@ twice and delivers no notice twice.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.notices import CallNames, Channel, Postman, render
@@ -26,14 +25,11 @@ from records import statements as sql
 from records.chain import GENESIS, row_hash
 from records.engine import writing
 from records.tables import (
-    ApplicationRow,
     CallEventRow,
     CallRow,
-    ExtensionRow,
     LockoutRow,
     NoticeRow,
     QuotaUseRow,
-    TransitionRow,
 )
 
 TIMETABLE = TypeAdapter(Timetable)
@@ -51,6 +47,7 @@ class RegisterInput:
     unit: str | None
     version: str
     timetable_seq: int
+    people: dict[str, str] = field(default_factory=dict)  # stored for the bulk closure's notices; none: old runs
 
 
 @dataclass
@@ -142,6 +139,9 @@ class RecordActivities:
                     "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
                     "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
                 })
+                if inp.people:
+                    c.execute(sql.CONTACTS.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
+                                                      "people_json": json.dumps(inp.people, sort_keys=True)})
             call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if call is not None and call.timetable_seq > inp.timetable_seq:
             return TIMETABLE.validate_json(call.timetable_json)
@@ -150,7 +150,13 @@ class RecordActivities:
     @activity.defn
     def record_transition(self, inp: RecordInput) -> Recorded:
         """Apply one transition to the read model (chained), queue its notices and deliver them, in one transaction;
-        say what is stored. Every notice is delivered when this returns: now, or by an earlier attempt."""
+        say what is stored. Every notice is delivered when this returns (now, or by an earlier attempt), or queued
+        for the postman, woken once the transaction committed."""
+        recorded = self._record(inp)
+        self._wake(inp.notices)
+        return recorded
+
+    def _record(self, inp: RecordInput) -> Recorded:
         chained: str | None = None
         stored = inp.transition
         with writing(self.engine), self.engine.begin() as c:
@@ -167,6 +173,8 @@ class RecordActivities:
                     })
                     if chained is None:  # another process's attempt stored it first (SQLite: no lock before the insert)
                         row = c.execute(sql.STORED_TRANSITION, key).first()
+                if row is not None and row.trigger != t.trigger:
+                    return self._pre_empted(c, inp.application_id, t.seq, row)
                 if row is not None:
                     chained = row.hash
                     stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
@@ -186,9 +194,20 @@ class RecordActivities:
                                                             "window": t.data["window"], "call_id": inp.call_id,
                                                             "closes": extension["closes"]})
             sent = self._send(c, inp.notices)
-        self._wake(inp.notices)
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys if sent >= 0 else [], chained)
+
+    def _pre_empted(self, c: Connection, application_id: str, seq: int, row: Any) -> Recorded:
+        """The window's bulk closure recorded this seq first (a change accepted just before the close, recorded
+        after it): nothing of the change is written; the closure as stored, and its notices, are what is recorded."""
+        workflow_id = c.execute(sql.WORKFLOW_ID, {"b_id": application_id}).scalar_one()
+        keys = list(c.execute(sql.NOTICES_LIKE, {"b_app": application_id, "b_prefix": f"{workflow_id}:{seq}:%"})
+                    .scalars())
+        sent = self._deliver(c, keys)
+        closure = TransitionRecord(seq=seq, trigger=row.trigger, source=row.source, dest=row.dest,
+                                   actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
+                                   deadline=row.deadline)
+        return Recorded(closure, keys, keys if sent >= 0 else [], row.hash)
 
     def _append(self, c: Connection, values: dict[str, Any]) -> str | None:
         """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash, or
@@ -259,35 +278,6 @@ class RecordActivities:
         self._wake(inp.notices)
         return max(sent, 0)
 
-    @activity.defn
-    def close_window(self, inp: CloseInput) -> ClosureSummary:
-        """Wait until no application is left in a state this deadline ends, then store the closure report."""
-        started = time.monotonic()
-        waiting = -1
-        while True:
-            with Session(self.engine) as s:
-                extended = select(ExtensionRow.application_id).where(
-                    ExtensionRow.call_id == inp.call_id, col(ExtensionRow.window).in_(inp.windows),
-                    col(ExtensionRow.closes) > inp.instant)
-                waiting = s.exec(select(func.count()).select_from(ApplicationRow).where(
-                    ApplicationRow.call_id == inp.call_id, col(ApplicationRow.state).in_(inp.settling_states),
-                    col(ApplicationRow.id).not_in(extended))).one()
-            if waiting == 0 or time.monotonic() - started > inp.max_wait_s:
-                break
-            activity.heartbeat(waiting)
-            time.sleep(0.25)
-        settle_s = time.monotonic() - started
-        with Session(self.engine) as s:
-            rows = s.exec(select(TransitionRow.dest, func.count()).where(
-                TransitionRow.call_id == inp.call_id, TransitionRow.deadline == inp.instant,
-                TransitionRow.role == "system").group_by(TransitionRow.dest)).all()
-            counts = {dest: n for dest, n in rows}
-        with writing(self.engine), self.engine.begin() as c:  # the first report of a closure stays
-            c.execute(sql.insert_new(c, sql.CLOSURE_REPORTS), {
-                "call_id": inp.call_id, "phase": inp.phase, "instant": inp.instant,
-                "counts_json": json.dumps({**counts, "unsettled": waiting}), "settled_at": _now()})
-        return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
-
     def _names_of(self, c: Connection, call_id: str) -> CallNames:
         """The call's names for its notices, read once per call version."""
         version = c.execute(sql.CALL_VERSION, {"b_id": call_id}).scalar() or ""
@@ -315,8 +305,15 @@ class RecordActivities:
                             "created_at": _now(), "delivered_at": None, "channel": None, "status": "queued"}
         if fresh:
             c.execute(sql.insert_new(c, sql.NOTICES), list(fresh.values()))
+        return self._deliver(c, keys)
+
+    def _deliver(self, c: Connection, keys: list[str]) -> int:
+        """Claim and deliver the notices of `keys` not yet delivered, in the caller's transaction: how many, or -1
+        when the postman delivers them (after the commit)."""
         if isinstance(self.channel, Postman):
             return -1
+        if not keys:
+            return 0
         claimed, sent = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all(), 0
         for row in claimed:
             notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name,

@@ -193,6 +193,9 @@ class _ApplicationFold(_Fold):
                 timetable = decode(s.input, Timetable)
                 self.newer(timetable)
                 self.woken(Happening(e.event_id, at, "signal", f"timetable changed (seq {timetable.seq})"))
+            elif s.signal_name == "window_closed":
+                phase = decode(s.input, str)
+                self.woken(Happening(e.event_id, at, "signal", f"{phase} closed by the call's bulk closure"))
         elif k == "TIMER_FIRED":
             t = e.timer_fired_event_attributes
             self.woken(Happening(e.event_id, at, "timer",

@@ -12,7 +12,10 @@ from pathlib import Path
 TASK_QUEUE = "grantflow"
 SMTP_SENDER = "申报管理系统 <noreply@grantflow.localhost>"
 NOTICE_LEASE_S = 120
-WORKFLOW_CACHE = 10_000  # open workflows a worker keeps in memory: every application of a large provincial call
+# Open workflows a worker keeps in memory. Applications sleep outside the cache between their steps (a touch of an
+# evicted one replays its short history; BENCHMARKS.md); a deadline wakes none of them (the call closes in bulk).
+WORKFLOW_CACHE = 50
+SIMULATION_CACHE = 10_000  # a simulated call wakes every application at each skipped-to boundary: keep them all
 
 
 @dataclass(frozen=True)

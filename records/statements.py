@@ -17,16 +17,17 @@ from sqlmodel import SQLModel
 
 import records.tables  # noqa: F401  (registers the tables)
 
-APPLICATIONS, CALLS, CLOSURE_REPORTS, EXTENSIONS, NOTICES, QUOTA_USES, TRANSITIONS = (
+APPLICATIONS, CALLS, CLOSURE_REPORTS, CONTACTS, EXTENSIONS, NOTICES, QUOTA_USES, TRANSITIONS = (
     SQLModel.metadata.tables[name] for name in (
-        "applications", "calls", "closure_reports", "extensions", "notices", "quota_uses", "transitions"))
+        "applications", "calls", "closure_reports", "application_contacts", "extensions", "notices", "quota_uses",
+        "transitions"))
 APPLICATION_EXISTS = select(APPLICATIONS.c.id).where(APPLICATIONS.c.id == bindparam("b_id"))
 CALL_TIMETABLE = select(CALLS.c.timetable_seq, CALLS.c.timetable_json).where(CALLS.c.id == bindparam("b_id"))
 CALL_VERSION = select(CALLS.c.version).where(CALLS.c.id == bindparam("b_id"))
 CALL_DEFINITION = select(CALLS.c.definition_json).where(CALLS.c.id == bindparam("b_id"))
 STORED_TRANSITION = select(
-    TRANSITIONS.c.actor_id, TRANSITIONS.c.role, TRANSITIONS.c.reason, TRANSITIONS.c.at, TRANSITIONS.c.deadline,
-    TRANSITIONS.c.hash,
+    TRANSITIONS.c.trigger, TRANSITIONS.c.source, TRANSITIONS.c.dest, TRANSITIONS.c.actor_id, TRANSITIONS.c.role,
+    TRANSITIONS.c.reason, TRANSITIONS.c.at, TRANSITIONS.c.deadline, TRANSITIONS.c.hash,
 ).where(TRANSITIONS.c.application_id == bindparam("b_app"), TRANSITIONS.c.seq == bindparam("b_seq"))
 CHAIN_HEAD_BEFORE = select(TRANSITIONS.c.hash).where(
     TRANSITIONS.c.call_id == bindparam("b_call"), TRANSITIONS.c.id < bindparam("b_id"),
@@ -66,3 +67,34 @@ def insert_new(c: Connection, table: Table, *returning: Column[Any]) -> Insert:
     wrote: two writers of one keyed row, such as a retried activity beside the attempt it replaces, both succeed and
     the row is written once."""
     return _insert_new(c.dialect.name, table, returning)
+
+NOTICES_LIKE = select(NOTICES.c.key).where(
+    NOTICES.c.application_id == bindparam("b_app"), NOTICES.c.key.like(bindparam("b_prefix"))).order_by(NOTICES.c.key)
+WORKFLOW_ID = select(APPLICATIONS.c.workflow_id).where(APPLICATIONS.c.id == bindparam("b_id"))
+
+# The bulk closure of a window (activities/closure.py): candidates in batches, keyed on the application id.
+CALL_DEFINITION_VERSION = select(CALLS.c.definition_json, CALLS.c.version).where(CALLS.c.id == bindparam("b_id"))
+CLOSE_CANDIDATES = select(
+    APPLICATIONS.c.id, APPLICATIONS.c.workflow_id, APPLICATIONS.c.state, APPLICATIONS.c.last_seq,
+    CONTACTS.c.people_json,
+).join(CONTACTS, CONTACTS.c.application_id == APPLICATIONS.c.id).where(
+    APPLICATIONS.c.call_id == bindparam("b_call"), APPLICATIONS.c.id > bindparam("b_after"),
+    APPLICATIONS.c.state.in_(bindparam("b_states", expanding=True)),
+    APPLICATIONS.c.version == bindparam("b_version"),
+    APPLICATIONS.c.category.not_in(bindparam("b_categories", expanding=True)),
+    APPLICATIONS.c.id.not_in(select(EXTENSIONS.c.application_id).where(
+        EXTENSIONS.c.call_id == bindparam("b_call"), EXTENSIONS.c.window.in_(bindparam("b_windows", expanding=True)),
+        EXTENSIONS.c.closes > bindparam("b_instant"))),
+).order_by(APPLICATIONS.c.id).limit(bindparam("b_limit")).with_for_update()
+CLOSE_APPLICATION = update(APPLICATIONS).where(
+    APPLICATIONS.c.id == bindparam("b_id"), APPLICATIONS.c.last_seq == bindparam("b_last"))
+UNDELIVERED_OF_CALL = select(NOTICES.c.key).where(
+    NOTICES.c.call_id == bindparam("b_call"), NOTICES.c.application_id.is_not(None), NOTICES.c.delivered_at.is_(None),
+    NOTICES.c.key > bindparam("b_after")).order_by(NOTICES.c.key).limit(bindparam("b_limit"))
+CLOSED_AT = select(TRANSITIONS.c.application_id).where(
+    TRANSITIONS.c.call_id == bindparam("b_call"), TRANSITIONS.c.deadline == bindparam("b_instant"),
+    TRANSITIONS.c.role == "system")
+CATCH_UP_TARGETS = select(APPLICATIONS.c.workflow_id).where(
+    APPLICATIONS.c.call_id == bindparam("b_call"), APPLICATIONS.c.workflow_id > bindparam("b_after"),
+    APPLICATIONS.c.id.in_(CLOSED_AT) | APPLICATIONS.c.state.in_(bindparam("b_states", expanding=True)),
+).order_by(APPLICATIONS.c.workflow_id).limit(bindparam("b_limit"))

@@ -63,6 +63,15 @@ class ApplicationRow(SQLModel, table=True):
     verdicts_json: str | None = None  # formal review: one verdict per rule id, overrides applied
 
 
+class ContactRow(SQLModel, table=True):
+    """Who an application's notices go to, by role (its start input's people): the bulk closure addresses them."""
+
+    __tablename__ = "application_contacts"
+    application_id: str = Field(primary_key=True)
+    call_id: str = Field(index=True)
+    people_json: str
+
+
 class QuotaUseRow(SQLModel, table=True):
     """One endorsement counted against an actor's quota at a step; released when the application is returned."""
 

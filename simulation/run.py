@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notices import MemoryChannel, Postman, postman_for
 from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
 from infra.runtime import runtime
-from infra.settings import Settings, binary
+from infra.settings import SIMULATION_CACHE, Settings, binary
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
 from models.deadlines import Deadlines
@@ -412,7 +412,7 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
             prepared = prepare(call, not_before=await env.get_current_time())
-            async with build_worker(env.client, task_queue, engine, channel), \
+            async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
                     postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel).run()
             if finished is not None:

@@ -12,9 +12,9 @@ from infra.settings import WORKFLOW_CACHE, Settings, TemporalAccess
 from infra.temporal import tls_config
 
 
-def test_workflow_cache_defaults_to_a_large_call(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workflow_cache_defaults_to_a_small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRANTFLOW_WORKFLOW_CACHE", raising=False)
-    assert Settings.from_env().workflow_cache == WORKFLOW_CACHE == 10_000
+    assert Settings.from_env().workflow_cache == WORKFLOW_CACHE == 50
 
 
 def test_workflow_cache_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

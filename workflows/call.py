@@ -15,8 +15,10 @@ from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
+    from activities.closure import ClosureActivities
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
+    from models.closure import CLOSING_KINDS
     from models.identity import Target, refusal
     from models.instants import local
     from models.lifecycle import Lifecycle, build_lifecycle
@@ -34,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 CLOSURE_TIMEOUT = timedelta(minutes=15)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead worker is retried this soon
-CLOSING_KINDS = ("application", "recommendation", "paper")
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 
 
@@ -127,7 +128,7 @@ class CallWorkflow:
             phase = self.timetable.get(event.phase)
             if phase.kind in CLOSING_KINDS:
                 self.closures.append(workflow.start_activity_method(
-                    RecordActivities.close_window,
+                    ClosureActivities.close_window,
                     CloseInput(self.call.id, phase.id, event.new, settling_states(self.lifecycle, phase.id, steps),
                                windows=[phase.id, *(f"step:{s}" for s, p in steps.items() if p == phase.id)]),
                     start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
