@@ -3,26 +3,32 @@ signed-in account (or the operator)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import typer
 
 from client.errors import Invalid
 from commands.common import aware, out, run, safe
 from commands.session import session
+from models.instants import local
 from models.messages import CallEvent
 
 phase_app = typer.Typer(no_args_is_help=True, help="Programme managers move a call's phases.")
 deadline_app = typer.Typer(no_args_is_help=True, help="Programme managers extend deadlines.")
 
 
-def _event(call_id: str, event: CallEvent) -> None:
-    out.print(f"{call_id}: {event.phase} {event.kind} at {event.at.isoformat()} by {safe(event.actor_id)}",
+def _event(call_id: str, event: CallEvent, zone: ZoneInfo) -> None:
+    """The act as the call's people read it: every instant in the call's timezone, an extension with its new close."""
+    change = f": now closes {local(zone, event.new)} (was {local(zone, event.previous)})" if event.new else ""
+    out.print(f"{call_id}: {event.phase} {event.kind}{change}, at {local(zone, event.at)} by {safe(event.actor_id)}",
               highlight=False)
 
 
 def change_call(call_id: str, kind: str, reason: str, **more: object) -> None:
     async def go() -> None:
         async with session() as (service, identity):
-            _event(call_id, await service.change_call(identity, call_id, kind, reason, **more))  # type: ignore[arg-type]
+            event = await service.change_call(identity, call_id, kind, reason, **more)  # type: ignore[arg-type]
+            _event(call_id, event, service.definition(call_id).zone)
     run(go())
 
 
