@@ -39,7 +39,8 @@ ZONE = ZoneInfo("Asia/Shanghai")
 ROLE_OF_KIND = {"application": {"applicant"}, "recommendation": {"recommender", "unit"}, "paper": {"paper"},
                 "contract": {"contract"}, "publicity": {"publicity"}}
 GROUP = {"applicant": {"applicant"}, "unit": {"recommender", "unit"}, "recommender": {"recommender", "unit"},
-         "paper": {"paper"}, "contract": {"contract"}, "publicity": {"publicity"}, "defence": {"defence"}}
+         "paper": {"paper"}, "contract": {"contract"}, "publicity": {"publicity"}, "defence": {"defence"},
+         "review": {"review"}}
 TIMELINE_ROLES = {"applicant", "recommender", "unit", "paper", "contract"}
 DAY_ONLY = ("a date with no hour", "opens the day the notice is issued", "defective digits")
 HELD_OUT = ROOT / "tests" / "data" / "notices"
