@@ -90,7 +90,8 @@ def _covers(p: Placed, when: datetime) -> str | None:
     if f.when is not None and not f.flags:
         return None
     day_only = any(flag.startswith(DAY_ONLY) for flag in f.flags)
-    days = {c.date() for c in f.candidates} | {(c - timedelta(days=1)).date() for c in f.candidates if not c.hour}
+    # the day each candidate reads: a midnight candidate is the start of a window's first day, else the end of a day
+    days = {(c - timedelta(days=0 if c.hour or c.minute or f.part == "from" else 1)).date() for c in f.candidates}
     if day_only and (when.date() in days or (not when.hour and not when.minute and
                                               (when - timedelta(days=1)).date() in days)):
         return "day"
