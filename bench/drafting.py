@@ -42,7 +42,7 @@ GROUP = {"applicant": {"applicant"}, "unit": {"recommender", "unit"}, "recommend
          "paper": {"paper"}, "contract": {"contract"}, "publicity": {"publicity"}, "defence": {"defence"},
          "review": {"review"}}
 TIMELINE_ROLES = {"applicant", "recommender", "unit", "paper", "contract"}
-DAY_ONLY = ("a date with no hour", "opens the day the notice is issued", "defective digits")
+DAY_ONLY = ("a date with no hour", "opens the day the notice is issued", "defective digits", "the end of a month")
 HELD_OUT = ROOT / "tests" / "data" / "notices"
 
 

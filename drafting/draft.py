@@ -18,7 +18,8 @@ ZONE = ZoneInfo("Asia/Shanghai")
 # What describes the page, not the call: the stored copy's leading 来源/标题/注 lines, the page's date line, links.
 _SOURCE_NOTE = re.compile(r"\A(?:\s*(?:来源|标题|注)\s*:[^\n]*\n)+")
 _URL = re.compile(r"(?:https?://|www\.)[\w./?=&%#:~+-]+")  # ".../art/2021/5/7/..." is not a date of the call
-_PAGE_LINE = re.compile(r"^\s*(?:[•·]\s*)?(?:(?:发布|发表|印发|成文)?(?:日期|时间)|发布者)\s*:[^\n]*$", re.M)
+_PAGE_LINE = re.compile(r"^\s*(?:[•·]\s*)?(?:(?:发布|发表|印发|成文)?(?:日期|时间)|发布者)\s*:[^\n]*$"
+                        r"|^[^\n]*(?:发布|发表|印发|成文)(?:日期|时间)\s*:[^\n]*$", re.M)
 
 
 def _about_the_page(text: str) -> list[tuple[int, int]]:

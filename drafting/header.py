@@ -12,8 +12,8 @@ _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}\s*[〔\[(【]\s*(?P<year>\d{4})\
 _ISSUER = re.compile(r"[\u4e00-\u9fff]{2,12}(?:科学技术厅|科技厅|科学技术局|科技局|科学技术委员会|科委|自然科学基金委员会|"
                      r"人民政府办公厅|财政厅|发展和改革委员会)")
 _FULL_DATE = re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
-# A web page's own line: "发布日期:2025-10-16 12:37:02", "发布时间:2022-05-12", "时间:2019-07-15 09:06".
-_PAGE_DATE = re.compile(r"^\s*(?:[•·]\s*)?(?:发布|发表|印发|成文)?(?:日期|时间)\s*:\s*(?P<y>20\d\d)[-./年]\s*(?P<m>\d{1,2})[-./月]\s*"
+# A web page's own line: "发布日期:2025-10-16 12:37:02", "时间:2019-07-15 09:06", "发布机构:… 成文日期:2018-04-19".
+_PAGE_DATE = re.compile(r"(?:^\s*(?:[•·]\s*)?(?:发布|发表|印发|成文)?|(?:发布|发表|印发|成文))(?:日期|时间)\s*:\s*(?P<y>20\d\d)[-./年]\s*(?P<m>\d{1,2})[-./月]\s*"
                         r"(?P<d>\d{1,2})", re.M)
 # The date at the end of the title line's parenthesis, as the stored sources note it: "(四川省科学技术厅,2025-10-16)".
 _TITLE_DATE = re.compile(r"[(（][^()（）\n]*?(?P<y>20\d\d)(?:-|年)(?P<m>\d{1,2})(?:-|月)(?P<d>\d{1,2})日?[^()（）\n]*[)）]")

@@ -21,6 +21,8 @@ DAY_END = re.compile(rf"{_DAY}{_WEEKDAY}(?:{_TIME})?")  # "4月14日至16日": t
 HOUR_END = re.compile(rf"(?P<y>)(?P<m>)(?P<d>)(?P<y2>)(?P<m2>)(?P<d2>){_TIME}")  # "3月5日9:00至17:00": the hour alone
 # An hour whose day is another sentence's ("当日24时", "当天17:00"): a person says which day.
 SAME_DAY = re.compile(r"(?:当日|当天)\s*(?:上午|下午|中午|晚上)?\s*\d{1,2}\s*(?:[时点]|:\d{2})")
+# The end of a month, with no day or hour: "截至当年4月底", "9月末".
+MONTH_END = re.compile(r"(?:(?P<y>\d{4})\s*年|当年|本年|今年)?\s*(?<!\d)(?P<m>\d{1,2})\s*月\s*(?:底|末)")
 # The notice's own day as an opening: "自即日起", "自本通知发布之日起", "从印发之日起".
 ISSUE_DAY = re.compile(r"(?:自|从)\s*(?:即日|今日|本?(?:通知|指南)?(?:印发|发布|下发|公布)之日)\s*(?:起|开始)")
 # A close the notice moves: "截止时间由7月4日18:00延长至7月11日18:00" (the first no longer holds).
@@ -148,7 +150,7 @@ def find_instants(text: str, issued: date | None, zone: ZoneInfo) -> list[Found]
         else:
             found.append(_moved(text, reader.read(m, "point")))
             pos = m.end()
-    found += _same_day(text, found) + _issue_day(text, issued, zone, found)
+    found += _same_day(text, found) + _issue_day(text, issued, zone, found) + _month_end(text, issued, zone)
     return sorted(found + find_defective(text, issued, zone, found), key=lambda f: f.start)
 
 
@@ -161,6 +163,19 @@ def _moved(text: str, f: Found) -> Found:
 def _same_day(text: str, taken: list[Found]) -> list[Found]:
     return [Found(m.start(), m.end(), m.group(0), "point", None, ["an hour whose day is named elsewhere (当日)"])
             for m in SAME_DAY.finditer(text) if not any(f.start <= m.start() < f.end for f in taken)]
+
+
+def _month_end(text: str, issued: date | None, zone: ZoneInfo) -> list[Found]:
+    """"截至当年4月底": the end of the month's last day (the first instant of the next month), flagged: no day or hour."""
+    out = []
+    for m in MONTH_END.finditer(text):
+        year = int(m["y"]) if m["y"] else issued.year if issued else None
+        month = int(m["m"])
+        if not 1 <= month <= 12:
+            continue
+        ends = [datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)] if year else []
+        out.append(Found(m.start(), m.end(), m.group(0), "point", None, ["the end of a month, with no day or hour"], ends))
+    return out
 
 
 def _issue_day(text: str, issued: date | None, zone: ZoneInfo, found: list[Found]) -> list[Found]:
