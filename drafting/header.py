@@ -22,6 +22,7 @@ _BARE_DATE = re.compile(r"(?P<y>20\d\d)(?P<rest>\d{2,4})")
 # A signature run into the last line: "…咨询电话:0311-85885556河北省科学技术厅2022年5月19日。"
 _SIGNED = re.compile(r"(?:厅|局|委员会|办公室|政府|委)\s*(?P<date>(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日)"
                      r"\s*。?\s*\Z")
+_EDITOR_NOTE = re.compile(r"^\s*[(（]存储页面[^)）]*[)）]")  # the stored copy's "(存储页面无标题行)" before a title
 _TITLE = re.compile(r"^(?:标题[:：]\s*)?(?P<t>.{0,80}?(?:关于|申报指南|通知|公告).{0,120})$", re.M)
 
 
@@ -97,7 +98,7 @@ def read_header(text: str) -> Header:
     issue date: the last full date standing alone on a line near the end (the signature block)."""
     head = text[:3000]
     t = _TITLE.search(head)
-    title = Fact(t.group("t").strip(), t.group(0).strip()) if t else Fact(None, "")
+    title = Fact(_EDITOR_NOTE.sub("", t.group("t")).strip(), t.group(0).strip()) if t else Fact(None, "")
     i = _ISSUER.search(title.value or "") or _ISSUER.search(text)
     issuer = Fact(i.group(0), title.source if i and title.value and i.group(0) in title.value else
                   (_line_of(text, i.start()) if i else "")) if i else Fact(None, "")
