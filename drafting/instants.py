@@ -18,6 +18,9 @@ _TIME = (r"(?:\s*(?:当日|当天))?(?:\s*(?P<period>上午|下午|中午|晚上
          r"|(?P<h2>\d{1,2})\s*[时点](?:\s*(?P<mi2>\d{1,2})\s*分|(?P<half>半))?)")
 INSTANT = re.compile(rf"(?:{_DATE}){_WEEKDAY}(?:{_TIME})?")
 DAY_END = re.compile(rf"{_DAY}{_WEEKDAY}(?:{_TIME})?")  # "4月14日至16日": the end may give the day alone
+# A day written alone before a close word, its month the previous date's: "6月11日…(申报系统15日关闭)".
+DAY_ALONE = re.compile(rf"(?<![\d年月./:-]){_DAY}(?:{_TIME})?(?=\s*(?:前|之前|以前|关闭|截止|止))")
+PROGRAMME_YEAR = re.compile(r"(?P<y>20\d\d)\s*年度")
 HOUR_END = re.compile(rf"(?P<y>)(?P<m>)(?P<d>)(?P<y2>)(?P<m2>)(?P<d2>){_TIME}")  # "3月5日9:00至17:00": the hour alone
 # An hour whose day is another sentence's ("当日24时", "当天17:00"): a person says which day.
 SAME_DAY = re.compile(r"(?:当日|当天)\s*(?:上午|下午|中午|晚上)?\s*\d{1,2}\s*(?:[时点]|:\d{2})")
@@ -88,10 +91,11 @@ def _at(day: date, hm: tuple[int, int], zone: ZoneInfo) -> datetime:
 class Reader:
     """Reads instants in order, carrying year and month from the previous full date (or the notice's date)."""
 
-    def __init__(self, issued: date | None, zone: ZoneInfo) -> None:
+    def __init__(self, issued: date | None, zone: ZoneInfo, programme_year: int | None = None) -> None:
         self.issued = issued
         self.zone = zone
         self.year: int | None = issued.year if issued else None
+        self.programme_year = programme_year  # "2012年度": the year when nothing else dates the notice
         self.month: int | None = None
         self.day: int | None = None
 
@@ -106,6 +110,10 @@ class Reader:
         d = int(day_text) if day_text else self.day or 0
         year = int(y) if y else self.year
         month = int(mo) if mo else self.month
+        assumed = year is None and self.programme_year is not None
+        if assumed:
+            year = self.programme_year
+            flags.append(f"year {year} taken from the programme's {year}年度: no date of the notice gives one")
         if month is None or year is None:
             return Found(m.start(), m.end(), m.group(0), part, None, ["a day with no month or year"])
         try:
@@ -116,7 +124,8 @@ class Reader:
             day = day.replace(year=year + 1)
             flags.append(f"year {year + 1} assumed: the day would fall long before the notice in {year}")
         if carry:
-            self.year, self.month, self.day = day.year, day.month, day.day
+            self.year = self.year if assumed else day.year  # an assumed year is flagged again at every date
+            self.month, self.day = day.month, day.day
         hm = _hour(m)
         if hm is None:
             end_of_day = datetime(day.year, day.month, day.day, tzinfo=self.zone) + timedelta(days=1)
@@ -132,10 +141,11 @@ class Reader:
 def find_instants(text: str, issued: date | None, zone: ZoneInfo) -> list[Found]:
     """Every instant of `text` in order; a range gives a `from` and a `to`, the second taking year, month and
     period from the first where it omits them."""
-    reader = Reader(issued, zone)
+    programme = PROGRAMME_YEAR.search(text)
+    reader = Reader(issued, zone, int(programme["y"]) if programme and issued is None else None)
     found: list[Found] = []
     pos = 0
-    while (m := INSTANT.search(text, pos)) is not None:
+    while (m := _next(text, pos)) is not None:
         if RULE_DATE.match(text, m.end()) or RULE_BEFORE.search(text, max(0, m.start() - 10), m.start()):
             reader.read(m, "point", carry=issued is None)  # a birth cut-off's year is not the timeline's
             pos = m.end()
@@ -152,6 +162,12 @@ def find_instants(text: str, issued: date | None, zone: ZoneInfo) -> list[Found]
             pos = m.end()
     found += _same_day(text, found) + _issue_day(text, issued, zone, found) + _month_end(text, issued, zone)
     return sorted(found + find_defective(text, issued, zone, found), key=lambda f: f.start)
+
+
+def _next(text: str, pos: int) -> re.Match[str] | None:
+    """The next date, or the next day written alone before a close word ("申报系统15日关闭"), whichever is first."""
+    dated, alone = INSTANT.search(text, pos), DAY_ALONE.search(text, pos)
+    return alone if alone is not None and (dated is None or alone.start() < dated.start()) else dated
 
 
 def _moved(text: str, f: Found) -> Found:

@@ -14,7 +14,7 @@ _ROLES: tuple[tuple[Role, re.Pattern[str]], ...] = (
     ("defence", re.compile(r"答辩")),
     ("contract", re.compile(r"任务书|合同书|签订合同")),
     ("publicity", re.compile(r"公示|异议")),
-    ("review", re.compile(r"技术审查|形式审查")),  # the agency's own review, even where a bureau is named
+    ("review", re.compile(r"技术审查|形式审查(?!表)")),  # the agency's own review, even where a bureau is named
     ("recommender", re.compile(r"推荐单位|主管部门|主管单位|归口|组织单位|科技局|推荐(?:工作|意见|函)?.{0,6}(?:截止|前)|审核推荐|进行推荐|确认推荐|推荐函|科技管理部门"
                                    r"|(?:我局|我厅|本局|本厅|市科技局|省科技厅)[^,，。]{0,8}(?:审核|审查)")),
     ("unit", re.compile(r"依托单位|申报单位.{0,8}(?:审核|确认|提交)|单位审核|单位管理员|单位.{0,4}确认")),

@@ -136,6 +136,18 @@ def test_the_end_of_a_month_is_flagged_as_the_first_instant_of_the_next() -> Non
         (None, [at(2019, 1, 1)], "the end of a month, with no day or hour")]
 
 
+def test_a_day_written_alone_before_a_close_word_takes_the_month_before_it() -> None:
+    found = find_instants(normalise("请于6月11日17:00前登录系统进行申报(申报系统15日关闭)。"), date(2012, 5, 1), Z)
+    assert [(f.when, f.candidates[:1]) for f in found] == [(at(2012, 6, 11, 17), []), (None, [at(2012, 6, 16)])]
+    assert find_instants(normalise("截止后5日内完成,公示15日"), date(2012, 5, 1), Z) == []
+
+
+def test_with_no_date_of_its_own_a_notice_takes_the_programmes_year_flagged_at_every_date() -> None:
+    found = find_instants(normalise("2012年度省杰出青年基金。请于6月11日17:00前申报,6月18日17:00前报送纸质材料。"), None, Z)
+    assert [f.when for f in found] == [at(2012, 6, 11, 17), at(2012, 6, 18, 17)]
+    assert all("2012年度" in f.flags[0] for f in found)
+
+
 def test_a_number_of_days_is_not_a_defective_date() -> None:
     assert find_instants(normalise("公示期为7日,截止后30日内完成"), date(2016, 5, 9), Z) == []
 
@@ -179,7 +191,8 @@ def test_the_bench_counts_a_minute_the_notice_does_not_state_as_flagged_when_the
 
 @pytest.mark.parametrize("expected", HELD_OUT, ids=[f.stem for f in HELD_OUT])
 def test_each_held_out_notice_reads_as_its_hand_checked_file_says(expected: Path) -> None:
-    """Every instant stated to the minute read exactly, every day-only or defective one flagged, nothing else."""
+    """Every instant stated to the minute read exactly, every one given with no hour, no year or in defective digits
+    flagged, nothing else."""
     row: Row = measure_held_out(expected)
     minute = sum(1 for i in yaml.safe_load(expected.read_text(encoding="utf-8"))["instants"] if i["stated"] == "minute")
     assert (row.missed, row.flagged_other, row.wrong) == (0, 0, []), (row.misses, row.wrong)
