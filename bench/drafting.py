@@ -54,6 +54,7 @@ class Row:
     exact: int = 0
     flagged_day: int = 0  # the notice gives no hour, no year, or defective digits: a TODO is the goal
     flagged_other: int = 0
+    flagged_role: int = 0  # flagged instants whose covering reading names the right role
     missed: int = 0
     issue_day: int = 0
     wrong: list[str] = field(default_factory=list)
@@ -113,6 +114,7 @@ def _score(row: Row, draft: Draft, instants: list[tuple[datetime, set[str]]], is
             row.exact += 1
             continue
         cover = {_covers(p, when) for p in placed}
+        row.flagged_role += any(_covers(p, when) and (p.role in roles or not roles) for p in placed)
         if "day" in cover:
             row.flagged_day += 1
         elif "other" in cover:
@@ -158,14 +160,14 @@ def measure_held_out(expected_file: Path) -> Row:
 
 
 def _table(rows: list[Row], extra: list[str]) -> list[str]:
-    head = ["notice", "stated", "exact", "flagged: no hour, no year or defective", "flagged: other", "missed",
-            "issue day, not stated", "wrong, unflagged", *extra, "TODO", "s"]
+    head = ["notice", "stated", "exact", "flagged: no hour, no year or defective", "flagged: other",
+            "flagged with the right role", "missed", "issue day, not stated", "wrong, unflagged", *extra, "TODO", "s"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r.name, r.stated, r.exact, r.flagged_day, r.flagged_other, r.missed, r.issue_day, len(r.wrong),
-                 *(r.extra.get(k, "") for k in extra), r.todo, f"{r.seconds:.3f}"]
+        cells = [r.name, r.stated, r.exact, r.flagged_day, r.flagged_other, r.flagged_role, r.missed, r.issue_day,
+                 len(r.wrong), *(r.extra.get(k, "") for k in extra), r.todo, f"{r.seconds:.3f}"]
         out.append("| " + " | ".join(map(str, cells)) + " |")
-    keys = ("stated", "exact", "flagged_day", "flagged_other", "missed", "issue_day")
+    keys = ("stated", "exact", "flagged_day", "flagged_other", "flagged_role", "missed", "issue_day")
     total = {k: sum(getattr(r, k) for r in rows) for k in keys}
     goal = total["exact"] + total["missed"] + total["flagged_other"]
     share = f"{100 * total['exact'] / goal:.0f} %" if goal else "–"
