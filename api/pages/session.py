@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader
 from temporalio.service import RPCError
 
+from api.pages.diagram import fitted
 from api.security import service
 from client.calls import Refusal
 from client.errors import Forbidden, Invalid, Problem, TooLarge, Unauthenticated
@@ -47,6 +48,7 @@ def countdown(remaining: timedelta) -> str:
 
 ENV.filters["local"] = lambda t, zone: local(ZoneInfo(zone) if isinstance(zone, str) else zone, t)
 ENV.filters["countdown"] = countdown
+ENV.filters["fitted"] = fitted
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
