@@ -43,7 +43,7 @@ CALL_FILE = CALLS / "000-sx-2025-basic-research-geology.yaml"
 
 def accounts(call_id: str) -> dict[str, list[Grant]]:
     return {"pi-1": [Grant("applicant", "self")], "pi-2": [Grant("applicant", "self")],
-            "pi-3": [Grant("applicant", "self")],
+            "pi-3": [Grant("applicant", "self")], "ua-1": [Grant("unit_admin", "unit:u1")],
             "org-1": [Grant("recommender", f"call:{call_id},unit:u1")],
             "org-2": [Grant("recommender", f"call:{call_id},unit:u2")],
             "pm-1": [Grant("manager", f"call:{call_id}")], "pm-x": [Grant("manager", "call:another-call")],
@@ -204,13 +204,21 @@ async def test_the_managers_and_the_auditors_pages_in_a_browser(site: Site) -> N
         await page.wait_for_url(re.compile(re.escape(call_page) + "$"))
         assert "application closed" in (await page.locator("#flash").text_content() or "")
         await until(lambda: site.counts().get("closed_unsubmitted") == 1, "the draft closed")
-        await page.wait_for_function(  # the page redraws its counts by itself
-            "() => document.querySelector('svg [data-count-of=closed_unsubmitted]').textContent === '1'",
-            timeout=120_000)
         await page.reload()
         assert {s: n for s, n in (await shown_counts(page)).items() if n} == site.counts()
         assert (await shown_counts(page))["draft"] == 0
         assert await page.locator("#current-phase").text_content() != "application"
+
+        # live: the unit approves through the API while the page is open, and the page redraws its counts by itself
+        assert (await shown_counts(page))["awaiting_organiser_review"] == 0
+        async with httpx.AsyncClient(base_url=site.base, timeout=60) as http:
+            r = await http.post(f"/applications/{site.apps['pi-1']}/events", json={"event": "approve"},
+                                headers={"Authorization": f"Bearer {site.tokens['ua-1']}"})
+            assert r.status_code == 200, r.text
+        await page.wait_for_function(
+            "() => document.querySelector('svg [data-count-of=awaiting_organiser_review]').textContent === '1'",
+            timeout=120_000)
+        assert await page.locator("#counts [data-count-of=awaiting_unit_review]").text_content() == "0"
 
         # out of role or scope: 403
         for who, path in (("pi-1", call_page), ("pm-x", call_page), ("pm-1", app_page), ("org-1", call_page)):
