@@ -25,6 +25,7 @@ from api.app import create_app
 from api.pages.diagram import layout
 from client.accounts import add
 from client.calls import Prepared, prepare, start_call
+from client.service.overview import call_actions, manager_transitions, next_boundaries
 from client.tokens import issue
 from infra.settings import Settings
 from models.call import load_call
@@ -141,13 +142,37 @@ def test_the_diagram_draws_every_state_once_and_an_arrow_per_pair_of_states() ->
     assert {(a.source, a.dest) for a in drawn.arrows} == pairs
 
 
+def test_what_a_manager_may_do_follows_the_timetable_and_the_lifecycle() -> None:
+    call = load_call(CALL_FILE)
+    timetable = prepare(call).timetable
+    lifecycle = build_lifecycle(call)
+    ahead = next_boundaries(timetable, limit=3)
+    assert [(b.phase, b.edge) for b in ahead] == [("application", "opens"), ("application", "closes"),
+                                                 ("recommendation", "opens")]
+    assert call_actions(timetable) == ["extend"]  # the application phase opens by date: nothing to advance or close
+    application = timetable.get("application")
+    application.opened = True
+    assert call_actions(timetable) == ["close", "extend"]
+    assert next_boundaries(timetable)[0] == next_boundaries(timetable, 1)[0] != ahead[0]
+    application.closed = True
+    for p in timetable.phases[1:3]:
+        p.opened = p.closed = True
+    timetable.get("formal_review").opened = True  # formal review is open, and closes by hand
+    assert call_actions(timetable) == ["advance", "close", "extend"]
+    may = {(t.trigger, t.source) for t in manager_transitions(lifecycle, timetable, {"formal_failed": 2, "scored": 1})}
+    assert may == {("reinstate", "formal_failed"), ("shortlist", "scored"), ("reject", "scored")}
+    timetable.get("formal_review").closed = True  # the overrides' window is shut; the scored ones are not windowed
+    may = {(t.trigger, t.source) for t in manager_transitions(lifecycle, timetable, {"formal_failed": 2, "scored": 1})}
+    assert may == {("shortlist", "scored"), ("reject", "scored")}
+    assert manager_transitions(lifecycle, timetable, {"draft": 5}) == []
+
+
 async def shown_counts(page: object) -> dict[str, int]:
     cells = await page.locator("svg [data-count-of]").all()  # type: ignore[attr-defined]
     return {await c.get_attribute("data-count-of"): int(await c.text_content()) for c in cells}
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_the_managers_and_the_auditors_pages_in_a_browser(site: Site) -> None:
     from playwright.async_api import async_playwright
 

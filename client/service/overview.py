@@ -56,10 +56,11 @@ class CallOverview:
 
 
 def next_boundaries(timetable: Timetable, limit: int = 5) -> list[Boundary]:
-    """The phase openings and closes still ahead, by the timetable's own account (not by this machine's clock)."""
+    """The phase openings and closes still ahead, by the timetable's own account (not by this machine's clock);
+    at one instant, a phase closes before the next one opens."""
     ahead = [Boundary(p.id, p.name, "opens", p.opens) for p in timetable.phases if not p.opened and p.opens]
     ahead += [Boundary(p.id, p.name, "closes", p.closes) for p in timetable.phases if not p.closed and p.closes]
-    return sorted(ahead, key=lambda b: b.at)[:limit]
+    return sorted(ahead, key=lambda b: (b.at, b.edge == "opens"))[:limit]
 
 
 def call_actions(timetable: Timetable) -> list[str]:
