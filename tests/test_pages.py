@@ -34,7 +34,7 @@ from models.lifecycle import build_lifecycle
 from records.registry_tables import PersonRow, UnitRow
 from records.tables import ApplicationRow, CallRow
 from tests.conftest import CALLS, Stack
-from tests.helpers import hours, opens, sleep_until
+from tests.helpers import closes, hours, opens, sleep_until
 
 CHROMIUM = shutil.which("chromium")
 PASSWORD = "a long enough password"
@@ -190,6 +190,16 @@ async def test_the_managers_and_the_auditors_pages_in_a_browser(site: Site) -> N
         elsewhere = await signed_in.post(f"{call_page}/phase", headers={"Origin": "http://evil.example"},
                                          data={"kind": "close", "reason": "x"})
         assert elsewhere.status_code == 403
+        # a form sent twice (a double click, a retried request) acts once: its idempotency key answers the retry
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', (await signed_in.get(call_page)).text)
+        assert csrf is not None
+        later = (closes(site.prepared, "application") + hours(1)).isoformat()
+        form = {"csrf": csrf.group(1), "key": "extend-once", "window": "application", "closes": later, "reason": "停电"}
+        for _ in range(2):
+            answer = await signed_in.post(f"{call_page}/deadlines", data=form)
+            assert answer.status_code == 303 and answer.headers["location"] == call_page, answer.text
+        again = await signed_in.post(f"{call_page}/deadlines", data=form | {"key": "another"})
+        assert again.status_code == 409 and "not later than" in again.text
     assert site.counts()["draft"] == 1  # neither closed the phase
 
     async with async_playwright() as p:
@@ -253,10 +263,15 @@ async def test_the_managers_and_the_auditors_pages_in_a_browser(site: Site) -> N
             assert answer is not None and answer.status == 403, (who, path)
             await other.close()
 
-        # the auditor: the trail with who, role and why (escaped), the refused attempt, deadlines, the replay verdict
         auditor = await browser.new_context(base_url=site.base)
         await auditor.add_cookies([{"name": "grantflow_session", "value": site.tokens["au-1"], "url": site.base + "/pages/"}])
         page = await auditor.new_page()
+        answer = await page.goto(call_page)  # an auditor reads the call page, and is offered nothing to do
+        assert answer is not None and answer.status == 200
+        assert {s: n for s, n in (await shown_counts(page)).items() if n} == site.counts()
+        assert await page.locator("#actions").count() == 0
+
+        # the auditor: the trail with who, role and why (escaped), the refused attempt, deadlines, the replay verdict
         page.on("dialog", lambda d: dialogs.append(d.message))
         answer = await page.goto(app_page)
         assert answer is not None and answer.status == 200
@@ -265,6 +280,9 @@ async def test_the_managers_and_the_auditors_pages_in_a_browser(site: Site) -> N
         assert await submit.locator(".role").text_content() == "applicant"
         assert await submit.locator(".reason").text_content() == f"按时提交 {SCRIPT}"
         assert await page.title() != "owned" and await page.locator("h1").text_content() == "深部找矿 <img src=x>"
+        closed = page.locator("#trail tr[data-kind=phase]", has_text="application closed")
+        assert [await closed.locator(c).text_content() for c in (".actor", ".role", ".reason")] == [
+            "pm-1", "manager", "系统维护，提前截止"]
         refusal = page.locator("#refusals tr", has_text="pi-2")
         assert await refusal.locator(".role").text_content() == "applicant"
         assert (await refusal.locator(".reason").text_content() or "").strip()
