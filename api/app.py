@@ -1,5 +1,5 @@
-"""The FastAPI application: routers, problem documents, and the service it shares with the command line; a pages
-router (issue 22, section 5) is added with `app.include_router`."""
+"""The FastAPI application: routers, problem documents, and the service it shares with the command line; the pages
+for managers and auditors (api/pages/) are served by the same app."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import problems, routes_access, routes_applications, routes_calls
+from api import pages, problems, routes_access, routes_applications, routes_calls
 from client.service import Service
 from client.tokens import TokenConfig
 from infra.settings import Settings
@@ -32,4 +32,5 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
     problems.install(app)
     for router in (routes_access.router, routes_calls.router, routes_applications.router):
         app.include_router(router)
+    pages.install(app)
     return app
