@@ -6,11 +6,12 @@ from __future__ import annotations
 from client.service.actions import Actions
 from client.service.applying import Applying
 from client.service.core import Core, checked
+from client.service.paper import Paper
 from client.service.reads import Reads
 from client.service.uploads import Uploads
 
 
-class Service(Actions, Applying, Reads, Uploads):
+class Service(Paper, Actions, Applying, Reads, Uploads):
     """Everything a person or the operator can do with grantflow."""
 
 
