@@ -41,11 +41,11 @@ class Feed:
 
 
 def origin(call: CallDefinition, status: CallStatus) -> datetime:
-    """When the call's deadlines were first known: the day it was issued, or else its first planned instant."""
+    """Since when the call's deadlines are known: the day it was issued, or else its first planned opening (a fixed
+    instant when it has neither, so that a feed stays the same from one fetch to the next)."""
     if call.issued is not None:
         return datetime.combine(call.issued, time(), call.zone)
-    known = [p.opens for p in status.timetable.phases if p.opens] + call.dated_instants()
-    return min(known, default=datetime(2000, 1, 1, tzinfo=UTC))
+    return min((p.opens for p in status.timetable.phases if p.opens), default=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 def phase_sources(call: CallDefinition, phase_id: str) -> set[str]:
