@@ -25,7 +25,7 @@ def _write(content: bytes, path: Path | None, what: str) -> None:
         path.write_bytes(content)
     except OSError as exc:
         raise Failure(f"{path}: {exc.strerror}") from None
-    out.print(f"wrote {safe(path)} ({what}, {len(content)} bytes)", highlight=False)
+    out.print(f"wrote {safe(path)} ({what}, {len(content)} bytes)", highlight=False, soft_wrap=True)
 
 
 @ical_app.command("ical")

@@ -4,15 +4,22 @@ reconciliation of its scanned code before and after a resubmission."""
 
 from __future__ import annotations
 
+import asyncio
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import segno
 from icalendar import Calendar
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from cli import app
+from client.accounts import add
+from client.tokens import TokenConfig, issue
 from models.deadlines import Deadlines
+from models.identity import Grant
 from models.paper import PaperCode
 from tests import test_api
 from tests.helpers import hours, opens, sleep_until
@@ -83,7 +90,7 @@ async def test_the_feeds_list_every_close_exactly_and_follow_an_extension(api: A
     assert (await _feed(api, mine, "pi-1"))[uid]["DTSTART"].dt == later  # its own extension still binds it
 
 
-async def test_the_printed_form_and_its_code_against_the_online_version(api: Api) -> None:
+async def test_the_printed_form_and_its_code_against_the_online_version(api: Api, tmp_path: Path) -> None:
     app_id = await _apply(api)
     form, paper = f"/applications/{app_id}/form.pdf", f"/applications/{app_id}/paper"
     r = await api.http.get(form, headers=api.auth("pi-1"))
@@ -123,3 +130,53 @@ async def test_the_printed_form_and_its_code_against_the_online_version(api: Api
     r = await api.http.post(paper, headers=api.auth("ua-1"), json={"code": "https://example.org/not-ours"})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["detail"].startswith("not a grantflow paper code")
+
+    # the clerk receives the copy of the online version once the paper window is open
+    for who in ("ua-1", "org-1"):
+        assert (await api.http.post(events, headers=api.auth(who), json={"event": "approve"})).status_code == 200
+    add(api.stack.engine, "ag-1", None, [Grant("agency", f"call:{api.call}")])
+    clerk = {"Authorization": f"Bearer {issue(TokenConfig.from_env(tmp_path), 'ag-1', datetime.now(UTC))}"}
+    await sleep_until(api.stack.env, opens(api.prepared, "paper") + hours(1))
+    status = (await api.http.get(f"/applications/{app_id}", headers=api.auth("pi-1"))).json()
+    assert status["state"] == "accepted"
+    second = PaperCode(status["receipt"], status["content_sha256"])
+    r = await api.http.post(paper, headers=clerk, json={"code": second.text(), "receive": True})
+    assert r.status_code == 200 and r.json()["matches"] is True, r.text
+    assert (r.json()["received"]["trigger"], r.json()["received"]["dest"]) == ("receive_paper", "paper_received")
+
+
+async def test_the_commands_write_the_feed_and_the_form_and_reconcile_a_code(api: Api, tmp_path: Path) -> None:
+    """`calls ical`, `form` and `paper` as the operator, against the same server and records (run in a thread: the
+    command line runs its own event loop)."""
+    app_id = await _apply(api)
+    env = {"GRANTFLOW_DATABASE_URL": str(api.stack.engine.url), "GRANTFLOW_VAR_DIR": str(tmp_path / "var"),
+           "GRANTFLOW_TEMPORAL_ADDRESS": api.stack.client.service_client.config.target_host,
+           "GRANTFLOW_NAMESPACE": api.stack.client.namespace, "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config")}
+
+    async def grantflow(*args: str) -> tuple[int, str]:
+        result = await asyncio.to_thread(CliRunner().invoke, app, ["--operator", *args], env=env)
+        assert "Traceback" not in result.output, result.output
+        return result.exit_code, result.output
+
+    feed = tmp_path / "mine.ics"
+    code, output = await grantflow("calls", "ical", api.call, "--application", app_id, "--out", str(feed))
+    assert code == 0 and output.startswith(f"wrote {feed} (iCalendar"), output
+    events = Calendar.from_ical(feed.read_bytes()).walk("VEVENT")
+    assert f"deadline-{app_id}-application@grantflow" in {str(e["UID"]) for e in events}
+    code, output = await grantflow("calls", "ical", "another-call", "--application", app_id)
+    assert (code, output) == (1, f"error: application {app_id} is in call {api.call}, not another-call\n")
+    code, output = await grantflow("form", app_id, "--out", str(tmp_path / "form.pdf"))
+    assert (code, output) == (1, f"error: application {app_id} has not been submitted: the printed form carries the "
+                                 f"receipt of a submitted version\n")
+
+    await sleep_until(api.stack.env, opens(api.prepared, "application") + hours(1))
+    events_path = f"/applications/{app_id}/events"
+    assert (await api.http.post(events_path, headers=api.auth("pi-1"), json={"event": "submit"})).status_code == 200
+    assert (await grantflow("form", app_id, "--out", str(tmp_path / "form.pdf")))[0] == 0
+    assert f"回执号：{app_id}/1" in PdfReader(tmp_path / "form.pdf").pages[0].extract_text()
+    status = (await api.http.get(f"/applications/{app_id}", headers=api.auth("pi-1"))).json()
+    scanned = PaperCode(status["receipt"], status["content_sha256"]).text()
+    code, output = await grantflow("paper", app_id, scanned)
+    assert code == 0 and output.startswith("matches the online version: version 1"), output
+    code, output = await grantflow("paper", app_id, PaperCode(f"{app_id}/1", "0" * 64).text())
+    assert code == 1 and output.startswith("differs from version 1"), output
