@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 import segno
@@ -30,6 +31,7 @@ pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=10.5, leading=15, wordWrap="CJK")
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11)
 HEAD = ParagraphStyle("head", parent=BODY, fontSize=18, leading=26, alignment=1, spaceAfter=4 * mm)
+DATE = ParagraphStyle("date", parent=BODY, alignment=2)
 SUB = ParagraphStyle("sub", parent=BODY, fontSize=12, leading=18, alignment=1)
 GRID = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                    ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke)])
@@ -41,7 +43,7 @@ class Printed:
 
     version: OnlineVersion
     code: PaperCode
-    submitted: str
+    submitted: datetime
     paper: PhaseTime | None
 
 
@@ -76,7 +78,7 @@ def _rows(rows: list[tuple[str, str]]) -> Table:
 def _header(p: Printed, heading: str) -> list[Flowable]:
     call = p.version.call
     code = Table([[[Paragraph(_t(line), SMALL) for line in (
-        f"回执号：{p.code.receipt}", f"在线版本：第{p.code.version}版，提交于{p.submitted}",
+        f"回执号：{p.code.receipt}", f"在线版本：第{p.code.version}版，提交于{written(call.zone, p.submitted)}",
         f"内容摘要（SHA-256）：{p.code.content_sha256[:32]}", p.code.content_sha256[32:],
         "纸质材料受理时扫描右侧二维码，与在线版本核对。")],
         Image(io.BytesIO(qr_png(p.code)), width=32 * mm, height=32 * mm)]], colWidths=[140 * mm, 34 * mm])
@@ -102,9 +104,16 @@ def _form(p: Printed) -> list[Flowable]:
                  ("项目成员", "、".join(f"{m.person_id}（{m.unit_id}）" for m in form.team) or "无"),
                  ("合作单位", "、".join(f"{u.unit_id}（{u.staff}人）" for u in form.partners) or "无")]
     rows.append(("已上传附件", "；".join(uploaded) or "无"))
-    signatures = _rows([("项目负责人签字", "\u3000" * 16 + "年\u3000\u3000月\u3000\u3000日"),
-                        ("申请单位（盖章）", "\u3000" * 16 + "年\u3000\u3000月\u3000\u3000日")])
-    return [*_header(p, TITLE), _rows(rows), Spacer(1, 6 * mm), signatures]
+    return [*_header(p, TITLE), _rows(rows), Spacer(1, 6 * mm), _signatures()]
+
+
+def _signatures() -> Table:
+    """Room to sign and seal, each with its date written by hand."""
+    when = Paragraph("年" + "&nbsp;" * 8 + "月" + "&nbsp;" * 8 + "日", DATE)
+    table = Table([[Paragraph(who, BODY), when] for who in ("项目负责人（签字）", "申请单位（盖章）")],
+                  colWidths=[36 * mm, 138 * mm], rowHeights=[18 * mm] * 2)
+    table.setStyle(TableStyle([*GRID.getCommands(), ("VALIGN", (1, 0), (1, -1), "BOTTOM")]))
+    return table
 
 
 def needed(a: AttachmentDef, flags: dict[str, bool]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from models.instants import local
@@ -63,12 +64,17 @@ class Submission:
     """One submitted version: the receipt and content hash the submission froze, and when."""
 
     code: PaperCode
-    at: str  # the instant in the call's timezone
+    at: datetime
+    zone: ZoneInfo  # the call's, in which the instant is shown
+
+    @property
+    def shown(self) -> str:
+        return local(self.zone, self.at)
 
 
 def submissions(transitions: list[TransitionRecord], zone: ZoneInfo) -> list[Submission]:
     """Every version the history froze, oldest first (submit and resubmit carry receipt and hash)."""
-    return [Submission(PaperCode(t.data["receipt"], t.data.get("content_sha256", "")), local(zone, t.at))
+    return [Submission(PaperCode(t.data["receipt"], t.data.get("content_sha256", "")), t.at, zone)
             for t in sorted(transitions, key=lambda t: t.seq)
             if t.trigger in ("submit", "resubmit") and "receipt" in t.data]
 
@@ -94,15 +100,15 @@ def reconcile(application_id: str, code: PaperCode, versions: list[Submission]) 
     n = online.code.version
     if code == online.code:
         return Reconciliation(True, f"matches the online version: version {n} (receipt {code.receipt}, submitted "
-                                    f"{online.at}), content sha256 {code.content_sha256[:12]}", n, n)
-    head = f"differs from version {n}, the online version (receipt {online.code.receipt}, submitted {online.at})"
+                                    f"{online.shown}), content sha256 {code.content_sha256[:12]}", n, n)
+    head = f"differs from version {n}, the online version (receipt {online.code.receipt}, submitted {online.shown})"
     by_receipt = next((v for v in versions if v.code.receipt == code.receipt), None)
     by_content = next((v for v in reversed(versions) if v.code.content_sha256 == code.content_sha256), None)
     if by_receipt is None:
         why = f"receipt {code.receipt} was never issued (versions 1-{n})"
     elif by_receipt.code == code:
         same = "; its content is the same" if code.content_sha256 == online.code.content_sha256 else ""
-        why = f"the paper copy is version {code.version} (submitted {by_receipt.at}){same}"
+        why = f"the paper copy is version {code.version} (submitted {by_receipt.shown}){same}"
     elif by_content is not None:
         why = (f"the paper copy carries receipt {code.receipt} but the content of version {by_content.code.version}"
                f" (sha256 {code.content_sha256[:12]})")
