@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -45,6 +45,13 @@ class Printed:
     code: PaperCode
     submitted: datetime
     paper: PhaseTime | None
+    names: dict[str, str] = field(default_factory=dict)  # the registry's names of people and units, by id
+
+    def who(self, ident: str | None) -> str:
+        """A person or unit as the form prints it: its name and id, or the id the registry does not name."""
+        if not ident:
+            return ""
+        return f"{self.names[ident]}（{ident}）" if ident in self.names else ident
 
 
 def qr_png(code: PaperCode) -> bytes:
@@ -94,15 +101,15 @@ def _form(p: Printed) -> list[Flowable]:
     uploaded = [f"{names.get(a.kind, a.kind)}：{a.filename}" for a in form.attachments] if form else \
         [names.get(k, k) for k in v.attachments]
     rows = [("申请编号", v.application_id), ("项目名称", v.title), ("申报类别", category),
-            ("项目负责人", form.pi_id if form else v.people.get("applicant", "")),
-            ("申请单位", form.unit_id if form else v.people.get("unit_admin", "")),
-            ("推荐单位", (form.recommender_id if form else None) or v.people.get("recommender", "")),
+            ("项目负责人", p.who(form.pi_id if form else v.people.get("applicant"))),
+            ("申请单位", p.who(form.unit_id if form else v.people.get("unit_admin"))),
+            ("推荐单位", p.who((form.recommender_id if form else None) or v.people.get("recommender"))),
             ("声明事项", flags)]
     if form is not None:
         rows += [("申请经费（元）", f"{form.requested_cny:,}"), ("配套经费（元）", f"{form.matching_cny:,}"),
                  ("执行期", f"{form.starts_on or '—'} 至 {form.ends_on or '—'}"), ("项目摘要", form.abstract),
-                 ("项目成员", "、".join(f"{m.person_id}（{m.unit_id}）" for m in form.team) or "无"),
-                 ("合作单位", "、".join(f"{u.unit_id}（{u.staff}人）" for u in form.partners) or "无")]
+                 ("项目成员", "、".join(f"{p.who(m.person_id)}，{p.who(m.unit_id)}" for m in form.team) or "无"),
+                 ("合作单位", "、".join(f"{p.who(u.unit_id)}，{u.staff}人" for u in form.partners) or "无")]
     rows.append(("已上传附件", "；".join(uploaded) or "无"))
     return [*_header(p, TITLE), _rows(rows), Spacer(1, 6 * mm), _signatures()]
 

@@ -3,7 +3,7 @@ VTIMEZONE), a stable UID, SEQUENCE and LAST-MODIFIED from its revisions, an alar
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
@@ -12,6 +12,7 @@ from models.deadline_feed import Feed
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 PRODID = "-//grantflow//deadlines//ZH"
+REFRESH = timedelta(hours=1)
 
 
 def ical(feed: Feed) -> bytes:
@@ -20,8 +21,9 @@ def ical(feed: Feed) -> bytes:
     zone = ZoneInfo(feed.timezone)
     cal = Calendar()
     for name, value in (("prodid", PRODID), ("version", "2.0"), ("calscale", "GREGORIAN"), ("method", "PUBLISH"),
-                        ("x-wr-calname", feed.name), ("x-wr-timezone", feed.timezone)):
+                        ("x-wr-calname", feed.name), ("x-wr-timezone", feed.timezone), ("x-published-ttl", "PT1H")):
         cal.add(name, value)
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})  # an extension reaches subscribers soon
     for e in sorted(feed.events, key=lambda e: (e.at, e.uid)):
         event = Event()
         event.add("uid", e.uid)

@@ -108,6 +108,7 @@ async def test_the_printed_form_and_its_code_against_the_online_version(api: Api
     page = PdfReader(io.BytesIO(r.content)).pages[0]
     text = page.extract_text()
     assert "项目申报书（纸质版）" in text and f"回执号：{first.receipt}" in text and "深部找矿预测方法研究" in text
+    assert "pi 1（pi-1）" in text  # the applicant as the registry names it
     [image] = page.images
     assert _modules(image.image) == [[bool(m) for m in row] for row in segno.make(first.text(), error="m").matrix]
 

@@ -94,7 +94,8 @@ def _printed(form: ApplicationForm | None = None, flags: dict[str, bool] | None 
     call = prepared.definition
     version = OnlineVersion(call, "a1", "key", "深部找矿预测方法研究", {"applicant": "pi-1", "unit_admin": "u1"},
                             flags or {}, ["id_card"], form, "a1/2", SHA2)
-    return Printed(version, PaperCode("a1/2", SHA2), HISTORY[2].at, prepared.timetable.get("paper"))
+    return Printed(version, PaperCode("a1/2", SHA2), HISTORY[2].at, prepared.timetable.get("paper"),
+                   {"pi-1": "王磊"})
 
 
 def _modules(png: bytes | object) -> list[list[bool]]:
@@ -116,7 +117,7 @@ def test_the_pdf_carries_the_chinese_title_the_receipt_and_the_qr_code_of_the_ve
     first, second = (page.extract_text() for page in reader.pages)
     assert TITLE in first and CHECKLIST in second
     assert "2025年山西省基础研究计划（产业发展类）联合资助项目（地勘）" in first
-    assert "深部找矿预测方法研究" in first and "重点项目" in first
+    assert "深部找矿预测方法研究" in first and "重点项目" in first and "王磊（pi-1）" in first and "u1" in first
     assert "回执号：a1/2" in first and "回执号：a1/2" in second and "第2版，提交于2025年3月12日09:00" in first
     assert "2025年4月14日08:30起至2025年4月16日17:30止" in second and "身份证正反面复印件" in second
     payload = f"grantflow-paper/1;receipt=a1/2;sha256={SHA2}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session, col, select
+
 from client.errors import Conflict, Invalid
 from client.service.actions import Actions
 from client.service.core import checked
@@ -16,6 +18,7 @@ from models.identity import Identity
 from models.inputs import identifier
 from models.messages import CallStatus, OnlineVersion, TransitionRecord, application_workflow_id, call_workflow_id
 from models.paper import BadCode, Reconciliation, parse_code, reconcile, submissions
+from records.registry_tables import PersonRow, UnitRow
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
@@ -45,7 +48,17 @@ class Paper(Actions, Reads):
                                                 ApplicationWorkflow.online_version, f"application {application_id}")
         timetable = (await self.call_status(st.call_id)).timetable
         paper = next((p for p in timetable.phases if p.kind == "paper"), None)
-        return form_pdf(Printed(online, versions[-1].code, versions[-1].at, paper))
+        return form_pdf(Printed(online, versions[-1].code, versions[-1].at, paper, self._names(online)))
+
+    def _names(self, v: OnlineVersion) -> dict[str, str]:
+        """The registry's names of the people and units the form names, by id."""
+        form = v.form
+        ids = set(v.people.values()) | ({form.pi_id, form.unit_id, *(m.person_id for m in form.team),
+                                         *form.applicant_units} if form else set())
+        with Session(self.engine) as s:
+            people = s.exec(select(PersonRow.id, PersonRow.name).where(col(PersonRow.id).in_(ids))).all()
+            units = s.exec(select(UnitRow.id, UnitRow.name).where(col(UnitRow.id).in_(ids))).all()
+        return {i: name for i, name in [*people, *units]}
 
     async def reconcile_paper(self, identity: Identity, application_id: str, code_text: str,
                               receive: bool = False) -> tuple[Reconciliation, TransitionRecord | None]:
