@@ -97,7 +97,7 @@ def call_feed(inp: CallInput, status: CallStatus) -> Feed:
     events: list[FeedEvent] = []
     for p in status.timetable.phases:
         if p.closes is not None:
-            events.append(FeedEvent(_uid(call.id, p.id), p.id, f"{p.name}截止", f"{call.title}：{p.name}截止（全部申报）",
+            events.append(FeedEvent(_uid("call", call.id, p.id), p.id, f"{p.name}截止", f"{call.title}：{p.name}截止（全部申报）",
                                     p.closes, revisions(first, call_changes(status, phase_sources(call, p.id)))))
     rule = {c.id: Deadlines(call, c.id, status.timetable, inp.calendar, {}, {}) for c in call.categories}
     for c in call.categories:
@@ -105,7 +105,7 @@ def call_feed(inp: CallInput, status: CallStatus) -> Feed:
             at = rule[c.id].resolve(value, f"category {c.id}").at
             if at is not None:
                 name = window_name(call, status, window)
-                events.append(FeedEvent(_uid(call.id, "category", c.id, window), window, f"{name}截止（{c.name}）",
+                events.append(FeedEvent(_uid("call", call.id, "category", c.id, window), window, f"{name}截止（{c.name}）",
                                         f"{call.title}：{name}截止，适用于{c.name}", at,
                                         revisions(first, call_changes(status, value_sources(call, value)))))
     for i, o in enumerate(call.overrides):
@@ -120,7 +120,7 @@ def call_feed(inp: CallInput, status: CallStatus) -> Feed:
                 [("", at) for at in instants]
             for cid, at in per_category:
                 extra = f"（{call.category(cid).name}）" if cid else ""
-                events.append(FeedEvent(_uid(call.id, "overrides", str(i), window, *([cid] if cid else [])), window,
+                events.append(FeedEvent(_uid("call", call.id, "overrides", str(i), window, *([cid] if cid else [])), window,
                                         f"{name}截止（{who}）{extra}", f"{call.title}：{name}截止，适用于{who}{extra}", at,
                                         revisions(first, call_changes(status, value_sources(call, value)))))
     return Feed(f"{call.title}（截止时间）", call.timezone, list(call.reminders), events)
@@ -148,7 +148,8 @@ def application_feed(inp: CallInput, status: CallStatus, app: ApplicationStatus)
         for value in own_values(call, app, window):
             sources |= value_sources(call, value)
         name = window_name(call, status, window)
-        events.append(FeedEvent(_uid(app.application_id, window), window, f"{name}截止（申请 {app.application_id}）",
+        events.append(FeedEvent(_uid("application", app.application_id, window), window,
+                                f"{name}截止（申请 {app.application_id}）",
                                 f"{call.title}：申请 {app.application_id} 的{name}截止。{app.binding.get(window, '')}",
                                 at, revisions(known, changes + call_changes(status, sources))))
     return Feed(f"{call.title}：申请 {app.application_id}（截止时间）", call.timezone, list(call.reminders), events)

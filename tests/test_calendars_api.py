@@ -50,7 +50,7 @@ async def test_the_feeds_list_every_close_exactly_and_follow_an_extension(api: A
     app_id = await _apply(api)
     timetable, call = api.prepared.timetable, api.prepared.definition
     feed = await _feed(api, f"/calls/{api.call}/deadlines.ics", "citizen")
-    planned = {f"deadline-{api.call}-{p.id}@grantflow": p.closes for p in timetable.phases if p.closes}
+    planned = {f"deadline-call-{api.call}-{p.id}@grantflow": p.closes for p in timetable.phases if p.closes}
     assert set(feed) == set(planned) and len(planned) >= 3
     for uid, closes in planned.items():
         start = feed[uid]["DTSTART"]
@@ -63,7 +63,7 @@ async def test_the_feeds_list_every_close_exactly_and_follow_an_extension(api: A
     before = await _feed(api, mine, "pi-1")
     rule = Deadlines(call, "key", timetable, api.prepared.input.calendar, {}, {}, "", "org-1").all()
     assert {uid: e["DTSTART"].dt for uid, e in before.items()} == {
-        f"deadline-{app_id}-{window}@grantflow": at for window, at in rule.items() if at is not None}
+        f"deadline-application-{app_id}-{window}@grantflow": at for window, at in rule.items() if at is not None}
 
     closes = timetable.get("application").closes
     assert closes is not None
@@ -72,20 +72,20 @@ async def test_the_feeds_list_every_close_exactly_and_follow_an_extension(api: A
                             json={"window": "application", "closes": later.isoformat(), "reason": "系统故障，延期一天"})
     assert r.status_code == 200, r.text
     after = await _feed(api, mine, "ua-1")
-    uid = f"deadline-{app_id}-application@grantflow"
+    uid = f"deadline-application-{app_id}-application@grantflow"
     assert set(after) == set(before)
     assert (after[uid]["DTSTART"].dt, after[uid]["SEQUENCE"]) == (later, 1)
     assert after[uid].decoded("LAST-MODIFIED") > before[uid].decoded("LAST-MODIFIED")
     for other in set(after) - {uid}:
         assert (after[other]["DTSTART"].dt, after[other]["SEQUENCE"]) == (before[other]["DTSTART"].dt, 0), other
     unchanged = await _feed(api, f"/calls/{api.call}/deadlines.ics", "pi-1")
-    assert unchanged[f"deadline-{api.call}-application@grantflow"]["DTSTART"].dt == closes  # one application only
+    assert unchanged[f"deadline-call-{api.call}-application@grantflow"]["DTSTART"].dt == closes  # one application only
 
     whole = closes + timedelta(days=2)
     r = await api.http.post(f"/calls/{api.call}/deadlines", headers=api.auth("pm-1"),
                             json={"window": "application", "closes": whole.isoformat(), "reason": "全省停电"})
     assert r.status_code == 200, r.text
-    extended = (await _feed(api, f"/calls/{api.call}/deadlines.ics", "pi-1"))[f"deadline-{api.call}-application@grantflow"]
+    extended = (await _feed(api, f"/calls/{api.call}/deadlines.ics", "pi-1"))[f"deadline-call-{api.call}-application@grantflow"]
     assert (extended["DTSTART"].dt, extended["SEQUENCE"]) == (whole, 1)
     assert (await _feed(api, mine, "pi-1"))[uid]["DTSTART"].dt == later  # its own extension still binds it
 
@@ -163,7 +163,7 @@ async def test_the_commands_write_the_feed_and_the_form_and_reconcile_a_code(api
     code, output = await grantflow("calls", "ical", api.call, "--application", app_id, "--out", str(feed))
     assert code == 0 and output.startswith(f"wrote {feed} (iCalendar"), output
     events = Calendar.from_ical(feed.read_bytes()).walk("VEVENT")
-    assert f"deadline-{app_id}-application@grantflow" in {str(e["UID"]) for e in events}
+    assert f"deadline-application-{app_id}-application@grantflow" in {str(e["UID"]) for e in events}
     code, output = await grantflow("calls", "ical", "another-call", "--application", app_id)
     assert (code, output) == (1, f"error: application {app_id} is in call {api.call}, not another-call\n")
     code, output = await grantflow("form", app_id, "--out", str(tmp_path / "form.pdf"))

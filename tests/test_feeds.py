@@ -44,8 +44,8 @@ def test_category_closes_and_those_relative_to_them_are_each_an_event_at_its_ins
     for c in categories:
         own = c.closes["application"]
         assert isinstance(own, datetime)
-        application = events[f"deadline-{call.id}-category-{c.id}-application@grantflow"]
-        recommendation = events[f"deadline-{call.id}-category-{c.id}-recommendation@grantflow"]
+        application = events[f"deadline-call-{call.id}-category-{c.id}-application@grantflow"]
+        recommendation = events[f"deadline-call-{call.id}-category-{c.id}-recommendation@grantflow"]
         assert application["DTSTART"].dt == own
         assert recommendation["DTSTART"].dt == own + timedelta(days=5)  # {after: application, days: 5}
         assert c.name in str(recommendation["SUMMARY"])
@@ -56,10 +56,10 @@ def test_a_recommenders_close_is_an_event_naming_whom_it_binds() -> None:
     prepared, status = _status(CALL_005)
     call = prepared.definition
     events = _read(ical(call_feed(prepared.input, status)))
-    city = events[f"deadline-{call.id}-overrides-0-recommendation@grantflow"]
+    city = events[f"deadline-call-{call.id}-overrides-0-recommendation@grantflow"]
     assert city["DTSTART"].dt == datetime.fromisoformat(f"2025-10-09T12:00:00{CST}")
     assert "利州区科技主管部门" in str(city["SUMMARY"])
-    assert events[f"deadline-{call.id}-recommendation@grantflow"]["DTSTART"].dt == datetime.fromisoformat(
+    assert events[f"deadline-call-{call.id}-recommendation@grantflow"]["DTSTART"].dt == datetime.fromisoformat(
         f"2025-10-17T12:00:00{CST}")
 
 
@@ -75,12 +75,12 @@ def test_only_changes_that_can_move_a_deadline_count_as_its_revisions() -> None:
                CallEvent(1, "extended", "application", at, "pm-1", "manager", "停电", closes, closes + timedelta(days=4))]
     feed = call_feed(prepared.input, replace(status, timetable=timetable, events=changes))
     by_uid = {e.uid: e for e in feed.events}
-    phase = by_uid[f"deadline-{call.id}-application@grantflow"]
+    phase = by_uid[f"deadline-call-{call.id}-application@grantflow"]
     assert (phase.at, phase.revisions.count, phase.revisions.last) == (closes + timedelta(days=4), 1, at)
-    fixed = by_uid[f"deadline-{call.id}-category-spark-application@grantflow"]
+    fixed = by_uid[f"deadline-call-{call.id}-category-spark-application@grantflow"]
     assert fixed.revisions.count == 0 and fixed.revisions.last < at  # a dated close of its own: unmoved
-    relative = by_uid[f"deadline-{call.id}-category-spark-recommendation@grantflow"]
+    relative = by_uid[f"deadline-call-{call.id}-category-spark-recommendation@grantflow"]
     assert relative.revisions.count == 1  # relative to the application close: it may have moved
-    following = by_uid[f"deadline-{call.id}-recommendation@grantflow"]  # opens with it, closes 5 days later
+    following = by_uid[f"deadline-call-{call.id}-recommendation@grantflow"]  # opens with it, closes 5 days later
     assert (following.at, following.revisions.count) == (closes + timedelta(days=9), 1)
-    assert by_uid[f"deadline-{call.id}-category-spark-recommendation@grantflow"].at == relative.at  # unmoved
+    assert by_uid[f"deadline-call-{call.id}-category-spark-recommendation@grantflow"].at == relative.at  # unmoved
