@@ -164,6 +164,8 @@ async def test_the_commands_write_the_feed_and_the_form_and_reconcile_a_code(api
     assert code == 0 and output.startswith(f"wrote {feed} (iCalendar"), output
     events = Calendar.from_ical(feed.read_bytes()).walk("VEVENT")
     assert f"deadline-application-{app_id}-application@grantflow" in {str(e["UID"]) for e in events}
+    code, output = await grantflow("calls", "ical", api.call)
+    assert code == 0 and output.startswith("BEGIN:VCALENDAR") and f"UID:deadline-call-{api.call}-application" in output
     code, output = await grantflow("calls", "ical", "another-call", "--application", app_id)
     assert (code, output) == (1, f"error: application {app_id} is in call {api.call}, not another-call\n")
     code, output = await grantflow("form", app_id, "--out", str(tmp_path / "form.pdf"))
