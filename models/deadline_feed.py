@@ -12,6 +12,7 @@ from models.lifecycle import Window, step_state
 from models.messages import ApplicationStatus, CallInput, CallStatus
 
 UID_DOMAIN = "grantflow"
+MANAGED = ("extend_deadline", "migrate")  # a manager's records in the history, not moves of the lifecycle
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def application_feed(inp: CallInput, status: CallStatus, app: ApplicationStatus)
         if step is not None and step.deadline is not None and step.deadline.phase:
             sources |= phase_sources(call, step.deadline.phase)
         elif step is not None:  # a number of working days after each entry into the step: known since the first
-            entries = [t.at for t in app.transitions if t.dest == step_state(step)]
+            entries = [t.at for t in app.transitions if t.dest == step_state(step) and t.trigger not in MANAGED]
             known, changes = (entries[0] if entries else first), changes + entries[1:]
         for value in own_values(call, app, window):
             sources |= value_sources(call, value)

@@ -13,8 +13,8 @@ from icalendar import Calendar
 from client.calls import prepare
 from documents.ical import ical
 from models.call import load_call
-from models.deadline_feed import call_feed
-from models.messages import CallEvent, CallStatus
+from models.deadline_feed import application_feed, call_feed
+from models.messages import ApplicationStatus, CallEvent, CallStatus, TransitionRecord
 from tests.conftest import CALLS
 
 CALL_005 = next(CALLS.glob("005-*.yaml"))
@@ -84,3 +84,26 @@ def test_only_changes_that_can_move_a_deadline_count_as_its_revisions() -> None:
     following = by_uid[f"deadline-call-{call.id}-recommendation@grantflow"]  # opens with it, closes 5 days later
     assert (following.at, following.revisions.count) == (closes + timedelta(days=9), 1)
     assert by_uid[f"deadline-call-{call.id}-category-spark-recommendation@grantflow"].at == relative.at  # unmoved
+
+
+def test_a_step_deadline_counted_from_each_entry_is_revised_by_each_re_entry() -> None:
+    """004's agency check closes 5 working days after the application reaches it: a second entry (after a return)
+    sets it anew, which the application's feed counts as a revision, as it counts an extension of it."""
+    prepared, status = _status(next(CALLS.glob("004-*.yaml")))
+    call = prepared.definition
+    first = datetime.fromisoformat(f"2026-05-12T10:00:00{CST}")
+    entries = [first, first + timedelta(days=8)]
+    due = prepared.input.calendar.end_after_working_days(entries[-1], 5, call.zone)
+    history = [TransitionRecord(i, "approve", "awaiting_recommender_review", "awaiting_agency_check", "org-1",
+                                "recommender", "", at) for i, at in enumerate(entries)]
+    app = ApplicationStatus(call.id, "a1", "awaiting_agency_check", False, call.version(),
+                            {"step:agency_check": due}, history, [], 0, category=call.categories[0].id)
+    [event] = application_feed(prepared.input, status, app).events
+    assert (event.uid, event.at) == ("deadline-application-a1-step:agency_check@grantflow", due)
+    assert (event.revisions.count, event.revisions.last) == (1, entries[-1])
+    extended = TransitionRecord(2, "extend_deadline", "awaiting_agency_check", "awaiting_agency_check", "pm-1",
+                                "manager", "材料补正", entries[-1] + timedelta(days=1),
+                                data={"window": "step:agency_check"})
+    app.transitions.append(extended)
+    [event] = application_feed(prepared.input, status, app).events
+    assert (event.revisions.count, event.revisions.last) == (2, extended.at)
