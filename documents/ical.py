@@ -4,15 +4,22 @@ VTIMEZONE), a stable UID, SEQUENCE and LAST-MODIFIED from its revisions, an alar
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, Timezone
 
 from models.deadline_feed import Feed
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 PRODID = "-//grantflow//deadlines//ZH"
 REFRESH = timedelta(hours=1)
+
+
+@lru_cache(maxsize=16)
+def vtimezone(name: str) -> Timezone:
+    """The VTIMEZONE of a zone (its transitions 1970-2038, as icalendar derives them), made once per process."""
+    return Timezone.from_tzid(name)
 
 
 def ical(feed: Feed) -> bytes:
@@ -24,6 +31,7 @@ def ical(feed: Feed) -> bytes:
                         ("x-wr-calname", feed.name), ("x-wr-timezone", feed.timezone), ("x-published-ttl", "PT1H")):
         cal.add(name, value)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})  # an extension reaches subscribers soon
+    cal.add_component(vtimezone(feed.timezone))
     for e in sorted(feed.events, key=lambda e: (e.at, e.uid)):
         event = Event()
         event.add("uid", e.uid)
@@ -42,5 +50,4 @@ def ical(feed: Feed) -> bytes:
             alarm.add("trigger", -before)
             event.add_component(alarm)
         cal.add_component(event)
-    cal.add_missing_timezones()
     return cal.to_ical()  # type: ignore[no-any-return]
