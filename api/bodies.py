@@ -52,3 +52,8 @@ class Override(Body):
     rule: Short
     outcome: Literal["pass", "fail"]
     reason: Reason
+
+
+class PaperCopy(Body):
+    code: Annotated[str, Field(max_length=1000, description="the text of the paper copy's QR code")]
+    receive: bool = Field(default=False, description="register a matching copy as received")

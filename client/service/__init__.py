@@ -7,11 +7,12 @@ from client.service.actions import Actions
 from client.service.applying import Applying
 from client.service.core import Core, checked
 from client.service.overview import Overview
+from client.service.paper import Paper
 from client.service.reads import Reads
 from client.service.uploads import Uploads
 
 
-class Service(Actions, Applying, Overview, Reads, Uploads):
+class Service(Paper, Actions, Applying, Overview, Reads, Uploads):
     """Everything a person or the operator can do with grantflow."""
 
 
