@@ -95,7 +95,10 @@ def test_the_file_sets_the_numbers_the_text_derives() -> None:
     workers = re.search(r"### Workers: (\d+) of (\d+) cores and (\d+) GB, cache ([\d,]+) each", TEXT)
     assert shards and workers
     assert SERVICES["temporal"]["environment"]["NUM_HISTORY_SHARDS"] == shards[1]
-    assert f"numHistoryShards: {shards[1]}" in TEXT
+    helm = yaml.safe_load(re.search(r"```yaml\n(.*?)```", TEXT, re.S)[1])
+    assert helm["server"]["config"]["numHistoryShards"] == int(shards[1])
+    assert helm["server"]["config"]["namespaces"]["namespace"][0]["name"] == GRANTFLOW["worker"]["environment"][
+        "GRANTFLOW_NAMESPACE"]
     deploy = GRANTFLOW["worker"]["deploy"]
     assert (deploy["replicas"], deploy["resources"]["limits"]["cpus"], deploy["resources"]["limits"]["memory"]) == (
         int(workers[1]), workers[2], f"{workers[3]}g")
