@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from infra.settings import Settings, Telemetry
 from models.call import load_call
 from models.identity import Grant
 from records.registry_tables import PersonRow, UnitRow
-from records.tables import CallRow, ClosureReportRow, NoticeRow, TransitionRow
+from records.tables import ApplicationRow, CallRow, ClosureReportRow, NoticeRow, TransitionRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import closes, hours, sleep_until
 from tests.smtp_sink import free_port, smtp_sink
@@ -65,6 +65,7 @@ async def test_a_deadline_closure_and_a_late_change_move_the_counters_on_both_en
     for pi in APPLICANTS:
         add(stack.engine, pi, None, [Grant("applicant", "self")])
     add(stack.engine, "org-1", None, [Grant("recommender", f"call:{call_id},unit:u1")])
+    add(stack.engine, "pm-1", None, [Grant("manager", f"call:{call_id}")])
     port = free_port()
     settings = replace(Settings("unused", "default", str(stack.engine.url), stack.task_queue, tmp_path, "json"),
                        telemetry=Telemetry(metrics_address=("127.0.0.1", port)))
@@ -76,13 +77,17 @@ async def test_a_deadline_closure_and_a_late_change_move_the_counters_on_both_en
                                                       base_url="http://grantflow") as http:
             await start_call(stack.client, prepared, stack.task_queue)
             await _until(stack.engine, select(CallRow).where(CallRow.id == call_id))  # its first activity writes it
-            tokens = {pi: issue(app.state.service.tokens, pi, datetime.now(UTC)) for pi in APPLICANTS}
+            tokens = {who: issue(app.state.service.tokens, who, datetime.now(UTC)) for who in (*APPLICANTS, "pm-1")}
             ids = []
             for pi in APPLICANTS:
                 r = await http.post(f"/calls/{call_id}/applications", json={"category": "key", "title": f"{pi} 课题"},
                                     headers={"Authorization": f"Bearer {tokens[pi]}"})
                 assert r.status_code == 201, r.text
                 ids.append(r.json()["id"])
+            extended = closes(prepared, "application") + timedelta(days=2)  # the third closes by its own timer
+            r = await http.post(f"/applications/{ids[2]}/deadlines", headers={"Authorization": f"Bearer {tokens['pm-1']}"},
+                                json={"window": "application", "closes": extended.isoformat(), "reason": "因病延期"})
+            assert r.status_code == 200, r.text
             scraped = await http.get("/metrics")
             assert scraped.headers["content-type"].startswith("text/plain")
             before, sent_before = samples(scraped.text), _sent(stack.engine)
@@ -94,6 +99,9 @@ async def test_a_deadline_closure_and_a_late_change_move_the_counters_on_both_en
                                    headers={"Authorization": f"Bearer {tokens['pi-1']}"})
             assert late.status_code == 409 and "deadline passed" in late.json()["detail"], late.text
 
+            await sleep_until(stack.env, extended + hours(1))
+            await _until(stack.engine, select(ApplicationRow).where(ApplicationRow.id == ids[2],
+                                                                    ApplicationRow.state != "draft"))
             after, sent_after = samples((await http.get("/metrics")).text), _sent(stack.engine)
             worker_side = samples(httpx.get(f"http://127.0.0.1:{port}/metrics").text)
     finally:
@@ -103,8 +111,9 @@ async def test_a_deadline_closure_and_a_late_change_move_the_counters_on_both_en
             TransitionRow.call_id == call_id, TransitionRow.role == "system",
             col(TransitionRow.deadline).is_not(None))).one()
     assert closed == len(APPLICANTS)
-    assert moved(before, after, "grantflow_deadline_closures_total", path="bulk") == len(APPLICANTS)
-    assert moved(before, after, "grantflow_deadline_closures_total", path="workflow") == 0  # caught up, not again
+    assert moved(before, after, "grantflow_deadline_closures_total", path="bulk") == 2
+    assert moved(before, after, "grantflow_deadline_closures_total", path="workflow") == 1  # the bulk-closed two
+    # caught up with their closure without counting it again
     assert moved(before, after, "grantflow_late_changes_refused_total") == 1
     assert refusal_moves(before, after) == {"late": 1}
     assert moved(before, after, "grantflow_notices_sent_total", channel="memory") == sent_after - sent_before

@@ -78,7 +78,7 @@ def test_tracing_is_off_by_default_and_each_exporter_is_chosen_by_its_setting(mo
     assert isinstance(tracing.processor("console"), SimpleSpanProcessor)
     collector = tracing.processor("http://collector.internal:4318")
     assert isinstance(collector, BatchSpanProcessor)
-    assert collector.span_exporter._endpoint == "http://collector.internal:4318/v1/traces"  # type: ignore[attr-defined]
+    assert collector.span_exporter._endpoint == "http://collector.internal:4318/v1/traces"
     collector.shutdown()
     monkeypatch.setenv("GRANTFLOW_OTEL_EXPORTER", "OTLP")
     monkeypatch.setenv("GRANTFLOW_METRICS_ADDRESS", "0.0.0.0:9464")
