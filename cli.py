@@ -27,6 +27,7 @@ from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
 from commands.session import STATE
+from infra import tracing
 from infra.runtime import shut_down
 from models.call import CallFileError
 
@@ -70,6 +71,7 @@ def main() -> None:
         code = 1
     except SystemExit as exc:
         code = exc.code
+    tracing.flush()
     shut_down()
     if isinstance(code, str):
         print(code, file=sys.stderr)

@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from activities.notices import CallNames, Channel, Postman, render
 from activities.records import CloseInput, ClosureSummary
+from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.call import CallDefinition
 from models.closure import SYSTEM_ACTOR, closed_by, reason
 from models.lifecycle import TransitionSpec, build_lifecycle
@@ -129,6 +130,7 @@ class ClosureActivities:
                 notices += self._notices(plan, spec, r.workflow_id, json.loads(r.people_json), values, now)
             if notices:
                 c.execute(sql.insert_new(c, sql.NOTICES), notices)
+        DEADLINE_CLOSURES.labels("bulk").inc(len(rows))  # committed: a retry's look-up no longer finds them
         if isinstance(self.channel, Postman):
             self.channel.wake()
         return str(rows[-1].id), len(rows)
@@ -190,6 +192,7 @@ class ClosureActivities:
             if c.execute(sql.MARK_DELIVERED, {"b_key": key, "delivered_at": notice.delivered_at,
                                               "channel": notice.channel, "status": "sent"}).rowcount == 1:
                 channel.deliver(notice)
+                NOTICES_SENT.labels(channel.name).inc()
 
     # ---- the report -------------------------------------------------------------------------------------
 

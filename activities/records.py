@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.notices import CallNames, Channel, Postman, render
+from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
 from models.rules import Verdict
 from models.timetable import Timetable
@@ -159,6 +160,7 @@ class RecordActivities:
     def _record(self, inp: RecordInput) -> Recorded:
         chained: str | None = None
         stored = inp.transition
+        enforced = False  # a deadline's system transition, stored by this attempt
         with writing(self.engine), self.engine.begin() as c:
             t = inp.transition
             if t is not None:
@@ -173,6 +175,7 @@ class RecordActivities:
                     })
                     if chained is None:  # another process's attempt stored it first (SQLite: no lock before the insert)
                         row = c.execute(sql.STORED_TRANSITION, key).first()
+                    enforced = chained is not None and t.role == "system" and t.deadline is not None
                 if row is not None and row.trigger != t.trigger:
                     return self._pre_empted(c, inp.application_id, t.seq, row)
                 if row is not None:
@@ -194,6 +197,8 @@ class RecordActivities:
                                                             "window": t.data["window"], "call_id": inp.call_id,
                                                             "closes": extension["closes"]})
             sent = self._send(c, inp.notices)
+        if enforced:
+            DEADLINE_CLOSURES.labels("workflow").inc()
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys if sent >= 0 else [], chained)
 
@@ -321,6 +326,7 @@ class RecordActivities:
             if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
                                               "channel": notice.channel, "status": "sent"}).rowcount == 1:
                 self.channel.deliver(notice)
+                NOTICES_SENT.labels(self.channel.name).inc()
                 sent += 1
         return sent
 

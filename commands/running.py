@@ -93,7 +93,12 @@ def supervised(stack: Coroutine[Any, Any, None]) -> None:
 
 @running_app.command("api")
 def api_command() -> None:
-    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS."""
+    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS, its
+    counters at /metrics (and the Temporal SDK's at GRANTFLOW_SDK_METRICS_ADDRESS when set)."""
     from api.serve import server
+    from infra.runtime import serve_sdk_metrics
 
-    run(server(settings()).serve())
+    s = settings()
+    if s.telemetry.sdk_metrics_address is not None:
+        serve_sdk_metrics(s.telemetry.sdk_metrics_address)
+    run(server(s).serve())
