@@ -223,13 +223,12 @@ class ClosureActivities:
     async def _catch_up(self, inp: CloseInput, states: list[str], after: str) -> None:
         """Tell every application this closure closed, or that is still settling, to catch up with it; at most
         CATCH_UP at once, resuming after the last workflow id heartbeated. A closed workflow is left alone."""
-        client = activity.client()
         gate = asyncio.Semaphore(CATCH_UP)
 
         async def one(workflow_id: str) -> None:
             async with gate:
                 try:
-                    await client.get_workflow_handle(workflow_id).signal(SIGNAL, inp.phase)
+                    await activity.client().get_workflow_handle(workflow_id).signal(SIGNAL, inp.phase)
                 except RPCError:  # already closed: it caught up by itself
                     pass
 
