@@ -39,7 +39,8 @@ from records.forget import forget_call, holds_call
 from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
-from simulation.late import LateAct, LateActors
+from simulation.late import LateActors
+from simulation.late_rounds import LateRounds
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
 from worker import build_worker
@@ -50,10 +51,9 @@ MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated prog
                        identity=in_process("pm-sim", "manager"))
 MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
 DEFAULT_LENGTH = timedelta(days=10)
-SPARE_DAYS = timedelta(days=60)  # waiting out service deadlines only where the calendar covers what follows
 
 
-class Simulation:
+class Simulation(LateRounds):
     def __init__(self, env: WorkflowEnvironment, prepared: Prepared, n: int, seed: int, task_queue: str,
                  engine: Any, channel: MemoryChannel | Postman, late_share: float = 0.0) -> None:
         self.env = env
@@ -165,40 +165,6 @@ class Simulation:
         assert opened is not None
         await self.late_acts()
         return opened  # type: ignore[no-any-return]
-
-    async def service_deadlines(self) -> None:
-        """Before the manager moves on, applications waiting at a service deadline (an agency's) are seen through it:
-        late agencies act after it (overdue notices), those that never act are escalated to the manager."""
-        waiting = {f"awaiting_{s.id}": s.id for s in self.call.chain if s.overdue == "escalate"}
-        states = self.states()
-        ids = [i for i, a in enumerate(self.ids) if states.get(a) in waiting]
-        if not ids or not self.late.share:
-            return
-        async with self.query_gate:
-            statuses = [await ask(self.client.get_workflow_handle(application_workflow_id(self.ids[i])),
-                                  ApplicationWorkflow.status) for i in ids]
-        closes = [c for st in statuses if st.state in waiting
-                  for c in [st.deadlines.get(f"step:{waiting[st.state]}")] if c is not None]
-        calendar, zone = self.prepared.input.calendar, self.call.zone
-        if not closes or max(closes).date() + SPARE_DAYS > calendar.last:  # the rest of the call must stay covered
-            return
-        await self.sleep_until(max(await self.now(), max(closes) + timedelta(hours=1)))
-        await self.late_acts()
-        escalated = calendar.end_after_working_days(max(closes) - timedelta(microseconds=1),
-                                                    self.call.escalate_after_working_days, zone)
-        await self.sleep_until(max(await self.now(), escalated + timedelta(hours=1)))
-
-    async def late_acts(self, final: bool = False) -> None:
-        """The late actors make the acts they held back whose deadline has passed (every one, at the end)."""
-        async def status_of(i: int) -> ApplicationStatus:
-            async with self.query_gate:
-                status: ApplicationStatus = await ask(
-                    self.client.get_workflow_handle(application_workflow_id(self.ids[i])), ApplicationWorkflow.status)
-                return status
-
-        async def act(late: LateAct) -> bool:
-            return await self.act(late.i, late.trigger, late.role, late.reason, **late.data)
-        self.late_violations += await self.late.settle(status_of, act, self.lifecycle, await self.now(), final)
 
     async def length(self, p: PhaseTime) -> timedelta:
         live = (await self.timetable()).get(p.id)
