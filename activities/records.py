@@ -49,6 +49,8 @@ class RegisterInput:
     version: str
     timetable_seq: int
     people: dict[str, str] = field(default_factory=dict)  # stored for the bulk closure's notices; none: old runs
+    cohort: str = ""  # these two select the application for a conditional extension (the bulk closure skips it)
+    created: datetime | None = None
 
 
 @dataclass
@@ -139,6 +141,7 @@ class RecordActivities:
                     "id": inp.application_id, "call_id": inp.call_id, "workflow_id": inp.workflow_id,
                     "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
                     "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
+                    "cohort": inp.cohort, "created_at": inp.created,
                 })
                 if inp.people:
                     c.execute(sql.CONTACTS.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,

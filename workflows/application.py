@@ -337,6 +337,7 @@ class ApplicationWorkflow(ApplicationChecks):
         self.paper_receipts = workflow.patched("paper-receipts")
         self.bulk = workflow.patched("bulk-closure")
         if inp.carried is None:
+            self.s.created = workflow.info().workflow_start_time
             people = inp.people
             newer = await workflow.execute_local_activity_method(
                 RecordActivities.register_application,
@@ -344,7 +345,8 @@ class ApplicationWorkflow(ApplicationChecks):
                               workflow_id=workflow.info().workflow_id, category=inp.category, title=inp.title,
                               applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
                               version=self.call.version(), timetable_seq=self.timetable.seq,
-                              people=dict(people) if self.bulk else {}),
+                              people=dict(people) if self.bulk else {}, cohort=inp.cohort,
+                              created=self.s.created),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
             self.registered = True
