@@ -32,6 +32,7 @@ from models.messages import (
     TransitionRecord,
 )
 from models.timetable import Timetable
+from workflows.application import EXTENSION_FLOOR_PATCH
 
 REQUESTS: dict[str, type] = {"act": ActRequest, "extend_deadline": ExtendRequest, "advance_phase": PhaseRequest,
                              "close_phase": PhaseRequest, "extend_for": ExtendForRequest}
@@ -105,6 +106,7 @@ class ApplicationLife:
     formal_findings: list[str] = field(default_factory=list)
     last_at: datetime | None = None
     created: datetime | None = None
+    extension_floor: bool = False  # the run recorded the patch EXTENSION_FLOOR_PATCH
 
     @property
     def application_id(self) -> str:
@@ -120,7 +122,8 @@ class ApplicationLife:
     def rule(self) -> Deadlines:
         return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.extensions,
                          self.step_deadlines, self.inp.cohort,
-                         self.inp.people.get("recommender", ""), self.inp.people.get("unit_admin", ""), self.created)
+                         self.inp.people.get("recommender", ""), self.inp.people.get("unit_admin", ""), self.created,
+                         self.extension_floor)
 
     def bounds(self, w: Window) -> tuple[datetime | None, datetime | None]:
         return self.rule.opens(w), self.rule.close(w)
@@ -248,6 +251,9 @@ class _ApplicationFold(_Fold):
 
     def marker(self, e: HistoryEvent, run_id: str) -> None:
         m = e.marker_recorded_event_attributes
+        if m.marker_name == "core_patch" and "patch-data" in m.details:
+            self.a.extension_floor |= decode(m.details["patch-data"], dict).get("id") == EXTENSION_FLOOR_PATCH
+            return
         if m.marker_name != "core_local_activity" or "result" not in m.details:
             return
         activity_type = decode(m.details["data"], dict).get("activity_type")

@@ -42,6 +42,7 @@ class Deadlines:
     recommender: str = ""
     unit: str = ""
     created: datetime | None = None
+    extension_floor: bool = False  # an extension for this application never binds before the call's own close
 
     @property
     def applicant(self) -> Applicant:
@@ -59,9 +60,8 @@ class Deadlines:
         return self.phase_binding(phase_id).at
 
     def phase_binding(self, phase_id: str) -> Binding:
-        if phase_id in self.extensions:
-            return Binding(self.extensions[phase_id], "an extension granted to this application")
-        return self._later(phase_id, self._planned_phase(phase_id))
+        planned = self._later(phase_id, self._planned_phase(phase_id))
+        return self._granted(phase_id, planned) if phase_id in self.extensions else planned
 
     def _planned_phase(self, phase_id: str) -> Binding:
         p = self.timetable.get(phase_id)
@@ -100,9 +100,17 @@ class Deadlines:
         return self.step_binding(step_id).at
 
     def step_binding(self, step_id: str) -> Binding:
-        if STEP_KEY + step_id in self.extensions:
-            return Binding(self.extensions[STEP_KEY + step_id], "an extension granted to this application")
-        return self._later(STEP_KEY + step_id, self._planned_step(step_id))
+        planned = self._later(STEP_KEY + step_id, self._planned_step(step_id))
+        return self._granted(STEP_KEY + step_id, planned) if STEP_KEY + step_id in self.extensions else planned
+
+    def _granted(self, key: str, planned: Binding) -> Binding:
+        """This application's own extension of window `key`; with the floor, a later close of the call (extended
+        for everyone after it) binds instead: an extension never shortens."""
+        own = self.extensions[key]
+        granted = Binding(own, "an extension granted to this application")
+        if self.extension_floor and planned.at is not None and planned.at > own:
+            return Binding(planned.at, f"{planned.rule}, later than this application's own extension")
+        return granted
 
     def _planned_step(self, step_id: str) -> Binding:
         step = self.call.step(step_id)

@@ -226,3 +226,28 @@ async def test_a_late_submission_to_a_closed_application_says_which_deadline_pas
     assert str(raised.value) == (
         f"deadline passed: application late1 closed at {deadline.astimezone(prepared.definition.zone).isoformat()} "
         "(application: phase application's close) and is closed_unsubmitted; submit is no longer possible")
+
+
+async def test_an_extension_for_one_application_never_binds_before_a_later_call_wide_one(stack: Stack) -> None:
+    prepared = await _prepared(stack)
+    deadline = _deadline(prepared)
+    own, everyone = deadline + timedelta(days=1), deadline + timedelta(days=3)
+    async with stack.running():
+        call = await start_call(stack.client, prepared, stack.task_queue)
+        app = await start_application(stack.client, application_input(prepared, "v1"), stack.task_queue)
+        await sleep_until(stack.env, deadline - hours(3))
+        who = in_process("pm-1", "manager")
+        await app.execute_update(ApplicationWorkflow.extend_deadline,
+                                 ExtendRequest("application", own, "pm-1", "manager", "材料补正", who))
+        await manage(call, CallWorkflow.extend_deadline,
+                     ExtendRequest("application", everyone, "pm-1", "manager", "全省停电", who))
+        assert (await app.query(ApplicationWorkflow.status)).deadlines["application"] == everyone
+        await sleep_until(stack.env, own + hours(1))  # past its own extension, before everyone's close
+        assert await state(app) == "draft"
+        await act(app, "submit", "applicant")
+        assert await state(app) == "awaiting_unit_review"
+        explained = {e.window: e for e in explain(await call.query(CallWorkflow.definition),
+                                                  await call.query(CallWorkflow.status),
+                                                  await app.query(ApplicationWorkflow.status))}
+    assert explained["application"].effective == everyone
+    assert "later than this application's own extension" in explained["application"].facts[-1]

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
 
 RECORD_TIMEOUT = timedelta(seconds=30)
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
+EXTENSION_FLOOR_PATCH = "extension-never-shortens"  # an application's extension never binds before a later call-wide close
 
 
 
@@ -63,6 +64,7 @@ class ApplicationWorkflow(ApplicationChecks):
         self.lock = asyncio.Lock()
         self.registered = inp.carried is not None  # records row exists; transitions wait for it
         self.paper_receipts = False  # set from the "paper-receipts" patch when the run starts
+        self.extension_floor = False  # set from the patch EXTENSION_FLOOR_PATCH when the run starts
         self.bulk = False  # set from the "bulk-closure" patch: the call's bulk closure makes the window's closes
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
@@ -336,6 +338,7 @@ class ApplicationWorkflow(ApplicationChecks):
         inp = self.inp  # holding the shared definition, so the decoded copy can go
         self.paper_receipts = workflow.patched("paper-receipts")
         self.bulk = workflow.patched("bulk-closure")
+        self.extension_floor = workflow.patched(EXTENSION_FLOOR_PATCH)
         if inp.carried is None:
             self.s.created = workflow.info().workflow_start_time
             people = inp.people
