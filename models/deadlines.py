@@ -86,6 +86,9 @@ class Deadlines:
         step = self.call.step(step_id)
         if step.deadline and step.deadline.phase:
             base = Binding(self.phase_close(step.deadline.phase), self.phase_binding(step.deadline.phase).rule)
+        elif step.deadline and step.deadline.at:
+            base = Binding(step.deadline.at, f"{step.name}: its own close at {local(self.call.zone, step.deadline.at)} "
+                                             f"(chain.{step.id}.deadline.at)")
         else:
             base = Binding(self.step_deadlines.get(step_id), f"{step.name}: its own deadline")
         own = self.own_closes(STEP_PREFIX + step_id)
@@ -157,6 +160,8 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
                 item.facts.append(f"{step.name}: no deadline of its own; the step lapses when formal review opens")
             elif deadline.phase:
                 item.facts.append(f"{step.name}: the close of phase {deadline.phase}")
+            elif deadline.at:
+                item.facts.append(f"{step.name}: its own close, {local(call.call.zone, deadline.at)}")
             else:
                 entered = [t for t in app.transitions if state_step(t.dest) == step.id]
                 since = f" after entering it at {local(call.call.zone, entered[-1].at)}" if entered else " after entering it"

@@ -37,6 +37,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=60)
 CLOSURE_TIMEOUT = timedelta(minutes=15)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead worker is retried this soon
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
+OVERLAP_PATCH = "overlapping-windows"  # planned boundaries by time across phases, not phase after phase
 
 
 def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
@@ -290,9 +291,10 @@ class CallWorkflow:
                              definition_json=self.call.model_dump_json(), timetable=self.timetable),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
             )
+        by_time = workflow.patched(OVERLAP_PATCH)
         while not self.timetable.finished() or self.unpublished:
             await self._flush()
-            boundary = self.timetable.next_boundary()
+            boundary = self.timetable.next_boundary(by_time)
             now = workflow.now()
             if boundary is not None and boundary.at <= now:
                 phase = self.timetable.get(boundary.phase)
