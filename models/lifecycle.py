@@ -7,9 +7,10 @@ machine from it, validators read roles and windows from it, and `grantflow calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
-from models.call import CallDefinition, StepDef
+from models.call import CallDefinition, PhaseDef, StepDef
 from models.call.levels import step_condition
 
 STEP_KEY = "step:"
@@ -182,7 +183,7 @@ def _build(call: CallDefinition) -> Lifecycle:
     reviews = [p for p in call.phases if p.kind == "expert_review"]
     publicity = next((p for p in call.phases if p.kind == "publicity"), None)
     contract = next((p for p in call.phases if p.kind == "contract"), None)
-    last = call.phases[-1]
+    last = _last_close(call)
     chain_end = Due(phase=formal.id, edge="opens") if formal else Due(phase=last.id)
     _submission_and_chain(call, d, chain_end)
     if paper is not None and not late_paper:
@@ -234,6 +235,15 @@ def _build(call: CallDefinition) -> Lifecycle:
                                    notify=("applicant",)))
     return Lifecycle(call_id=call.id, states=tuple(d.states), transitions=tuple(d.ts),
                      steps=tuple(s.id for s in call.chain))
+
+
+def _last_close(call: CallDefinition) -> PhaseDef:
+    """The phase whose close ends the call's timeline: the latest dated close where every close is dated (windows
+    overlap: a paper window may close inside the recommendation window), else the last phase listed."""
+    closes = [p.closes for p in call.phases]
+    if all(isinstance(c, datetime) for c in closes):
+        return max(call.phases, key=lambda p: (p.closes, call.phases.index(p)))
+    return call.phases[-1]
 
 
 def _submission_and_chain(call: CallDefinition, d: _Draft, chain_end: Due) -> None:

@@ -54,6 +54,7 @@ class Report:
     needs_person: dict[str, int] = field(default_factory=dict)  # "review" verdicts per rule id, zero included
     reminders: int = 0
     escalations: int = 0
+    batches: dict[str, int] = field(default_factory=dict)  # a rolling intake: applications per review batch
     violations: list[str] = field(default_factory=list)
 
 

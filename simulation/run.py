@@ -41,6 +41,7 @@ from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
+from simulation.stages import batch_counts, step_actor, work_until
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -119,11 +120,13 @@ class Simulation:
                          self.prepared.input.calendar, {}, {}, self.cohort(i), self.person(i, "recommender"))
         return rule.phase_close(phase_id)
 
-    async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
+    async def act(self, i: int, trigger: str, role: str, reason: str = "", actor: str | None = None,
+                  **data: str) -> bool:
+        who = actor or self.person(i, role)
         async with self.gate:
             try:
-                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data,
-                                                                           in_process(self.person(i, role), role)))
+                await act_on(self.client, self.ids[i], ActRequest(trigger, who, role, reason, data,
+                                                                  in_process(who, role)))
                 return True
             except Refusal as exc:
                 self.refused[str(exc).split(":")[0]] += 1
@@ -211,7 +214,8 @@ class Simulation:
                         x.returned_by_unit = False
                         work.append(self.act(i, "return", step.role, "材料不全，请补充后重新提交"))
                     else:
-                        work.append(self.act(i, "approve", step.role, "同意推荐"))
+                        work.append(self.act(i, "approve", step.role, "同意推荐",
+                                             step_actor(self.call, step, self.person(i, "recommender"))))
                 elif state == "returned" and x.resubmits:
                     work.append(self.act(i, "resubmit", "applicant"))
             if not work and at > start:
@@ -229,13 +233,14 @@ class Simulation:
     async def recommendation_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
         span = await self.length(p)
-        await self.chain_rounds(opened + timedelta(hours=1), opened + span * 0.9, span / 10)
+        end = work_until(await self.timetable(), p, opened + span * 0.9)
+        await self.chain_rounds(opened + timedelta(hours=1), end, (end - opened) / 10)
 
     async def paper_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
         span = await self.length(p)
         await self.chain_rounds(opened + timedelta(minutes=30), opened + span * 0.5, span / 20)
-        at = opened + timedelta(hours=1)
+        at = max(opened + timedelta(hours=1), await self.now())
         while p.hours is not None and not self._in_hours(p, at):
             at += timedelta(hours=1)
         await self.sleep_until(at)
@@ -333,10 +338,22 @@ class Simulation:
                 await self.publicity_phase(p)
             elif p.kind == "contract":
                 await self.contract_phase(p)
+        await self.close_last(handle)
         await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL))
         with self.env.auto_time_skipping_disabled():
             status = await asyncio.wait_for(handle.result(), timeout=120)
         return await self.report(status.events)
+
+    async def close_last(self, handle: Any) -> None:
+        """A call that forwards its applications does so at its last close: the office closes a manual one."""
+        if not self.call.forwarded_to:
+            return
+        while (current := (await self.timetable()).current()) is not None and current.closes is None:
+            await self.sleep_until(await self.now() + timedelta(days=1))
+            await manage(handle, CallWorkflow.close_phase, MANAGER)
+        latest = max((p.closes for p in (await self.timetable()).phases if p.closes is not None), default=None)
+        if latest is not None:
+            await self.sleep_until(max(latest + timedelta(minutes=1), await self.now()))
 
     # ---- report and invariants ---------------------------------------------------------------------------
 
@@ -384,6 +401,7 @@ class Simulation:
             needs_person=needs_person(self.call, [st.verdicts for st in statuses if st.verdicts]),
             reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
             escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
+            batches=batch_counts(self.call, statuses),
         )
 
 

@@ -34,6 +34,17 @@ def level_flags(call: CallDefinition, recommender: str) -> dict[str, bool]:
     return {f"level_{p.level}": True for p in path(call, recommender) if p.level}
 
 
+def own_level(call: CallDefinition, organisers: list[str]) -> list[str]:
+    """Of the recommending units whose grants cover an applicant's unit, those at the lowest level the call names (a
+    county's, where the city's grant covers the same unit); all of them where the call names no levels."""
+    levels = {r.id: LEVELS.index(r.level) for r in call.recommenders if r.level}
+    ranked = [o for o in organisers if o in levels]
+    if not ranked:
+        return organisers
+    lowest = min(levels[o] for o in ranked)
+    return [o for o in ranked if levels[o] == lowest]
+
+
 def step_condition(step: StepDef) -> str | None:
     """The fact a step's application depends on: its flag (`when`), or passing a unit of its level."""
     return step.when or (f"level_{step.level}" if step.level else None)

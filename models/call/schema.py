@@ -350,13 +350,14 @@ class CallDefinition(Strict):
                 + [u.sentence for u in self.unchecked])
 
     def dated_instants(self) -> list[datetime]:
-        """Every absolute instant the file states (phase bounds and category overrides)."""
+        """Every absolute instant the file states (phase bounds, closes for who applies, step instants, batch cuts)."""
         out: list[datetime] = []
         for p in self.phases:
             out += [v for v in (p.opens, p.closes) if isinstance(v, datetime)]
         for closes in [*(c.closes for c in self.categories), *(o.closes for o in self.overrides)]:
             out += [v for v in closes.values() if isinstance(v, datetime)]
-        return out
+        out += [s.deadline.at for s in self.chain if s.deadline and s.deadline.at]
+        return out + [b.cut for b in self.intake.batches]
 
 
 def _repeated(items: list[str]) -> list[str]:

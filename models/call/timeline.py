@@ -12,7 +12,8 @@ from models.call.levels import level_problems
 if TYPE_CHECKING:
     from models.call.schema import CallDefinition, PhaseDef
 
-# Stages in their relative order (recommendation is a window, not a stage: anywhere after the application phase).
+# Stages in their relative order (recommendation is a window, not a stage: anywhere after the application phase, one
+# per level that has a deadline of its own).
 STAGES = ("paper", "formal_review", "expert_review", "publicity", "contract")
 LATE_PAPER = ("publicity", "contract")  # a paper phase may follow publicity: paper only from funded projects
 
@@ -28,7 +29,7 @@ def _order_problems(phases: Sequence[PhaseDef]) -> list[str]:
         problems.append(f"phases: the first phase is {phases[0].id} ({phases[0].kind}); a call's phases start with "
                         f"its application phase (list the others after it, whatever their dates)")
     kinds = [p.kind for p in phases]
-    repeated = sorted({k for k in kinds if k != "expert_review" and kinds.count(k) > 1})
+    repeated = sorted({k for k in kinds if k not in ("expert_review", "recommendation") and kinds.count(k) > 1})
     problems += [f"phases: only one {k} phase" for k in repeated]
     stages = [p for p in phases if p.kind in STAGES]
     papers = [i for i, p in enumerate(stages) if p.kind == "paper"]
