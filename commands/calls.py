@@ -94,7 +94,7 @@ def _show(call: CallDefinition, timetable: Timetable, how: str) -> None:
     out.print("chain: " + " -> ".join(_step(s) for s in call.chain), soft_wrap=True)
     for r in call.recommenders:
         if r.level:
-            up = f" -> {r.via}" if r.via else " -> the issuer directly"
+            up = f" -> {r.via}" if r.via else " -> straight on (no unit above it)"
             out.print(f"recommender {r.id} ({r.name}): {r.level}{up}", soft_wrap=True, highlight=False)
     for b in call.intake.batches:
         note = f" ({b.note})" if b.note else ""

@@ -26,7 +26,7 @@ def timeline_problems(call: CallDefinition) -> list[str]:
 def _order_problems(phases: Sequence[PhaseDef]) -> list[str]:
     problems: list[str] = []
     if phases and phases[0].kind != "application":
-        problems.append(f"phases: the first phase is {phases[0].id} ({phases[0].kind}); a call's phases start with "
+        problems.append(f"phases: the first phase is {phases[0].id} ({phases[0].kind}): a call's phases start with "
                         f"its application phase (list the others after it, whatever their dates)")
     kinds = [p.kind for p in phases]
     repeated = sorted({k for k in kinds if k not in ("expert_review", "recommendation") and kinds.count(k) > 1})
@@ -40,7 +40,7 @@ def _order_problems(phases: Sequence[PhaseDef]) -> list[str]:
     for a, b in zip(stages, stages[1:]):
         if rank[b.kind] < rank[a.kind]:
             problems.append(f"phases: {b.id} ({b.kind}) cannot follow {a.id} ({a.kind}) (stages run paper, "
-                            f"formal_review, expert_review, publicity, contract; paper may instead follow publicity)")
+                            f"formal_review, expert_review, publicity, contract, and paper may instead follow publicity)")
     return problems
 
 
