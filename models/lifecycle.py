@@ -164,16 +164,22 @@ def _lifecycle_of(definition_json: str) -> Lifecycle:
 
 @dataclass
 class _Draft:
-    """A lifecycle being declared: its states and transitions so far, and the state the next stage starts from."""
+    """A lifecycle being declared: its states and transitions so far, and the states the next stage starts from
+    (`at`: one, or more where a stage is only for some categories and the others wait where they are)."""
 
     states: list[StateSpec]
     ts: list[TransitionSpec]
-    cursor: str = "accepted"
+    at: list[str] = field(default_factory=lambda: ["accepted"])
+
+
+def _only(phase: PhaseDef) -> tuple[str, ...]:
+    """The condition of a stage that only some categories pass (their applications' flag `in_<phase>`)."""
+    return (f"when_in_{phase.id}",) if phase.categories else ()
 
 
 def _build(call: CallDefinition) -> Lifecycle:
-    """Submission and the chain, then only the stages the call lists, in its order: each starts from the state the
-    one before left an application in (`cursor`). A call without a contract ends by forwarding its applications."""
+    """Submission and the chain, then only the stages the call lists, in its order: each starts from the states the
+    ones before left an application in. A call without a contract ends by forwarding its applications."""
     d = _Draft([StateSpec("draft", "draft"), StateSpec("returned", "returned for revision")], [])
     kinds = [p.kind for p in call.phases]
     formal = next((p for p in call.phases if p.kind == "formal_review"), None)
@@ -187,54 +193,78 @@ def _build(call: CallDefinition) -> Lifecycle:
     chain_end = Due(phase=formal.id, edge="opens") if formal else Due(phase=last.id)
     _submission_and_chain(call, d, chain_end)
     if paper is not None and not late_paper:
-        _paper(d, paper.id)
+        _paper(d, paper)
     if formal is not None:
         _formal(d, formal.id)
-    selected = bool(reviews or publicity or contract)
-    unselected = [d.cursor]
+    selected = bool(publicity or contract)
+    unselected = list(d.at)
     if reviews:
-        review_states = [f"in_{p.id}" for p in reviews]
-        d.states += [StateSpec(s, f"in {p.name}") for s, p in zip(review_states, reviews)]
-        d.ts.append(TransitionSpec("start_review", d.cursor, review_states[0], ("system",),
-                                   due=Due(phase=reviews[0].id, edge="opens")))
-        for k, (state, phase) in enumerate(zip(review_states, reviews)):
-            dest = review_states[k + 1] if k + 1 < len(reviews) else "scored"
-            assert phase.role is not None
-            d.ts.append(TransitionSpec("score", state, dest, (phase.role,), Window(phase=phase.id), remind=True))
-            d.ts.append(TransitionSpec("reject", state, "not_funded", (phase.role, "manager"), Window(phase=phase.id),
-                                       needs_reason=True, notify=("applicant",)))
-        d.states += [StateSpec("scored", "scored")]
-        unselected += [*review_states, "scored"]
-        d.cursor = "scored"
+        _reviews(d, reviews)
+        unselected += [*(f"in_{p.id}" for p in reviews), "scored"]
     if selected:
         d.states += [StateSpec("shortlisted", "shortlisted")]
-        d.ts.append(TransitionSpec("shortlist", d.cursor, "shortlisted", ("manager",), needs_reason=True))
-        d.ts.append(TransitionSpec("reject", d.cursor, "not_funded", ("manager",), needs_reason=True,
-                                   notify=("applicant",)))
-        decided = Due(phase=publicity.id, edge="opens") if publicity else \
-            Due(phase=contract.id, edge="opens") if contract else Due(phase=last.id)
+        for src in d.at:
+            d.ts.append(TransitionSpec("shortlist", src, "shortlisted", ("manager",), needs_reason=True))
+            d.ts.append(TransitionSpec("reject", src, "not_funded", ("manager",), needs_reason=True,
+                                       notify=("applicant",)))
+        decided = Due(phase=publicity.id, edge="opens") if publicity else Due(phase=contract.id, edge="opens")  # type: ignore[union-attr]
         for src in unselected:
             d.ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=decided, notify=("applicant",)))
-        d.cursor = "shortlisted"
+        d.at = ["shortlisted"]
     if publicity is not None:
         _publicity(d, publicity.id)
-    elif selected:
+    elif selected or reviews:
         d.states += [StateSpec("not_funded", "not funded", True)]
     if paper is not None and late_paper:
-        _paper(d, paper.id)
+        _paper(d, paper)
     if contract is not None:
         d.states += [StateSpec("contract_signed", "contract signed", True),
                      StateSpec("contract_lapsed", "contract lapsed", True)]
-        d.ts.append(TransitionSpec("sign_contract", d.cursor, "contract_signed", ("applicant",),
-                                   Window(phase=contract.id), notify=("applicant", "manager"), remind=True))
-        d.ts.append(TransitionSpec("lapse_contract", d.cursor, "contract_lapsed", ("system",),
-                                   due=Due(phase=contract.id), notify=("applicant", "manager")))
+        for src in d.at:
+            d.ts.append(TransitionSpec("sign_contract", src, "contract_signed", ("applicant",),
+                                       Window(phase=contract.id), notify=("applicant", "manager"), remind=True))
+            d.ts.append(TransitionSpec("lapse_contract", src, "contract_lapsed", ("system",),
+                                       due=Due(phase=contract.id), notify=("applicant", "manager")))
     else:
         d.states.append(StateSpec("forwarded", f"forwarded to {call.forwarded_to}", True))
-        d.ts.append(TransitionSpec("forward", d.cursor, "forwarded", ("system",), due=Due(phase=last.id),
-                                   notify=("applicant",)))
+        for src in d.at:
+            d.ts.append(TransitionSpec("forward", src, "forwarded", ("system",), due=Due(phase=last.id),
+                                       notify=("applicant",)))
     return Lifecycle(call_id=call.id, states=tuple(d.states), transitions=tuple(d.ts),
                      steps=tuple(s.id for s in call.chain))
+
+
+def _review_targets(reviews: list[PhaseDef], start: int, final: str | None
+                    ) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """Where an application goes into the reviews from index `start`: a review only some categories pass is skipped
+    by the others; the first review for all ends the search, else `final` (None: the others stay where they are)."""
+    out: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    skipped: list[str] = []
+    for p in reviews[start:]:
+        out.append((f"in_{p.id}", _only(p), tuple(skipped)))
+        if not p.categories:
+            return out
+        skipped += _only(p)
+    return out + ([(final, (), tuple(skipped))] if final else [])
+
+
+def _reviews(d: _Draft, reviews: list[PhaseDef]) -> None:
+    """Expert review panels, or a defence (答辩) that only some categories pass, in their order, to `scored`."""
+    review_states = [f"in_{p.id}" for p in reviews]
+    d.states += [StateSpec(s, f"in {p.name}") for s, p in zip(review_states, reviews)]
+    for src in d.at:
+        for dest, cond, unless in _review_targets(reviews, 0, None):
+            d.ts.append(TransitionSpec("start_review", src, dest, ("system",), conditions=cond, unless=unless,
+                                       due=Due(phase=reviews[0].id, edge="opens")))
+    for k, (state, phase) in enumerate(zip(review_states, reviews)):
+        assert phase.role is not None
+        for dest, cond, unless in _review_targets(reviews, k + 1, "scored"):
+            d.ts.append(TransitionSpec("score", state, dest, (phase.role,), Window(phase=phase.id), conditions=cond,
+                                       unless=unless, remind=True))
+        d.ts.append(TransitionSpec("reject", state, "not_funded", (phase.role, "manager"), Window(phase=phase.id),
+                                   needs_reason=True, notify=("applicant",)))
+    d.states += [StateSpec("scored", "scored")]
+    d.at = ["scored", *d.at] if all(p.categories for p in reviews) else ["scored"]
 
 
 def _last_close(call: CallDefinition) -> PhaseDef:
@@ -288,38 +318,41 @@ def _submission_and_chain(call: CallDefinition, d: _Draft, chain_end: Due) -> No
     d.states += [StateSpec("lapsed", "lapsed at a step deadline", True), StateSpec("accepted", "accepted")]
 
 
-def _paper(d: _Draft, phase_id: str) -> None:
-    """Paper received in the paper window from the cursor state (after the chain, or after publicity: paper only
-    from funded projects), missing at its close."""
+def _paper(d: _Draft, phase: PhaseDef) -> None:
+    """Paper received in the paper window (after the chain, or after publicity: paper only from funded projects),
+    missing at its close; a paper phase for some categories only leaves the others where they are."""
     d.states += [StateSpec("paper_received", "paper received"), StateSpec("paper_missing", "paper missing", True)]
-    d.ts.append(TransitionSpec("receive_paper", d.cursor, "paper_received", ("agency", "manager"),
-                               Window(phase=phase_id), notify=("applicant",), remind=True))
-    d.ts.append(TransitionSpec("mark_paper_missing", d.cursor, "paper_missing", ("system",), due=Due(phase=phase_id),
-                               notify=("applicant",)))
-    d.cursor = "paper_received"
+    for src in d.at:
+        d.ts.append(TransitionSpec("receive_paper", src, "paper_received", ("agency", "manager"),
+                                   Window(phase=phase.id), conditions=_only(phase), notify=("applicant",), remind=True))
+        d.ts.append(TransitionSpec("mark_paper_missing", src, "paper_missing", ("system",), due=Due(phase=phase.id),
+                                   conditions=_only(phase), notify=("applicant",)))
+    d.at = ["paper_received", *d.at] if phase.categories else ["paper_received"]
 
 
 def _formal(d: _Draft, phase_id: str) -> None:
     d.states += [StateSpec("formal_passed", "formal review passed"),
                  StateSpec("formal_failed", "formal review failed", True)]
     opens_formal = Due(phase=phase_id, edge="opens")
-    d.ts.append(TransitionSpec("pass_formal", d.cursor, "formal_passed", ("system",), due=opens_formal,
-                               conditions=("formal_ok",)))
-    d.ts.append(TransitionSpec("fail_formal", d.cursor, "formal_failed", ("system",), due=opens_formal,
-                               unless=("formal_ok",), notify=("applicant",)))
+    for src in d.at:
+        d.ts.append(TransitionSpec("pass_formal", src, "formal_passed", ("system",), due=opens_formal,
+                                   conditions=("formal_ok",)))
+        d.ts.append(TransitionSpec("fail_formal", src, "formal_failed", ("system",), due=opens_formal,
+                                   unless=("formal_ok",), notify=("applicant",)))
     formal_window = Window(phase=phase_id)
     d.ts.append(TransitionSpec("reinstate", "formal_failed", "formal_passed", ("manager",), formal_window,
                                needs_reason=True, notify=("applicant",)))
     d.ts.append(TransitionSpec("disqualify", "formal_passed", "formal_failed", ("manager",), formal_window,
                                needs_reason=True, notify=("applicant",)))
-    d.cursor = "formal_passed"
+    d.at = ["formal_passed"]
 
 
 def _publicity(d: _Draft, phase_id: str) -> None:
     d.states += [StateSpec("publicised", "publicised"), StateSpec("objection_raised", "objection raised"),
                  StateSpec("not_funded", "not funded", True)]
-    d.ts.append(TransitionSpec("publicise", d.cursor, "publicised", ("system",), due=Due(phase=phase_id, edge="opens"),
-                               notify=("applicant", "unit_admin")))
+    for src in d.at:
+        d.ts.append(TransitionSpec("publicise", src, "publicised", ("system",), due=Due(phase=phase_id, edge="opens"),
+                                   notify=("applicant", "unit_admin")))
     d.ts.append(TransitionSpec("object", "publicised", "objection_raised", ("public",), Window(phase=phase_id),
                                needs_reason=True, notify=("manager", "applicant")))
     d.ts.append(TransitionSpec("dismiss_objection", "objection_raised", "publicised", ("manager",), needs_reason=True,
@@ -329,7 +362,7 @@ def _publicity(d: _Draft, phase_id: str) -> None:
     d.ts.append(TransitionSpec("approve", "publicised", "approved", ("system",), due=Due(phase=phase_id),
                                notify=("applicant", "unit_admin")))
     d.states += [StateSpec("approved", "approved")]
-    d.cursor = "approved"
+    d.at = ["approved"]
 
 
 def mermaid(lifecycle: Lifecycle) -> str:

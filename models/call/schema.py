@@ -112,6 +112,7 @@ class PhaseDef(Strict):
     closes: AwareDatetime | AfterOpening | Literal["manual"] = "manual"
     hours: WorkingHours | None = None
     role: Role | None = None
+    categories: list[Slug] = Field(default_factory=list)  # a paper or review phase only these categories pass (答辩)
     note: str | None = None
 
     @model_validator(mode="after")

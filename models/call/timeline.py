@@ -19,7 +19,7 @@ LATE_PAPER = ("publicity", "contract")  # a paper phase may follow publicity: pa
 
 
 def timeline_problems(call: CallDefinition) -> list[str]:
-    return (_order_problems(call.phases) + _window_problems(call.phases) + _step_problems(call)
+    return (_order_problems(call.phases) + _window_problems(call.phases) + _category_problems(call) + _step_problems(call)
             + _end_problems(call) + _batch_problems(call) + level_problems(call))
 
 
@@ -42,6 +42,24 @@ def _order_problems(phases: Sequence[PhaseDef]) -> list[str]:
             problems.append(f"phases: {b.id} ({b.kind}) cannot follow {a.id} ({a.kind}) (stages run paper, "
                             f"formal_review, expert_review, publicity, contract, and paper may instead follow publicity)")
     return problems
+
+
+def _category_problems(call: CallDefinition) -> list[str]:
+    """A stage for some categories only: a paper or review phase (答辩 for the major projects), of known categories."""
+    known = [c.id for c in call.categories]
+    problems: list[str] = []
+    for p in call.phases:
+        if p.categories and p.kind not in ("paper", "expert_review"):
+            problems.append(f"phases.{p.id}.categories: only a paper or expert_review phase is for some categories "
+                            f"(this one is {p.kind})")
+        problems += [f"phases.{p.id}.categories: unknown category {c!r} (categories: {', '.join(known)})"
+                     for c in p.categories if c not in known]
+    return problems
+
+
+def stage_flags(call: CallDefinition, category: str) -> dict[str, bool]:
+    """The conditions `in_<phase>` of the stages for some categories that an application of `category` passes."""
+    return {f"in_{p.id}": True for p in call.phases if category in p.categories}
 
 
 def _window_problems(phases: Sequence[PhaseDef]) -> list[str]:
