@@ -227,6 +227,9 @@ def _build(call: CallDefinition) -> Lifecycle:
                                        due=Due(phase=contract.id), notify=("applicant", "manager")))
     else:
         d.states.append(StateSpec("forwarded", f"forwarded to {call.forwarded_to}", True))
+        for src in [f"in_{p.id}" for p in reviews]:  # not heard at its review or defence (逾期未参加视为弃权)
+            d.ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=Due(phase=last.id),
+                                       notify=("applicant",)))
         for src in d.at:
             d.ts.append(TransitionSpec("forward", src, "forwarded", ("system",), due=Due(phase=last.id),
                                        notify=("applicant",)))

@@ -41,7 +41,7 @@ from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
-from simulation.stages import batch_counts, step_actor, work_until
+from simulation.stages import batch_counts, stage_for, step_actor, work_until
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -245,7 +245,8 @@ class Simulation:
             at += timedelta(hours=1)
         await self.sleep_until(at)
         states = self.states()
-        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper]
+        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper
+                   and stage_for(self.call, p.id, self.population.forms[i].category)]
         await self.each([self.send_paper(i) for i in senders])
 
     async def send_paper(self, i: int) -> bool:

@@ -20,6 +20,12 @@ def step_actor(call: CallDefinition, step: StepDef, recommender: str) -> str | N
     return level_people(call, recommender).get(f"{PERSON_PREFIX}{step.level}")
 
 
+def stage_for(call: CallDefinition, phase_id: str, category: str) -> bool:
+    """Whether applications of `category` pass phase `phase_id` (a paper or defence phase may be for some only)."""
+    only = call.phase(phase_id).categories
+    return not only or category in only
+
+
 def work_until(timetable: Timetable, p: PhaseTime, planned_end: datetime) -> datetime:
     """`planned_end`, or earlier where another window that overlaps `p` closes before it (a paper deadline inside
     the city's review window: the review of an application comes before its paper): half-way to that close."""

@@ -12,6 +12,7 @@ import pytest
 from client.calls import prepare
 from models.call import CallDefinition, load_call
 from models.call.levels import level_flags, level_people, own_level, path
+from models.call.timeline import stage_flags
 from models.identity import in_process
 from models.lifecycle import build_lifecycle
 from models.messages import ActRequest
@@ -283,3 +284,52 @@ def test_an_application_joins_the_batch_whose_cut_it_meets() -> None:
     two = intake.model_copy(update={"batches": [*intake.batches, intake.batches[0].model_copy(
         update={"id": "b2", "cut": cut + timedelta(days=90)})]})
     assert [two.batch_of(t).id for t in (cut - MS, cut, cut + timedelta(days=90) - MS)] == ["b1", "b2", "b2"]  # type: ignore[union-attr]
+
+
+# ---- a defence for some categories ----------------------------------------------------------------------------------
+
+CALL_012 = next(CALLS.glob("012-*.yaml"))
+
+
+def test_only_the_major_and_key_projects_defend_and_the_others_go_past() -> None:
+    call = load_call(CALL_012)
+    assert stage_flags(call, "major") == {"in_defence_materials": True, "in_defence": True}
+    assert stage_flags(call, "other") == {}
+    life = build_lifecycle(call)
+    starts = {(t.source, t.conditions) for t in life.transitions if t.trigger == "start_review"}
+    assert starts == {("paper_received", ("when_in_defence",)), ("accepted", ("when_in_defence",))}
+    forwards = {t.source for t in life.transitions if t.trigger == "forward"}
+    assert forwards == {"scored", "paper_received", "accepted"}  # heard, or of a category that does not defend
+    unheard = [t for t in life.transitions if t.trigger == "not_fund"]
+    assert [(t.source, t.due.phase if t.due else None) for t in unheard] == [("in_defence", "defence")]
+
+
+@pytest.mark.parametrize(("category", "due"), [("major", True), ("other", False)])
+def test_the_materials_deadline_binds_the_categories_that_defend_at_its_instant(category: str, due: bool) -> None:
+    workflow = ApplicationWorkflow(application_input(prepare(load_call(CALL_012)), "a", category=category))
+    workflow.s.state = workflow.model.state = "accepted"
+    missing = [t for t in workflow.lifecycle.outgoing("accepted") if t.due and workflow._applies(t)
+               and t.trigger == "mark_paper_missing"]
+    assert bool(missing) is due
+    receive = ActRequest("receive_paper", "agency-1", "agency", "", identity=in_process("agency-1", "agency"))
+    close = at("2024-06-27T18:00:00")
+    if due:
+        assert workflow._refusal(receive, close - MS) is None
+        refusal = workflow._refusal(receive, close)
+        assert refusal is not None and refusal.startswith("deadline passed") and "2024-06-27T18:00:00+08:00" in refusal
+    else:
+        assert workflow._refusal(receive, close - MS) == (
+            "cannot receive_paper application a in state accepted (possible: nothing)")
+
+
+def test_a_stage_for_some_categories_names_known_ones_on_a_paper_or_review_phase(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(CALL_012.read_text(encoding="utf-8"))
+    phase(data, "defence")["categories"] = ["major", "minor"]
+    assert only_problem(tmp_path, data) == (
+        "phases.defence.categories: unknown category 'minor' (categories: major, key, other)")
+    phase(data, "defence")["categories"] = ["major"]
+    phase(data, "recommendation")["categories"] = ["major"]
+    assert only_problem(tmp_path, data) == ("phases.recommendation.categories: only a paper or expert_review phase is "
+                                            "for some categories (this one is recommendation)")

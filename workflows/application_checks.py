@@ -44,7 +44,8 @@ class ApplicationChecks(DueItems):
             return f"unknown event {req.trigger!r} (events: {', '.join(self.lifecycle.triggers())})"
         spec = self._resolve(req.trigger)
         if spec is None:
-            possible = sorted({t.trigger for t in self.lifecycle.outgoing(state) if "system" not in t.roles})
+            possible = sorted({t.trigger for t in self.lifecycle.outgoing(state)
+                               if "system" not in t.roles and self._applies(t)})
             return (f"cannot {req.trigger} application {self.inp.application_id} in state {state} "
                     f"(possible: {', '.join(possible) or 'nothing'})")
         if req.role not in spec.roles:
