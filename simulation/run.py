@@ -102,7 +102,8 @@ class Simulation:
             await asyncio.sleep(0.05)
 
     def due_sources(self, phase: str, edge: str) -> set[str]:
-        return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge}
+        return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge
+                and not any(c.startswith("when_") for c in t.conditions + t.unless)}
 
     def person(self, i: int, role: str) -> str:
         units = [r.id for r in self.call.recommenders] or [f"org-{k}" for k in range(5)]

@@ -41,9 +41,12 @@ OVERLAP_PATCH = "overlapping-windows"  # planned boundaries by time across phase
 
 
 def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
-    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is)."""
+    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is); not
+    those it ends only for some applications (a paper phase for some categories: the others wait there)."""
     out = set()
     for t in lifecycle.transitions:
+        if any(c.startswith("when_") for c in t.conditions + t.unless):
+            continue
         if t.due and ((t.due.phase == phase_id and t.due.edge == "closes")
                       or (t.due.step and step_phases.get(t.due.step) == phase_id)):
             out.add(t.source)
