@@ -13,13 +13,14 @@ from client.calls import prepare
 from models.call import CallDefinition, load_call
 from models.call.levels import level_flags, level_people, own_level, path
 from models.call.timeline import stage_flags
+from models.deadlines import batch_explanation
 from models.identity import in_process
 from models.lifecycle import build_lifecycle
-from models.messages import ActRequest
+from models.messages import ActRequest, ApplicationStatus, TransitionRecord
 from models.timetable import Timetable
 from tests.conftest import CALLS
 from tests.helpers import PEOPLE, application_input
-from tests.test_call_files import item, problems_of, seed_data, write
+from tests.test_call_files import invoke, item, problems_of, seed_data, write
 from workflows.application import ApplicationWorkflow
 
 CALL_002 = next(CALLS.glob("002-*.yaml"))
@@ -333,3 +334,30 @@ def test_a_stage_for_some_categories_names_known_ones_on_a_paper_or_review_phase
     phase(data, "recommendation")["categories"] = ["major"]
     assert only_problem(tmp_path, data) == ("phases.recommendation.categories: only a paper or expert_review phase is "
                                             "for some categories (this one is recommendation)")
+
+
+def _status(submitted: datetime | None) -> ApplicationStatus:
+    moves = [TransitionRecord(0, "submit", "draft", "awaiting_unit_review", "pi-1", "applicant", "", submitted)] \
+        if submitted else []
+    return ApplicationStatus("c", "a", "draft", False, "v", {}, moves, [], 0)
+
+
+def test_deadline_explain_names_the_batch_and_its_cut() -> None:
+    call = load_call(CALL_002)
+    cut = at("2024-05-07T00:00:00")
+    joined = batch_explanation(call, _status(cut - MS))
+    assert joined is not None and joined.window == "batch" and joined.effective == cut
+    assert joined.facts[0] == ("batch b1: submitted at 2024-05-06T23:59:59.999000+08:00, before its cut "
+                               "2024-05-07T00:00:00+08:00 (intake.batches)")
+    assert batch_explanation(call, _status(None)).facts[0].startswith("not submitted yet")  # type: ignore[union-attr]
+    assert batch_explanation(load_call(CALL_013), _status(None)) is None
+
+
+def test_calls_show_lists_levels_batches_and_where_applications_go() -> None:
+    shown = invoke("calls", "show", str(CALL_005)).stdout
+    assert "district_recommendation (recommender, at the county level)" in shown
+    assert "recommender extended_counties" in shown and "county -> straight on (no unit above it)" in shown
+    assert "recommender lizhou (利州区科技主管部门): county -> guangyuan" in shown
+    assert "forwarded to 四川省科技厅" in shown
+    batch = invoke("calls", "show", str(CALL_002)).stdout
+    assert "batch b1: applications submitted before 2024-05-07 00:00" in batch
