@@ -18,7 +18,7 @@ from commands.manage import change_call
 from commands.session import session
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
-from models.call import CallDefinition, CallFileError, load_call, parse_call
+from models.call import CallDefinition, CallFileError, StepDef, load_call, parse_call
 from models.cloning import keep_working_days, move_rule_dates, weeks_to_year
 from models.holidays import build_calendar
 from models.lifecycle import build_lifecycle, mermaid
@@ -93,7 +93,23 @@ def _show(call: CallDefinition, timetable: Timetable, how: str) -> None:
     who = _who_table(call, local)
     if who.row_count:
         out.print(who)
-    out.print("chain: " + " -> ".join(f"{s.id} ({s.role}{', if ' + s.when if s.when else ''})" for s in call.chain))
+    out.print("chain: " + " -> ".join(_step(s) for s in call.chain), soft_wrap=True)
+    for r in call.recommenders:
+        if r.level:
+            up = f" -> {r.via}" if r.via else " -> straight on (no unit above it)"
+            out.print(f"recommender {r.id} ({r.name}): {r.level}{up}", soft_wrap=True, highlight=False)
+    for b in call.intake.batches:
+        note = f" ({b.note})" if b.note else ""
+        out.print(f"batch {b.id}: applications submitted before {local(b.cut)}{note}", soft_wrap=True, highlight=False)
+    if call.forwarded_to:
+        out.print(f"after its last phase, applications are forwarded to {call.forwarded_to}", soft_wrap=True,
+                  highlight=False)
+
+
+def _step(s: StepDef) -> str:
+    own = f", due {s.deadline.at.isoformat()}" if s.deadline and s.deadline.at else ""
+    condition = f", if {s.when}" if s.when else f", at the {s.level} level" if s.level else ""
+    return f"{s.id} ({s.role}{condition}{own})"
 
 
 @calls_app.command("gantt")

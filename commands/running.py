@@ -58,6 +58,8 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
                   f"overdue {report.overdue}, escalations {report.escalations}", highlight=False)
         for phase, times in report.phases.items():
             out.print(f"  {phase:<16} {times['opened']} -> {times['closed']}")
+        for batch, n in report.batches.items():
+            out.print(f"  batch {batch:<10} {n} applications")
         out.print("violations: " + ("none" if not report.violations else str(len(report.violations))))
         for v in report.violations[:20]:
             err.print(f"  {v}", highlight=False)

@@ -116,6 +116,9 @@ class Deadlines:
         step = self.call.step(step_id)
         if step.deadline and step.deadline.phase:
             base = Binding(self.phase_close(step.deadline.phase), self.phase_binding(step.deadline.phase).rule)
+        elif step.deadline and step.deadline.at:
+            base = Binding(step.deadline.at, f"{step.name}: its own close at {local(self.call.zone, step.deadline.at)} "
+                                             f"(chain.{step.id}.deadline.at)")
         else:
             base = Binding(self.step_deadlines.get(step_id), f"{step.name}: its own deadline")
         own = self.own_closes(STEP_PREFIX + step_id)
@@ -187,6 +190,8 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
                 item.facts.append(f"{step.name}: no deadline of its own; the step lapses when formal review opens")
             elif deadline.phase:
                 item.facts.append(f"{step.name}: the close of phase {deadline.phase}")
+            elif deadline.at:
+                item.facts.append(f"{step.name}: its own close, {local(call.call.zone, deadline.at)}")
             else:
                 entered = [t for t in app.transitions if state_step(t.dest) == step.id]
                 since = f" after entering it at {local(call.call.zone, entered[-1].at)}" if entered else " after entering it"
@@ -218,4 +223,31 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
         if window in app.binding:
             item.facts.append(f"binds: {app.binding[window]}")
         out.append(item)
-    return out
+    batch = batch_explanation(definition, app)
+    return out + ([batch] if batch is not None else [])
+
+
+def submitted_at(app: ApplicationStatus) -> datetime | None:
+    """When the application was first submitted (the instant that decides its batch), or None."""
+    return next((t.at for t in app.transitions if t.trigger == "submit"), None)
+
+
+def batch_explanation(call: CallDefinition, app: ApplicationStatus) -> DeadlineExplanation | None:
+    """The review batch of a rolling intake the application joined (or will join), with its cut."""
+    batches = call.intake.batches
+    if not batches:
+        return None
+    zone = call.zone
+    cuts = "; ".join(f"{b.id} at {local(zone, b.cut)}" for b in batches)
+    submitted = submitted_at(app)
+    if submitted is None:
+        return DeadlineExplanation("batch", None, [f"not submitted yet: it joins the first batch whose cut its "
+                                                   f"submission meets (cuts: {cuts})"])
+    joined = call.intake.batch_of(submitted)
+    if joined is None:
+        return DeadlineExplanation("batch", None, [f"submitted at {local(zone, submitted)}, after every cut ({cuts})"])
+    earlier = [b for b in batches if b.cut <= submitted]
+    after = f", at or after batch {earlier[-1].id}'s cut {local(zone, earlier[-1].cut)}" if earlier else ""
+    return DeadlineExplanation("batch", joined.cut, [
+        f"batch {joined.id}: submitted at {local(zone, submitted)}, before its cut {local(zone, joined.cut)}{after} "
+        f"(intake.batches)"] + ([f"note: {joined.note}"] if joined.note else []))

@@ -7,9 +7,11 @@ machine from it, validators read roles and windows from it, and `grantflow calls
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
-from models.call import CallDefinition, StepDef
+from models.call import CallDefinition, PhaseDef, StepDef
+from models.call.levels import step_condition
 
 STEP_KEY = "step:"
 TERMINAL = (
@@ -21,6 +23,7 @@ TERMINAL = (
     "not_funded",
     "contract_signed",
     "contract_lapsed",
+    "forwarded",
 )
 
 
@@ -131,14 +134,16 @@ def state_step(state: str) -> str | None:
 def _chain_targets(chain: list[StepDef], start: int, final: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """Where an application goes when it enters the chain at index `start`: (state, conditions, unless) in order.
 
-    Conditional steps are skipped when their flag is false; the first unconditional step ends the search.
+    Conditional steps (a flag's `when`, or a recommending level) are skipped when their condition is false; the first
+    unconditional step ends the search.
     """
     out: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
     skipped: list[str] = []
     for step in chain[start:]:
-        if step.when:
-            out.append((step_state(step), (f"when_{step.when}",), tuple(skipped)))
-            skipped.append(f"when_{step.when}")
+        condition = step_condition(step)
+        if condition:
+            out.append((step_state(step), (f"when_{condition}",), tuple(skipped)))
+            skipped.append(f"when_{condition}")
             continue
         out.append((step_state(step), (), tuple(skipped)))
         return out
@@ -157,15 +162,127 @@ def _lifecycle_of(definition_json: str) -> Lifecycle:
     return _build(CallDefinition.model_validate_json(definition_json))
 
 
+@dataclass
+class _Draft:
+    """A lifecycle being declared: its states and transitions so far, and the states the next stage starts from
+    (`at`: one, or more where a stage is only for some categories and the others wait where they are)."""
+
+    states: list[StateSpec]
+    ts: list[TransitionSpec]
+    at: list[str] = field(default_factory=lambda: ["accepted"])
+
+
+def _only(phase: PhaseDef) -> tuple[str, ...]:
+    """The condition of a stage that only some categories pass (their applications' flag `in_<phase>`)."""
+    return (f"when_in_{phase.id}",) if phase.categories else ()
+
+
 def _build(call: CallDefinition) -> Lifecycle:
-    states: list[StateSpec] = [StateSpec("draft", "draft"), StateSpec("returned", "returned for revision")]
-    ts: list[TransitionSpec] = []
-    app = next(p for p in call.phases if p.kind == "application")
-    formal = next(p for p in call.phases if p.kind == "formal_review")
-    paper = next((p for p in call.phases if p.kind == "paper"), None)
+    """Submission and the chain, then only the stages the call lists, in its order: each starts from the states the
+    ones before left an application in. A call without a contract ends by forwarding its applications."""
+    d = _Draft([StateSpec("draft", "draft"), StateSpec("returned", "returned for revision")], [])
+    kinds = [p.kind for p in call.phases]
+    formal = next((p for p in call.phases if p.kind == "formal_review"), None)
+    first_paper = kinds.index("paper") if "paper" in kinds else -1
+    late_paper = first_paper >= 0 and "publicity" in kinds[:first_paper]
+    paper = call.phases[first_paper] if first_paper >= 0 else None
     reviews = [p for p in call.phases if p.kind == "expert_review"]
-    publicity = next(p for p in call.phases if p.kind == "publicity")
-    contract = next(p for p in call.phases if p.kind == "contract")
+    publicity = next((p for p in call.phases if p.kind == "publicity"), None)
+    contract = next((p for p in call.phases if p.kind == "contract"), None)
+    last = _last_close(call)
+    chain_end = Due(phase=formal.id, edge="opens") if formal else Due(phase=last.id)
+    _submission_and_chain(call, d, chain_end)
+    if paper is not None and not late_paper:
+        _paper(d, paper)
+    if formal is not None:
+        _formal(d, formal.id)
+    selected = bool(publicity or contract)
+    unselected = list(d.at)
+    if reviews:
+        _reviews(d, reviews)
+        unselected += [*(f"in_{p.id}" for p in reviews), "scored"]
+    if selected:
+        d.states += [StateSpec("shortlisted", "shortlisted")]
+        for src in d.at:
+            d.ts.append(TransitionSpec("shortlist", src, "shortlisted", ("manager",), needs_reason=True))
+            d.ts.append(TransitionSpec("reject", src, "not_funded", ("manager",), needs_reason=True,
+                                       notify=("applicant",)))
+        decided = Due(phase=publicity.id, edge="opens") if publicity else Due(phase=contract.id, edge="opens")  # type: ignore[union-attr]
+        for src in unselected:
+            d.ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=decided, notify=("applicant",)))
+        d.at = ["shortlisted"]
+    if publicity is not None:
+        _publicity(d, publicity.id)
+    elif selected or reviews:
+        d.states += [StateSpec("not_funded", "not funded", True)]
+    if paper is not None and late_paper:
+        _paper(d, paper)
+    if contract is not None:
+        d.states += [StateSpec("contract_signed", "contract signed", True),
+                     StateSpec("contract_lapsed", "contract lapsed", True)]
+        for src in d.at:
+            d.ts.append(TransitionSpec("sign_contract", src, "contract_signed", ("applicant",),
+                                       Window(phase=contract.id), notify=("applicant", "manager"), remind=True))
+            d.ts.append(TransitionSpec("lapse_contract", src, "contract_lapsed", ("system",),
+                                       due=Due(phase=contract.id), notify=("applicant", "manager")))
+    else:
+        d.states.append(StateSpec("forwarded", f"forwarded to {call.forwarded_to}", True))
+        for src in [f"in_{p.id}" for p in reviews]:  # not heard at its review or defence (逾期未参加视为弃权)
+            d.ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=Due(phase=last.id),
+                                       notify=("applicant",)))
+        for src in d.at:
+            d.ts.append(TransitionSpec("forward", src, "forwarded", ("system",), due=Due(phase=last.id),
+                                       notify=("applicant",)))
+    return Lifecycle(call_id=call.id, states=tuple(d.states), transitions=tuple(d.ts),
+                     steps=tuple(s.id for s in call.chain))
+
+
+def _review_targets(reviews: list[PhaseDef], start: int, final: str | None
+                    ) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """Where an application goes into the reviews from index `start`: a review only some categories pass is skipped
+    by the others; the first review for all ends the search, else `final` (None: the others stay where they are)."""
+    out: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    skipped: list[str] = []
+    for p in reviews[start:]:
+        out.append((f"in_{p.id}", _only(p), tuple(skipped)))
+        if not p.categories:
+            return out
+        skipped += _only(p)
+    return out + ([(final, (), tuple(skipped))] if final else [])
+
+
+def _reviews(d: _Draft, reviews: list[PhaseDef]) -> None:
+    """Expert review panels, or a defence (答辩) that only some categories pass, in their order, to `scored`."""
+    review_states = [f"in_{p.id}" for p in reviews]
+    d.states += [StateSpec(s, f"in {p.name}") for s, p in zip(review_states, reviews)]
+    for src in d.at:
+        for dest, cond, unless in _review_targets(reviews, 0, None):
+            d.ts.append(TransitionSpec("start_review", src, dest, ("system",), conditions=cond, unless=unless,
+                                       due=Due(phase=reviews[0].id, edge="opens")))
+    for k, (state, phase) in enumerate(zip(review_states, reviews)):
+        assert phase.role is not None
+        for dest, cond, unless in _review_targets(reviews, k + 1, "scored"):
+            d.ts.append(TransitionSpec("score", state, dest, (phase.role,), Window(phase=phase.id), conditions=cond,
+                                       unless=unless, remind=True))
+        d.ts.append(TransitionSpec("reject", state, "not_funded", (phase.role, "manager"), Window(phase=phase.id),
+                                   needs_reason=True, notify=("applicant",)))
+    d.states += [StateSpec("scored", "scored")]
+    d.at = ["scored", *d.at] if all(p.categories for p in reviews) else ["scored"]
+
+
+def _last_close(call: CallDefinition) -> PhaseDef:
+    """The phase whose close ends the call's timeline: the latest dated close where every close is dated (windows
+    overlap: a paper window may close inside the recommendation window), else the last phase listed."""
+    closes = [p.closes for p in call.phases]
+    if all(isinstance(c, datetime) for c in closes):
+        return max(call.phases, key=lambda p: (p.closes, call.phases.index(p)))
+    return call.phases[-1]
+
+
+def _submission_and_chain(call: CallDefinition, d: _Draft, chain_end: Due) -> None:
+    """Drafts, submission, the approval chain to `accepted`; a step without a deadline of its own lapses at
+    `chain_end` (formal review's opening, or the call's last close)."""
+    app = next(p for p in call.phases if p.kind == "application")
     in_window = Window(phase=app.id)
     step_roles = {step_state(s): s.role for s in call.chain}
 
@@ -173,109 +290,82 @@ def _build(call: CallDefinition) -> Lifecycle:
         """Who hears of a move into `dest`: the applicant, and whoever must act there next."""
         return tuple(dict.fromkeys(("applicant", step_roles[dest]))) if dest in step_roles else ("applicant",)
 
+    ts = d.ts
     for src in ("draft", "returned"):
         ts.append(TransitionSpec("edit", src, src, ("applicant",), in_window, internal=True))
         trigger = "submit" if src == "draft" else "resubmit"
         for dest, cond, unless in _chain_targets(call.chain, 0, "accepted"):
-            ts.append(
-                TransitionSpec(
-                    trigger, src, dest, ("applicant",), in_window, conditions=cond, unless=unless,
-                    notify=told(dest), remind=True,
-                )
-            )
+            ts.append(TransitionSpec(trigger, src, dest, ("applicant",), in_window, conditions=cond, unless=unless,
+                                     notify=told(dest), remind=True))
         ts.append(TransitionSpec("withdraw", src, "withdrawn", ("applicant",), needs_reason=True, notify=("applicant",)))
         ts.append(
             TransitionSpec("close", src, "closed_unsubmitted", ("system",), due=Due(phase=app.id), notify=("applicant",))
         )
-
     for i, step in enumerate(call.chain):
         state = step_state(step)
-        states.append(StateSpec(state, f"awaiting {step.name}"))
+        d.states.append(StateSpec(state, f"awaiting {step.name}"))
         escalates = step.overdue == "escalate"
         window = None if escalates else Window(step=step.id)
         service = Window(step=step.id) if escalates and step.deadline else None
         for dest, cond, unless in _chain_targets(call.chain, i + 1, "accepted"):
-            ts.append(
-                TransitionSpec(
-                    "approve", state, dest, (step.role,), window, conditions=cond, unless=unless,
-                    notify=told(dest), remind=True, service=service,
-                )
-            )
+            ts.append(TransitionSpec("approve", state, dest, (step.role,), window, conditions=cond, unless=unless,
+                                     notify=told(dest), remind=True, service=service))
         if step.can_return:
             ts.append(
                 TransitionSpec("return", state, "returned", (step.role,), window, notify=("applicant",), needs_reason=True)
             )
         ts.append(TransitionSpec("withdraw", state, "withdrawn", ("applicant",), needs_reason=True, notify=(step.role,)))
-        lapse_due = Due(step=step.id) if step.deadline and not escalates else Due(phase=formal.id, edge="opens")
+        lapse_due = Due(step=step.id) if step.deadline and not escalates else chain_end
         ts.append(TransitionSpec("lapse", state, "lapsed", ("system",), due=lapse_due, notify=("applicant", step.role)))
+    d.states += [StateSpec("withdrawn", "withdrawn", True), StateSpec("closed_unsubmitted", "closed unsubmitted", True)]
+    d.states += [StateSpec("lapsed", "lapsed at a step deadline", True), StateSpec("accepted", "accepted")]
 
-    states += [StateSpec("withdrawn", "withdrawn", True), StateSpec("closed_unsubmitted", "closed unsubmitted", True)]
-    states += [StateSpec("lapsed", "lapsed at a step deadline", True), StateSpec("accepted", "accepted")]
-    formal_source = "accepted"
-    if paper is not None:
-        states += [StateSpec("paper_received", "paper received"), StateSpec("paper_missing", "paper missing", True)]
-        ts.append(
-            TransitionSpec("receive_paper", "accepted", "paper_received", ("agency", "manager"), Window(phase=paper.id),
-                           notify=("applicant",), remind=True)
-        )
-        ts.append(
-            TransitionSpec("mark_paper_missing", "accepted", "paper_missing", ("system",), due=Due(phase=paper.id),
-                           notify=("applicant",))
-        )
-        formal_source = "paper_received"
 
-    states += [StateSpec("formal_passed", "formal review passed"), StateSpec("formal_failed", "formal review failed", True)]
-    opens_formal = Due(phase=formal.id, edge="opens")
-    ts.append(TransitionSpec("pass_formal", formal_source, "formal_passed", ("system",), due=opens_formal,
-                             conditions=("formal_ok",)))
-    ts.append(TransitionSpec("fail_formal", formal_source, "formal_failed", ("system",), due=opens_formal,
-                             unless=("formal_ok",), notify=("applicant",)))
-    formal_window = Window(phase=formal.id)
-    ts.append(TransitionSpec("reinstate", "formal_failed", "formal_passed", ("manager",), formal_window,
-                             needs_reason=True, notify=("applicant",)))
-    ts.append(TransitionSpec("disqualify", "formal_passed", "formal_failed", ("manager",), formal_window,
-                             needs_reason=True, notify=("applicant",)))
+def _paper(d: _Draft, phase: PhaseDef) -> None:
+    """Paper received in the paper window (after the chain, or after publicity: paper only from funded projects),
+    missing at its close; a paper phase for some categories only leaves the others where they are."""
+    d.states += [StateSpec("paper_received", "paper received"), StateSpec("paper_missing", "paper missing", True)]
+    for src in d.at:
+        d.ts.append(TransitionSpec("receive_paper", src, "paper_received", ("agency", "manager"),
+                                   Window(phase=phase.id), conditions=_only(phase), notify=("applicant",), remind=True))
+        d.ts.append(TransitionSpec("mark_paper_missing", src, "paper_missing", ("system",), due=Due(phase=phase.id),
+                                   conditions=_only(phase), notify=("applicant",)))
+    d.at = ["paper_received", *d.at] if phase.categories else ["paper_received"]
 
-    review_states = [f"in_{p.id}" for p in reviews]
-    states += [StateSpec(s, f"in {p.name}") for s, p in zip(review_states, reviews)]
-    ts.append(TransitionSpec("start_review", "formal_passed", review_states[0], ("system",),
-                             due=Due(phase=reviews[0].id, edge="opens")))
-    for k, (state, phase) in enumerate(zip(review_states, reviews)):
-        dest = review_states[k + 1] if k + 1 < len(reviews) else "scored"
-        assert phase.role is not None
-        ts.append(TransitionSpec("score", state, dest, (phase.role,), Window(phase=phase.id), remind=True))
-        ts.append(TransitionSpec("reject", state, "not_funded", (phase.role, "manager"), Window(phase=phase.id),
-                                 needs_reason=True, notify=("applicant",)))
-    states += [StateSpec("scored", "scored"), StateSpec("shortlisted", "shortlisted")]
-    ts.append(TransitionSpec("shortlist", "scored", "shortlisted", ("manager",), needs_reason=True))
-    ts.append(TransitionSpec("reject", "scored", "not_funded", ("manager",), needs_reason=True, notify=("applicant",)))
-    opens_publicity = Due(phase=publicity.id, edge="opens")
-    for src in ["formal_passed", *review_states, "scored"]:
-        ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=opens_publicity, notify=("applicant",)))
 
-    states += [
-        StateSpec("publicised", "publicised"),
-        StateSpec("objection_raised", "objection raised"),
-        StateSpec("not_funded", "not funded", True),
-        StateSpec("approved", "approved"),
-        StateSpec("contract_signed", "contract signed", True),
-        StateSpec("contract_lapsed", "contract lapsed", True),
-    ]
-    ts.append(TransitionSpec("publicise", "shortlisted", "publicised", ("system",), due=opens_publicity,
-                             notify=("applicant", "unit_admin")))
-    ts.append(TransitionSpec("object", "publicised", "objection_raised", ("public",), Window(phase=publicity.id),
-                             needs_reason=True, notify=("manager", "applicant")))
-    ts.append(TransitionSpec("dismiss_objection", "objection_raised", "publicised", ("manager",), needs_reason=True,
-                             notify=("applicant",)))
-    ts.append(TransitionSpec("uphold_objection", "objection_raised", "not_funded", ("manager",), needs_reason=True,
-                             notify=("applicant",)))
-    ts.append(TransitionSpec("approve", "publicised", "approved", ("system",), due=Due(phase=publicity.id),
-                             notify=("applicant", "unit_admin")))
-    ts.append(TransitionSpec("sign_contract", "approved", "contract_signed", ("applicant",), Window(phase=contract.id),
-                             notify=("applicant", "manager"), remind=True))
-    ts.append(TransitionSpec("lapse_contract", "approved", "contract_lapsed", ("system",), due=Due(phase=contract.id),
-                             notify=("applicant", "manager")))
-    return Lifecycle(call_id=call.id, states=tuple(states), transitions=tuple(ts), steps=tuple(s.id for s in call.chain))
+def _formal(d: _Draft, phase_id: str) -> None:
+    d.states += [StateSpec("formal_passed", "formal review passed"),
+                 StateSpec("formal_failed", "formal review failed", True)]
+    opens_formal = Due(phase=phase_id, edge="opens")
+    for src in d.at:
+        d.ts.append(TransitionSpec("pass_formal", src, "formal_passed", ("system",), due=opens_formal,
+                                   conditions=("formal_ok",)))
+        d.ts.append(TransitionSpec("fail_formal", src, "formal_failed", ("system",), due=opens_formal,
+                                   unless=("formal_ok",), notify=("applicant",)))
+    formal_window = Window(phase=phase_id)
+    d.ts.append(TransitionSpec("reinstate", "formal_failed", "formal_passed", ("manager",), formal_window,
+                               needs_reason=True, notify=("applicant",)))
+    d.ts.append(TransitionSpec("disqualify", "formal_passed", "formal_failed", ("manager",), formal_window,
+                               needs_reason=True, notify=("applicant",)))
+    d.at = ["formal_passed"]
+
+
+def _publicity(d: _Draft, phase_id: str) -> None:
+    d.states += [StateSpec("publicised", "publicised"), StateSpec("objection_raised", "objection raised"),
+                 StateSpec("not_funded", "not funded", True)]
+    for src in d.at:
+        d.ts.append(TransitionSpec("publicise", src, "publicised", ("system",), due=Due(phase=phase_id, edge="opens"),
+                                   notify=("applicant", "unit_admin")))
+    d.ts.append(TransitionSpec("object", "publicised", "objection_raised", ("public",), Window(phase=phase_id),
+                               needs_reason=True, notify=("manager", "applicant")))
+    d.ts.append(TransitionSpec("dismiss_objection", "objection_raised", "publicised", ("manager",), needs_reason=True,
+                               notify=("applicant",)))
+    d.ts.append(TransitionSpec("uphold_objection", "objection_raised", "not_funded", ("manager",), needs_reason=True,
+                               notify=("applicant",)))
+    d.ts.append(TransitionSpec("approve", "publicised", "approved", ("system",), due=Due(phase=phase_id),
+                               notify=("applicant", "unit_admin")))
+    d.states += [StateSpec("approved", "approved")]
+    d.at = ["approved"]
 
 
 def mermaid(lifecycle: Lifecycle) -> str:

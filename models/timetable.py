@@ -101,14 +101,33 @@ class Timetable:
         """The phase open now (opened, not closed), or None between phases."""
         return next((p for p in self.phases if p.opened and not p.closed), None)
 
-    def next_boundary(self) -> Boundary | None:
-        """The earliest planned boundary not yet applied whose instant is known."""
+    def next_boundary(self, by_time: bool = False) -> Boundary | None:
+        """The next planned boundary not yet applied whose instant is known: phase after phase (each waits for the
+        one before), or `by_time` the earliest of every phase's (windows that overlap; at one instant, closes before
+        opens, then in list order). A phase that opens with the previous one's close waits for that close."""
+        if by_time:
+            return self._earliest()
         for p in self.phases:
             if not p.opened:
                 return Boundary(p.opens, p.id, "opens") if p.opens else None
             if not p.closed:
                 return Boundary(p.closes, p.id, "closes") if p.closes else None
         return None
+
+    def _earliest(self) -> Boundary | None:
+        pending: list[tuple[datetime, bool, int, Boundary]] = []
+        for i, (prev, p) in enumerate(zip([None, *self.phases], self.phases)):
+            if not p.opened:
+                waits = p.opens_rule == "previous" and prev is not None and not prev.closed
+                if p.opens is not None and not waits:
+                    pending.append((p.opens, True, i, Boundary(p.opens, p.id, "opens")))
+            elif not p.closed and p.closes is not None:
+                pending.append((p.closes, False, i, Boundary(p.closes, p.id, "closes")))
+        return min(pending, key=lambda x: x[:3])[3] if pending else None
+
+    def open_now(self) -> list[PhaseTime]:
+        """Every phase open now (opened, not closed): several where windows overlap."""
+        return [p for p in self.phases if p.opened and not p.closed]
 
     def finished(self) -> bool:
         return all(p.closed for p in self.phases)

@@ -58,6 +58,7 @@ class Report:
     lapses: int = 0  # applications lapsed at a step deadline, or their contract
     late_share: float = 0.0  # of units, recommenders, agencies and reviewers, acting late or never
     late_actors: dict[str, int] = field(default_factory=dict)  # late/never by role; late acts refused or accepted
+    batches: dict[str, int] = field(default_factory=dict)  # a rolling intake: applications per review batch
     violations: list[str] = field(default_factory=list)
 
 

@@ -43,6 +43,7 @@ from simulation.late import LateActors
 from simulation.late_rounds import LateRounds
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
+from simulation.stages import batch_counts, stage_for, step_actor, work_until
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -105,7 +106,8 @@ class Simulation(LateRounds):
             await asyncio.sleep(0.05)
 
     def due_sources(self, phase: str, edge: str) -> set[str]:
-        return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge}
+        return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge
+                and not any(c.startswith("when_") for c in t.conditions + t.unless)}
 
     def person(self, i: int, role: str) -> str:
         units = [r.id for r in self.call.recommenders] or [f"org-{k}" for k in range(5)]
@@ -123,11 +125,13 @@ class Simulation(LateRounds):
                          self.prepared.input.calendar, {}, {}, self.cohort(i), self.person(i, "recommender"))
         return rule.phase_close(phase_id)
 
-    async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
+    async def act(self, i: int, trigger: str, role: str, reason: str = "", actor: str | None = None,
+                  **data: str) -> bool:
+        who = actor or self.person(i, role)
         async with self.gate:
             try:
-                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data,
-                                                                           in_process(self.person(i, role), role)))
+                await act_on(self.client, self.ids[i], ActRequest(trigger, who, role, reason, data,
+                                                                  in_process(who, role)))
                 return True
             except Refusal as exc:
                 self.refused[str(exc).split(":")[0]] += 1
@@ -217,7 +221,8 @@ class Simulation(LateRounds):
                         x.returned_by_unit = False
                         work.append(self.act(i, "return", step.role, "材料不全，请补充后重新提交"))
                     else:
-                        work.append(self.act(i, "approve", step.role, "同意推荐"))
+                        work.append(self.act(i, "approve", step.role, "同意推荐",
+                                             step_actor(self.call, step, self.person(i, "recommender"))))
                 elif state == "returned" and x.resubmits:
                     work.append(self.act(i, "resubmit", "applicant"))
             if not work and at > start:
@@ -236,19 +241,21 @@ class Simulation(LateRounds):
     async def recommendation_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
         span = await self.length(p)
-        await self.chain_rounds(opened + timedelta(hours=1), opened + span * 0.9, span / 10)
+        end = work_until(await self.timetable(), p, opened + span * 0.9)
+        await self.chain_rounds(opened + timedelta(hours=1), end, (end - opened) / 10)
 
     async def paper_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
         span = await self.length(p)
         await self.chain_rounds(opened + timedelta(minutes=30), opened + span * 0.5, span / 20)
-        at = opened + timedelta(hours=1)
+        at = max(opened + timedelta(hours=1), await self.now())
         while p.hours is not None and not self._in_hours(p, at):
             at += timedelta(hours=1)
         await self.sleep_until(at)
         states = self.states()
         senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper
-                   and not self.late.holds(i, "receive_paper", "agency", "accepted")]
+                   and not self.late.holds(i, "receive_paper", "agency", "accepted")
+                   and stage_for(self.call, p.id, self.population.forms[i].category)]
         await self.each([self.send_paper(i) for i in senders])
 
     async def send_paper(self, i: int) -> bool:
@@ -343,10 +350,22 @@ class Simulation(LateRounds):
             elif p.kind == "contract":
                 await self.contract_phase(p)
         await self.late_acts(final=True)
+        await self.close_last(handle)
         await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL))
         with self.env.auto_time_skipping_disabled():
             status = await asyncio.wait_for(handle.result(), timeout=120)
         return await self.report(status.events)
+
+    async def close_last(self, handle: Any) -> None:
+        """A call that forwards its applications does so at its last close: the office closes a manual one."""
+        if not self.call.forwarded_to:
+            return
+        while (current := (await self.timetable()).current()) is not None and current.closes is None:
+            await self.sleep_until(await self.now() + timedelta(days=1))
+            await manage(handle, CallWorkflow.close_phase, MANAGER)
+        latest = max((p.closes for p in (await self.timetable()).phases if p.closes is not None), default=None)
+        if latest is not None:
+            await self.sleep_until(max(latest + timedelta(minutes=1), await self.now()))
 
     # ---- report and invariants ---------------------------------------------------------------------------
 
@@ -398,6 +417,7 @@ class Simulation(LateRounds):
             overdue=sum(r.kind == "overdue" for st in statuses for r in st.reminders),
             lapses=sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
             late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())),
+            batches=batch_counts(self.call, statuses),
         )
 
 

@@ -101,13 +101,9 @@ MALFORMED: dict[str, tuple[Edit, str, str]] = {
     "end-before-previous-end": (
         _set("phases", "recommendation", "closes", "2025-04-01T17:00:00+08:00"),
         "phases.recommendation.closes",
-        "2025-04-01T17:00:00+08:00 is not after application closes 2025-04-07T17:00:00+08:00 "
-        "(phases run one after another)",
-    ),
-    "overlapping-phases": (
-        _set("phases", "paper", "opens", "2025-04-10T08:30:00+08:00"),
-        "phases.paper.opens",
-        "2025-04-10T08:30:00+08:00 is before recommendation closes 2025-04-11T17:00:00+08:00 (overlapping phases)",
+        "2025-04-01T17:00:00+08:00 is not after application closes 2025-04-07T17:00:00+08:00, when recommendation "
+        "opens (opens: previous): a window with no valid instant (give recommendation an opening date of its own if "
+        "it overlaps application)",
     ),
     "unknown-role": (
         _set("chain", "organiser_review", "role", "dean"),

@@ -26,6 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.formal import FormalInput, check_formal
     from activities.records import QuotaInput, RecordActivities, Recorded, RecordInput, RegisterInput
     from models.call import CallDefinition, shared
+    from models.call.levels import level_flags
+    from models.call.timeline import stage_flags
     from models.instants import local
     from models.lifecycle import TransitionSpec, Window, build_lifecycle, state_step
     from models.messages import (
@@ -71,7 +73,8 @@ class ApplicationWorkflow(ApplicationChecks):
         """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
         self.call = call
         self.lifecycle = build_lifecycle(call)
-        self.model = Model(self.inp.flags)
+        self.model = Model(self.inp.flags | level_flags(call, self.inp.people.get("recommender", ""))
+                           | stage_flags(call, self.inp.category))
         self.model.formal_ok = formal_ok
         config = {**self.lifecycle.machine_config(), "initial": self.s.state}
         self.machine = Machine(model=self.model, **config)  # type: ignore[arg-type]

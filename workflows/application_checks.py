@@ -11,9 +11,10 @@ from workflows.application_due import DueItems
 
 with workflow.unsafe.imports_passed_through():
     from models.calendar import CalendarNotCovered
+    from models.call.levels import PERSON_PREFIX, level_people
     from models.identity import Target, refusal
     from models.instants import local
-    from models.lifecycle import TransitionSpec, Window, build_lifecycle
+    from models.lifecycle import TransitionSpec, Window, build_lifecycle, state_step
     from models.messages import ActRequest, ExtendRequest, MigrateRequest
     from models.timetable import within_hours
 
@@ -43,7 +44,8 @@ class ApplicationChecks(DueItems):
             return f"unknown event {req.trigger!r} (events: {', '.join(self.lifecycle.triggers())})"
         spec = self._resolve(req.trigger)
         if spec is None:
-            possible = sorted({t.trigger for t in self.lifecycle.outgoing(state) if "system" not in t.roles})
+            possible = sorted({t.trigger for t in self.lifecycle.outgoing(state)
+                               if "system" not in t.roles and self._applies(t)})
             return (f"cannot {req.trigger} application {self.inp.application_id} in state {state} "
                     f"(possible: {', '.join(possible) or 'nothing'})")
         if req.role not in spec.roles:
@@ -55,6 +57,8 @@ class ApplicationChecks(DueItems):
                 return why
         elif owner is not None and req.actor_id != owner:
             return f"{req.role} {req.actor_id} does not act for application {self.inp.application_id} ({owner} does)"
+        if (level := self._level_refusal(req, state)) is not None:
+            return level
         if spec.needs_reason and not req.reason.strip():
             return f"{req.trigger} needs a reason"
         if spec.window:
@@ -97,6 +101,19 @@ class ApplicationChecks(DueItems):
             self.deadlines.entry_deadline(spec.dest, now)
         except CalendarNotCovered as exc:
             return f"cannot compute the deadline of {spec.dest}: {exc}"
+        return None
+
+    def _level_refusal(self, req: ActRequest, state: str) -> str | None:
+        """A step by level is taken by the unit that recommends this application at that level, no other (a city's
+        recommender may hold a grant over the same units as the county's)."""
+        step_id = state_step(state)
+        step = next((s for s in self.call.chain if s.id == step_id), None)
+        if step is None or step.level is None or req.role != step.role:
+            return None
+        owner = level_people(self.call, self.inp.people.get("recommender", "")).get(f"{PERSON_PREFIX}{step.level}")
+        if req.actor_id != owner:
+            return (f"recommender {req.actor_id} does not recommend application {self.inp.application_id} at the "
+                    f"{step.level} level ({owner or 'no unit'} does)")
         return None
 
     def _extension_refusal(self, req: ExtendRequest, now: datetime, identities: bool = True) -> str | None:

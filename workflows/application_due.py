@@ -72,6 +72,8 @@ class DueItems:
         entered = self.s.transitions[-1].at if self.s.transitions else None
         for t in self.lifecycle.outgoing(self.model.state):
             if t.due:
+                if not self._applies(t):
+                    continue
                 at = self.deadlines.due_at(t.due)
                 if at is not None:
                     items.append((at, t, ""))
@@ -97,6 +99,13 @@ class DueItems:
         if closure is not None:  # made in bulk already: it comes first, and nothing is reminded after it
             return [closure]
         return items
+
+    def _applies(self, t: TransitionSpec) -> bool:
+        """A due transition of a stage this application does not pass (its category, its recommender's level) is
+        not due to it; conditions decided when it fires (formal_ok) are left to then."""
+        flags = [c for c in t.conditions if c.startswith("when_")]
+        return all(getattr(self.model, c) for c in flags) and not any(
+            getattr(self.model, c) for c in t.unless if c.startswith("when_"))
 
     def _too_late(self, closes: datetime) -> bool:
         """A reminder is never sent at or after the deadline it announces (a manual window closed now would otherwise

@@ -40,12 +40,16 @@ CLOSURE_TIMEOUT = timedelta(minutes=15)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead worker is retried this soon
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 DATED_PATCH = "dated-close-advance"  # handlers refuse opening a phase whose dated close passed, as validators do
+OVERLAP_PATCH = "overlapping-windows"  # planned boundaries by time across phases, not phase after phase
 
 
 def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
-    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is)."""
+    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is); not
+    those it ends only for some applications (a paper phase for some categories: the others wait there)."""
     out = set()
     for t in lifecycle.transitions:
+        if any(c.startswith("when_") for c in t.conditions + t.unless):
+            continue
         if t.due and ((t.due.phase == phase_id and t.due.edge == "closes")
                       or (t.due.step and step_phases.get(t.due.step) == phase_id)):
             out.add(t.source)
@@ -330,9 +334,10 @@ class CallWorkflow:
                              definition_json=self.call.model_dump_json(), timetable=self.timetable),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
             )
+        by_time = workflow.patched(OVERLAP_PATCH)
         while not self.timetable.finished() or self.unpublished:
             await self._flush()
-            boundary = self.timetable.next_boundary()
+            boundary = self.timetable.next_boundary(by_time)
             now = workflow.now()
             if boundary is not None and boundary.at <= now:
                 phase = self.timetable.get(boundary.phase)

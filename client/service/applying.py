@@ -13,7 +13,8 @@ from client.accounts import person_of
 from client.calls import start_application
 from client.errors import Conflict, Invalid
 from client.service.core import Core, checked
-from models.call import who_problem
+from models.call import CallDefinition, who_problem
+from models.call.levels import own_level
 from models.forms import ApplicationForm
 from models.identity import Grant, Identity, Target
 from models.inputs import identifier, title
@@ -25,9 +26,11 @@ MAX_LIST = 50
 
 
 class Applying(Core):
-    def _people(self, identity: Identity, target: Target, roles: set[str]) -> dict[str, str]:
+    def _people(self, identity: Identity, target: Target, call: CallDefinition) -> dict[str, str]:
         """Who acts for a new application: the applicant, its unit (registry), the unit's CTO (registry) and the
-        recommender whose grant covers the unit in this call (accounts)."""
+        recommender whose grant covers the unit in this call (accounts; where units recommend by level, the lowest
+        level's: the levels above follow from its `via`)."""
+        roles = {s.role for s in call.chain}
         person = person_of(self.engine, identity.subject)
         with Session(self.engine) as s:
             row = s.get(PersonRow, person)
@@ -37,7 +40,8 @@ class Applying(Core):
             raise Invalid(f"{identity.subject} (person {person}) has no unit in the registry: import it first")
         people = {"applicant": identity.subject, "unit_admin": unit.id}
         where = Target(call=target.call, programme=target.programme, unit=unit.id)
-        organisers = sorted({g.account_id for g in grants if Grant(g.role, g.scope).covers(g.account_id, where)})
+        organisers = own_level(call, sorted({g.account_id for g in grants
+                                             if Grant(g.role, g.scope).covers(g.account_id, where)}))
         if "recommender" in roles:
             if len(organisers) != 1:
                 found = ", ".join(organisers) or "none"
@@ -79,7 +83,7 @@ class Applying(Core):
                           f"(kinds: {', '.join(a.kind for a in call.attachments)})")
         new_id: str = checked(identifier, form.application_id if form else application_id or
                          f"{call_id}.{uuid.uuid4().hex[:8]}", "application id")
-        people = self._people(identity, target, {s.role for s in call.chain})
+        people = self._people(identity, target, call)
         why = who_problem(call, cohort, people.get("recommender", ""))
         if why:
             raise Invalid(why)

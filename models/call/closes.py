@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from models.call.schema import CallDefinition
 
 STEP_PREFIX = "step:"
+Level = Literal["county", "city", "province"]
+LEVELS: tuple[str, ...] = Level.__args__  # type: ignore[attr-defined]
 PartyId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]  # as actors are named: org-1, lizhou
 
 
@@ -41,10 +43,14 @@ CloseValue = AwareDatetime | AfterClose
 
 
 class Party(Strict):
-    """A cohort of applicants (港澳台申请人) or a recommending unit the file names, so that closes can select it."""
+    """A cohort of applicants (港澳台申请人) or a recommending unit the file names, so that closes can select it; a
+    recommending unit may name its level and the unit above it that its recommendations go through (`via`; none:
+    straight to the issuer)."""
 
     id: PartyId
     name: str
+    level: Level | None = None
+    via: PartyId | None = None
 
 
 class Who(Strict):

@@ -16,7 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from models.call.closes import CloseOverride, CloseValue, Party, close_problems
+from models.call.closes import CloseOverride, CloseValue, Level, Party, close_problems
+from models.call.timeline import timeline_problems
 from models.facts import Province
 from models.rules import AttachmentDef, RuleDef
 from models.strict import Slug, Strict
@@ -44,10 +45,11 @@ PhaseKind = Literal[
     "publicity",
     "contract",
 ]
-# Phases of these kinds must appear in this relative order; expert_review may repeat (003 has panels).
+# The stages an application passes through are the phases of these kinds that a call lists, in this relative order
+# (expert_review may repeat: 003 has panels); a paper phase comes before formal review, or after publicity (paper
+# only from funded projects). Windows may overlap in time: the order is of stages, not of dates.
 PHASE_ORDER: tuple[str, ...] = PhaseKind.__args__  # type: ignore[attr-defined]
-REQUIRED_KINDS = ("application", "formal_review", "expert_review", "publicity", "contract")
-
+REQUIRED_KINDS = ("application",)
 
 
 class WorkingHours(Strict):
@@ -110,6 +112,7 @@ class PhaseDef(Strict):
     closes: AwareDatetime | AfterOpening | Literal["manual"] = "manual"
     hours: WorkingHours | None = None
     role: Role | None = None
+    categories: list[Slug] = Field(default_factory=list)  # a paper or review phase only these categories pass (答辩)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -124,15 +127,17 @@ class PhaseDef(Strict):
 
 
 class StepDeadline(Strict):
-    """A step's deadline: the close of a phase, or N working days after the application reached the step."""
+    """A step's deadline: the close of a phase, N working days after the application reached the step, or an instant
+    of its own (a college's internal pre-review tier, due before the provincial close)."""
 
     phase: Slug | None = None
     working_days: int | None = Field(default=None, ge=1)
+    at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _one(self) -> StepDeadline:
-        if (self.phase is None) == (self.working_days is None):
-            raise ValueError("give exactly one of phase or working_days")
+        if [self.phase, self.working_days, self.at].count(None) != 2:
+            raise ValueError("give exactly one of phase, working_days or at")
         return self
 
 
@@ -152,6 +157,7 @@ class StepDef(Strict):
     when: Slug | None = None
     deadline: StepDeadline | None = None
     can_return: bool = True
+    level: Level | None = None  # a recommender step only applications passing a unit of this level take
     overdue: Literal["lapse", "escalate"] = "lapse"  # escalate: a service deadline (the agency's), late action allowed
 
     @field_validator("role")
@@ -193,18 +199,32 @@ class CalendarYear(Strict):
         return self
 
 
+class Batch(Strict):
+    """A review batch of a rolling intake: the applications submitted before its cut (and at or after the cut before
+    it) are reviewed together."""
+
+    id: Slug
+    cut: AwareDatetime
+    note: str | None = None
+
+
 class Intake(Strict):
-    """Single call, or one batch of a rolling intake reviewed in batches (002)."""
+    """Single call, or a rolling intake reviewed in batches (002): its batches and their cuts, or one batch of it."""
 
     mode: Literal["single", "rolling"] = "single"
     series: str | None = None
     batch: int | None = Field(default=None, ge=1)
+    batches: list[Batch] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _rolling(self) -> Intake:
-        if self.mode == "rolling" and (self.series is None or self.batch is None):
-            raise ValueError("a rolling intake names its series and batch number")
+        if self.mode == "rolling" and not self.batches and (self.series is None or self.batch is None):
+            raise ValueError("a rolling intake lists its batches (id and cut), or names its series and batch number")
         return self
+
+    def batch_of(self, submitted: datetime) -> Batch | None:
+        """The batch an application submitted at `submitted` joins: the first whose cut it meets (strictly before)."""
+        return next((b for b in self.batches if submitted < b.cut), None)
 
 
 class Unchecked(Strict):
@@ -224,6 +244,7 @@ class CallDefinition(Strict):
     province: Province | None = None
     timezone: str = "Asia/Shanghai"
     intake: Intake = Intake()
+    forwarded_to: str | None = None  # a call without a contract phase: where its applications go (system of record)
     categories: list[CategoryDef] = Field(min_length=1)
     phases: list[PhaseDef] = Field(min_length=1)
     chain: list[StepDef] = Field(min_length=1)
@@ -260,25 +281,7 @@ class CallDefinition(Strict):
         steps = [s.id for s in self.chain]
         problems += [f"quotas: unknown step {q.step!r} (steps: {', '.join(steps)})" for q in self.quotas
                      if q.step not in steps]
-        for a, b in zip(self.phases, self.phases[1:]):
-            if PHASE_ORDER.index(b.kind) < PHASE_ORDER.index(a.kind):
-                problems.append(f"phases: {b.id} ({b.kind}) cannot follow {a.id} ({a.kind})")
-        repeated = sorted({k for k in kinds if k != "expert_review" and kinds.count(k) > 1})
-        problems += [f"phases: only one {k} phase" for k in repeated]
-        last_close: tuple[str, datetime] | None = None
-        for p in self.phases:
-            if isinstance(p.opens, datetime) and last_close and p.opens < last_close[1]:
-                problems.append(
-                    f"phases.{p.id}.opens: {p.opens.isoformat()} is before {last_close[0]} closes "
-                    f"{last_close[1].isoformat()} (overlapping phases)"
-                )
-            elif isinstance(p.closes, datetime) and last_close and p.closes <= last_close[1]:
-                problems.append(
-                    f"phases.{p.id}.closes: {p.closes.isoformat()} is not after {last_close[0]} closes "
-                    f"{last_close[1].isoformat()} (phases run one after another)"
-                )
-            if isinstance(p.closes, datetime):
-                last_close = (p.id, p.closes)
+        problems += timeline_problems(self)
         if self.phases and self.phases[0].opens == "previous":
             problems.append(f"phases: the first phase {self.phases[0].id} cannot open 'previous'")
         flags = {f.id for f in self.flags}
@@ -348,13 +351,14 @@ class CallDefinition(Strict):
                 + [u.sentence for u in self.unchecked])
 
     def dated_instants(self) -> list[datetime]:
-        """Every absolute instant the file states (phase bounds and category overrides)."""
+        """Every absolute instant the file states (phase bounds, closes for who applies, step instants, batch cuts)."""
         out: list[datetime] = []
         for p in self.phases:
             out += [v for v in (p.opens, p.closes) if isinstance(v, datetime)]
         for closes in [*(c.closes for c in self.categories), *(o.closes for o in self.overrides)]:
             out += [v for v in closes.values() if isinstance(v, datetime)]
-        return out
+        out += [s.deadline.at for s in self.chain if s.deadline and s.deadline.at]
+        return out + [b.cut for b in self.intake.batches]
 
 
 def _repeated(items: list[str]) -> list[str]:
