@@ -69,7 +69,7 @@ class HttpApi(Component):
 
     async def ended(self) -> None:
         if self.task is not None:
-            await self.task
+            await asyncio.shield(self.task)  # the supervisor cancels this wait; the server stops in `stop`
 
     async def stop(self) -> None:
         if self.server is not None:
