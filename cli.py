@@ -15,6 +15,7 @@ from commands.common import err
 from commands.coverage import coverage_app
 from commands.drafting import drafting_app
 from commands.manage import deadline_app, phase_app
+from commands.quotas import quota_app
 from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
@@ -26,6 +27,7 @@ app.add_typer(calls_app, name="calls")
 app.add_typer(applications_app)
 app.add_typer(phase_app, name="phase")
 app.add_typer(deadline_app, name="deadline")
+app.add_typer(quota_app, name="quota")
 app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")

@@ -18,6 +18,7 @@ from activities.broadcast import BroadcastActivities
 from activities.eligibility import EligibilityActivities
 from activities.formal import check_formal
 from activities.notices import Channel, LogChannel, Postman, postman_for
+from activities.quotas import QuotaActivities
 from activities.records import RecordActivities
 from infra.logs import configure
 from infra.settings import WORKFLOW_CACHE, Settings
@@ -55,6 +56,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     records = RecordActivities(engine, channel or LogChannel())
     broadcast = BroadcastActivities(engine)
     eligibility = EligibilityActivities(engine)
+    quotas = QuotaActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -63,6 +65,8 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             records.register_application,
             records.record_transition,
             records.reserve_quota,
+            quotas.take_quota_place,
+            quotas.set_quota_limit,
             records.publish_call,
             records.close_window,
             broadcast.broadcast_timetable,

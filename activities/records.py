@@ -25,6 +25,7 @@ from models.timetable import Timetable
 from records import statements as sql
 from records.chain import GENESIS, row_hash
 from records.engine import writing
+from records.quota_tables import ApplicationPersonRow
 from records.tables import (
     ApplicationRow,
     CallEventRow,
@@ -39,6 +40,7 @@ from records.tables import (
 
 TIMETABLE = TypeAdapter(Timetable)
 VERDICTS = TypeAdapter(list[Verdict])
+PEOPLE = ApplicationPersonRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -52,6 +54,7 @@ class RegisterInput:
     unit: str | None
     version: str
     timetable_seq: int
+    people: dict[str, str] = field(default_factory=dict)  # role -> person: whom a ratio quota counts as receiving
 
 
 @dataclass
@@ -143,6 +146,9 @@ class RecordActivities:
                     "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
                     "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
                 })
+                if inp.people:
+                    c.execute(PEOPLE.insert(), [{"application_id": inp.application_id, "role": role, "actor_id": who}
+                                                for role, who in sorted(inp.people.items())])
             call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if call is not None and call.timetable_seq > inp.timetable_seq:
             return TIMETABLE.validate_json(call.timetable_json)

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
+import records.quota_tables
 import records.registry_tables
 import records.tables  # noqa: F401  (registers the tables)
 

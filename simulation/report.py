@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from models.lifecycle import TERMINAL, Lifecycle
+from models.call import CallDefinition
+from models.lifecycle import TERMINAL, Lifecycle, step_state
 from models.messages import ApplicationStatus
+from models.quotas import Held
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Report:
     late_accepted: int
     formal_failures: dict[str, int] = field(default_factory=dict)
     needs_person: dict[str, int] = field(default_factory=dict)  # "review" verdicts per rule id, zero included
+    quota_refusals: dict[str, int] = field(default_factory=dict)  # recommendations refused per quota id, zero included
     reminders: int = 0
     escalations: int = 0
     violations: list[str] = field(default_factory=list)
@@ -91,4 +94,16 @@ def reminder_violations(lifecycle: Lifecycle, st: ApplicationStatus) -> list[str
             out.append(f"{st.application_id}: {r.kind} {r.key} at {r.at.isoformat()} after leaving {r.state}")
         if not set(r.roles) <= actors:
             out.append(f"{st.application_id}: {r.kind} {r.key} to {r.roles}, who cannot act in {r.state}")
+    return out
+
+
+def held_places(call: CallDefinition, statuses: list[ApplicationStatus]) -> list[Held]:
+    """Every place a recommendation at a step with quotas took, from the workflows' own transitions."""
+    steps = {step_state(q.step): q.step for q in call.quotas}
+    out: list[Held] = []
+    for st in statuses:
+        for k, t in enumerate(st.transitions):
+            if t.trigger == "approve" and t.source in steps:
+                freed = next((u.at for u in st.transitions[k + 1:] if u.dest in ("returned", "withdrawn")), None)
+                out.append(Held(steps[t.source], t.actor_id, st.category, t.at, freed))
     return out

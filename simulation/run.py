@@ -29,6 +29,7 @@ from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
+from models.quotas import overruns, refused_quota
 from models.rules import formal_failures, needs_person
 from models.timetable import PhaseTime
 from records.engine import make_engine
@@ -36,7 +37,7 @@ from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
 from simulation.population import sample_population
-from simulation.report import Report, check_invariants, personas
+from simulation.report import Report, check_invariants, held_places, personas
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -71,6 +72,8 @@ class Simulation:
         self.gate = asyncio.Semaphore(64)
         self.query_gate = asyncio.Semaphore(16)
         self.refused: Counter[str] = Counter()
+        self.quota_refusals: Counter[str] = Counter({q.key: 0 for q in self.call.quotas})
+        self.beyond_quota: set[int] = set()  # recommended past a quota and refused: their recommender moves on
         self.late_attempts = 0
         self.late_accepted = 0
 
@@ -108,6 +111,10 @@ class Simulation:
                 return True
             except Refusal as exc:
                 self.refused[str(exc).split(":")[0]] += 1
+                quota = refused_quota(str(exc))
+                if quota is not None:
+                    self.quota_refusals[quota] += 1
+                    self.beyond_quota.add(i)
                 return False
 
     async def each(self, coros: list[Any]) -> list[Any]:
@@ -179,7 +186,7 @@ class Simulation:
                 state, x = states.get(app_id), self.people[i]
                 if state in roles:
                     step = roles[state]
-                    if x.approver_sleeps:
+                    if x.approver_sleeps or i in self.beyond_quota:
                         continue
                     if x.returned_by_unit and step.can_return and step.role == "unit_admin":
                         x.returned_by_unit = False
@@ -339,6 +346,7 @@ class Simulation:
         violations = check_invariants(self.lifecycle, statuses)
         if isinstance(self.channel, Postman):
             await self.channel.drain()
+        violations += overruns(self.call, held_places(self.call, statuses))
         with Session(self.engine) as s:
             notices = s.exec(select(NoticeRow).where(NoticeRow.call_id == self.call.id)).all()
         notice_keys = [n.key for n in notices]
@@ -356,6 +364,7 @@ class Simulation:
             late_accepted=self.late_accepted, violations=violations,
             formal_failures=formal_failures(self.call, [st.verdicts for st in statuses if st.verdicts]),
             needs_person=needs_person(self.call, [st.verdicts for st in statuses if st.verdicts]),
+            quota_refusals=dict(self.quota_refusals),
             reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
             escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
         )

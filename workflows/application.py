@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.eligibility import EligibilityActivities, EvaluateInput
     from activities.formal import FormalInput, check_formal
+    from activities.quotas import PlaceInput, QuotaActivities
     from activities.records import QuotaInput, RecordActivities, Recorded, RecordInput, RegisterInput
     from models.call import CallDefinition, shared
     from models.instants import local
@@ -38,11 +39,11 @@ with workflow.unsafe.imports_passed_through():
         ReminderRecord,
         TransitionRecord,
     )
+    from models.quotas import planned_counts
     from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
     from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
-
 
 
 @workflow.defn
@@ -141,14 +142,27 @@ class ApplicationWorkflow(ApplicationChecks):
         return record
 
     async def _take_quota_place(self, spec: TransitionSpec, actor_id: str) -> None:
-        """An endorsement at a step with a quota (推荐名额) takes one of the actor's places, or is refused."""
+        """An endorsement at a step with a quota (推荐名额) takes one of its places, or is refused. The records DB
+        decides, in one transaction per call at a time: the instant is this update's, and concurrent endorsements
+        of other applications are counted before or after it, never beside it (activities/quotas.py)."""
         step = next((s for s in self.call.chain if state_step(spec.source) == s.id), None)
         quota = next((q for q in self.call.quotas if step is not None and q.step == step.id), None)
         if spec.trigger != "approve" or step is None or quota is None:
             return
+        if workflow.patched("quota-forms"):
+            place = await workflow.execute_local_activity_method(
+                QuotaActivities.take_quota_place,
+                PlaceInput(self.call.id, list(self.call.quotas), planned_counts(self.call), self.inp.application_id,
+                           step.id, step.role, actor_id, self.inp.category,
+                           sorted(k for k, v in self.inp.flags.items() if v)),
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+            if place.refusal:
+                raise Refused(place.refusal)
+            return
         used = await workflow.execute_local_activity_method(
             RecordActivities.reserve_quota,
-            QuotaInput(self.call.id, step.id, actor_id, self.inp.application_id, quota.max),
+            QuotaInput(self.call.id, step.id, actor_id, self.inp.application_id, quota.max or 0),
             start_to_close_timeout=RECORD_TIMEOUT,
         )
         if used < 0:
@@ -343,7 +357,7 @@ class ApplicationWorkflow(ApplicationChecks):
                 RegisterInput(call_id=self.call.id, application_id=inp.application_id,
                               workflow_id=workflow.info().workflow_id, category=inp.category, title=inp.title,
                               applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
-                              version=self.call.version(), timetable_seq=self.timetable.seq),
+                              version=self.call.version(), timetable_seq=self.timetable.seq, people=dict(people)),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
             self.registered = True

@@ -2,6 +2,7 @@
 (`loading`)."""
 
 from models.call.loading import CallFileError, load_call, parse_call
+from models.call.quota import MinShare, QuotaDef
 from models.call.schema import (
     PHASE_ORDER,
     REQUIRED_KINDS,
@@ -14,7 +15,6 @@ from models.call.schema import (
     Intake,
     PhaseDef,
     PhaseKind,
-    QuotaDef,
     Role,
     StepDeadline,
     StepDef,
@@ -25,6 +25,6 @@ from models.rules import AttachmentDef, RuleDef
 
 __all__ = [
     "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
-    "CallFileError", "CategoryDef", "FlagDef", "Intake", "PhaseDef", "PhaseKind", "QuotaDef", "Role", "RuleDef",
+    "CallFileError", "CategoryDef", "FlagDef", "Intake", "MinShare", "PhaseDef", "PhaseKind", "QuotaDef", "Role", "RuleDef",
     "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
 ]

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.call.quota import QuotaDef
 from models.facts import Province
 from models.rules import AttachmentDef, RuleDef
 from models.strict import Slug, Strict
@@ -129,13 +130,6 @@ class StepDeadline(Strict):
         if (self.phase is None) == (self.working_days is None):
             raise ValueError("give exactly one of phase or working_days")
         return self
-
-
-class QuotaDef(Strict):
-    """推荐名额: each actor at `step` (a recommending unit, say) endorses at most `max` applications of the call."""
-
-    step: Slug
-    max: int = Field(ge=1)
 
 
 class StepDef(Strict):
@@ -252,6 +246,7 @@ class CallDefinition(Strict):
         steps = [s.id for s in self.chain]
         problems += [f"quotas: unknown step {q.step!r} (steps: {', '.join(steps)})" for q in self.quotas
                      if q.step not in steps]
+        problems += quota_problems(self)
         for a, b in zip(self.phases, self.phases[1:]):
             if PHASE_ORDER.index(b.kind) < PHASE_ORDER.index(a.kind):
                 problems.append(f"phases: {b.id} ({b.kind}) cannot follow {a.id} ({a.kind})")
@@ -352,6 +347,18 @@ class CallDefinition(Strict):
 
 def _repeated(items: list[str]) -> list[str]:
     return sorted({i for i in items if items.count(i) > 1})
+
+def quota_problems(call: CallDefinition) -> list[str]:
+    """Quota ids unique, categories known, planned counts present where a quota uses them."""
+    keys = [q.key for q in call.quotas]
+    out = [f"quotas: duplicate quota {k!r} (give each an id)" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    known = {c.id for c in call.categories}
+    out += [f"quotas.{q.key}.category: unknown category {q.category!r}" for q in call.quotas
+            if q.category is not None and q.category not in known]
+    out += [f"quotas.{q.key}.planned: category {c.id!r} has no planned count" for q in call.quotas if q.planned
+            for c in call.categories if c.planned is None]
+    return out
+
 
 def shared(call: CallDefinition) -> CallDefinition:
     """The process's one instance of `call`'s content. Every application workflow of a call decodes its own copy of
