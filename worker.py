@@ -16,7 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.broadcast import BroadcastActivities
 from activities.eligibility import EligibilityActivities
-from activities.formal import check_formal
+from activities.formal import attachment_verdicts, check_formal
 from activities.notices import Channel, LogChannel, Postman, postman_for
 from activities.quotas import QuotaActivities
 from activities.records import RecordActivities
@@ -71,6 +71,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             records.close_window,
             broadcast.broadcast_timetable,
             check_formal,
+            attachment_verdicts,
             eligibility.evaluate_formal,
         ],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),

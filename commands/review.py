@@ -63,6 +63,8 @@ def formal(call_id: str) -> None:
                       ", ".join(v.rule_id for v in verdicts if v.outcome == "review") or "-")
     out.print(table)
     out.print(", ".join(f"{rule}: {failed[rule]}" for rule in [v.rule_id for v in reviewed[0][1]]))
+    waiting = [row.id for row, _ in reviewed if row.state == "formal_pending"]
+    out.print(f"waiting for a decision (review decide APP RULE): {', '.join(waiting) or 'none'}")
 
 
 @review_app.command("explain")
@@ -116,6 +118,30 @@ def override(application_id: str, rule: str, outcome: str = typer.Option(..., he
         client = await connect(settings.temporal_address, settings.namespace)
         record = await act_on(client, application_id, ActRequest(trigger, who, role, reason, {"rule": rule}))
         out.print(f"{application_id}: {record.source} -> {record.dest} ({rule} overridden by {role}:{who})")
+
+    try:
+        asyncio.run(go())
+    except Refusal as exc:
+        raise fail(str(exc)) from None
+
+
+
+@review_app.command("decide")
+def decide(application_id: str, rule: str, outcome: str = typer.Option(..., help="pass or fail"),
+           as_: str = typer.Option(..., "--as", help="manager:ID"), reason: str = typer.Option(..., "--reason"),
+           evidence: str = typer.Option(..., "--evidence", help="what the decision rests on")) -> None:
+    """A programme manager decides a verdict that waits for a person; the application moves on to formal_passed
+    or formal_failed once none waits any more. Recorded as a transition and on the verdict."""
+    if outcome not in ("pass", "fail"):
+        raise fail(f"--outcome is pass or fail, not {outcome!r}")
+    role, _, who = as_.partition(":")
+
+    async def go() -> None:
+        settings = Settings.from_env()
+        client = await connect(settings.temporal_address, settings.namespace)
+        data = {"rule": rule, "outcome": outcome, "evidence": evidence}
+        record = await act_on(client, application_id, ActRequest("decide", who, role, reason, data))
+        out.print(f"{application_id}: {rule} decided {outcome} by {role}:{who}; now {record.dest}")
 
     try:
         asyncio.run(go())

@@ -224,13 +224,23 @@ def _build(call: CallDefinition) -> Lifecycle:
         )
         formal_source = "paper_received"
 
-    states += [StateSpec("formal_passed", "formal review passed"), StateSpec("formal_failed", "formal review failed", True)]
+    states += [StateSpec("formal_passed", "formal review passed"), StateSpec("formal_failed", "formal review failed", True),
+               StateSpec("formal_pending", "formal review waiting for a person's decision")]
     opens_formal = Due(phase=formal.id, edge="opens")
     ts.append(TransitionSpec("pass_formal", formal_source, "formal_passed", ("system",), due=opens_formal,
                              conditions=("formal_ok",)))
     ts.append(TransitionSpec("fail_formal", formal_source, "formal_failed", ("system",), due=opens_formal,
-                             unless=("formal_ok",), notify=("applicant",)))
+                             unless=("formal_ok", "formal_pending"), notify=("applicant",)))
+    # no rule fails but some need a person ("review"): the application waits for a manager's decision on each
+    ts.append(TransitionSpec("hold_formal", formal_source, "formal_pending", ("system",), due=opens_formal,
+                             conditions=("formal_pending",), unless=("formal_ok",), notify=("applicant", "manager")))
     formal_window = Window(phase=formal.id)
+    ts.append(TransitionSpec("decide", "formal_pending", "formal_pending", ("manager",), formal_window,
+                             conditions=("formal_pending",), needs_reason=True, internal=True))
+    ts.append(TransitionSpec("decide", "formal_pending", "formal_passed", ("manager",), formal_window,
+                             conditions=("formal_ok",), needs_reason=True, notify=("applicant",)))
+    ts.append(TransitionSpec("decide", "formal_pending", "formal_failed", ("manager",), formal_window,
+                             unless=("formal_ok", "formal_pending"), needs_reason=True, notify=("applicant",)))
     ts.append(TransitionSpec("reinstate", "formal_failed", "formal_passed", ("manager",), formal_window,
                              needs_reason=True, notify=("applicant",)))
     ts.append(TransitionSpec("disqualify", "formal_passed", "formal_failed", ("manager",), formal_window,
@@ -250,7 +260,7 @@ def _build(call: CallDefinition) -> Lifecycle:
     ts.append(TransitionSpec("shortlist", "scored", "shortlisted", ("manager",), needs_reason=True))
     ts.append(TransitionSpec("reject", "scored", "not_funded", ("manager",), needs_reason=True, notify=("applicant",)))
     opens_publicity = Due(phase=publicity.id, edge="opens")
-    for src in ["formal_passed", *review_states, "scored"]:
+    for src in ["formal_pending", "formal_passed", *review_states, "scored"]:
         ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=opens_publicity, notify=("applicant",)))
 
     states += [

@@ -7,7 +7,6 @@ in the call's own instants. Every invariant is checked over the workflows' own t
 from __future__ import annotations
 
 import asyncio
-import random
 import tempfile
 import uuid
 from collections import Counter
@@ -36,6 +35,7 @@ from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
+from simulation.decisions import decide_waiting
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, held_places, personas
 from worker import build_worker
@@ -68,7 +68,6 @@ class Simulation:
         self.task_queue = task_queue
         self.engine = engine
         self.channel = channel
-        self.rng = random.Random(seed + 1)
         self.gate = asyncio.Semaphore(64)
         self.query_gate = asyncio.Semaphore(16)
         self.refused: Counter[str] = Counter()
@@ -240,7 +239,9 @@ class Simulation:
         return workday and p.hours.start <= local.time() < p.hours.end
 
     async def formal_phase(self, p: PhaseTime) -> None:
-        await self.open_phase(p)
+        opened = await self.open_phase(p)
+        await self.sleep_until(opened + timedelta(hours=1))
+        await decide_waiting(self)
 
     async def review_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)

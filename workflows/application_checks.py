@@ -20,7 +20,8 @@ with workflow.unsafe.imports_passed_through():
 
 
 class Model:
-    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`)."""
+    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`,
+    `formal_pending`)."""
 
     state: str
     trigger: Callable[[str], bool]  # added by the Machine
@@ -28,6 +29,7 @@ class Model:
     def __init__(self, flags: dict[str, bool]) -> None:
         self.flags = flags
         self.formal_ok = False
+        self.formal_pending = False  # no rule fails, some need a person's decision
 
     def __getattr__(self, name: str) -> bool:
         if name.startswith("when_"):
@@ -96,6 +98,8 @@ class ApplicationChecks:
                 if outside:
                     return f"{name} accepts this only in its hours: {outside}"
         rule = req.data.get("rule")
+        if req.trigger == "decide":
+            return self._decision_refusal(req)
         if rule is not None:
             if req.trigger not in ("reinstate", "disqualify"):
                 return f"a rule can be named only to reinstate or disqualify, not to {req.trigger}"
@@ -121,6 +125,17 @@ class ApplicationChecks:
             self.deadlines.entry_deadline(spec.dest, now)
         except CalendarNotCovered as exc:
             return f"cannot compute the deadline of {spec.dest}: {exc}"
+        return None
+
+    def _decision_refusal(self, req: ActRequest) -> str | None:
+        """A manager's decision names a rule whose verdict waits for a person, and says pass or fail."""
+        rule, outcome = req.data.get("rule", ""), req.data.get("outcome", "")
+        waiting = [v.rule_id for v in self.s.verdicts if v.outcome == "review"]
+        if rule not in waiting:
+            return (f"rule {rule!r} of application {self.inp.application_id} waits for no decision "
+                    f"(waiting: {', '.join(waiting) or 'none'})")
+        if outcome not in ("pass", "fail"):
+            return f"a decision's outcome is pass or fail, not {outcome!r}"
         return None
 
     def _extension_refusal(self, req: ExtendRequest, now: datetime) -> str | None:
