@@ -17,12 +17,14 @@ from commands.common import fail, out
 from infra.settings import Settings
 from infra.temporal import connect
 from models.call import CallDefinition, CallFileError, load_call
+from models.duplicate_index import THRESHOLD, index_for
+from models.duplicates import PriorWork
 from models.facts import Facts
 from models.forms import ApplicationForm
 from models.messages import ActRequest
 from models.rules import Verdict, evaluate, rule_ids
 from records.engine import make_engine
-from records.registry import snapshot
+from records.registry import prior_work, snapshot
 from records.tables import ApplicationRow
 
 VERDICTS = TypeAdapter(list[Verdict])
@@ -148,3 +150,27 @@ def decide(application_id: str, rule: str, outcome: str = typer.Option(..., help
     except Refusal as exc:
         raise fail(str(exc)) from None
 
+
+@review_app.command("duplicates")
+def duplicates(call_id: str, threshold: float = typer.Option(THRESHOLD, help="score from which a pair is listed")
+               ) -> None:
+    """Run the duplicate check now, for every application of a call, against every application and project in the
+    records (all calls, all years): each suspected duplicate with its score and reasons."""
+    with Session(make_engine(Settings.from_env().database_url)) as s:
+        rows = s.exec(select(ApplicationRow).where(ApplicationRow.call_id == call_id)
+                      .order_by(ApplicationRow.id)).all()
+        corpus = prior_work(s)
+    if not rows:
+        raise fail(f"call {call_id} has no applications in the records")
+    index = index_for(corpus)
+    table = Table(title=f"suspected duplicates in {call_id} (against {len(corpus)} applications and projects)")
+    for column in ("application", "title", "suspected duplicate", "score", "reasons"):
+        table.add_column(column, overflow="fold")
+    found = 0
+    for row in rows:
+        for m in index.check(PriorWork(row.id, row.call_id, None, row.applicant, row.unit, row.title), threshold):
+            found += 1
+            table.add_row(row.id, row.title, f"{m.work.ref} ({m.work.call_id or 'registry'}): {m.work.title}",
+                          f"{m.score:.2f}", "; ".join(m.reasons))
+    out.print(table)
+    out.print(f"{found} suspected pairs for {len(rows)} applications at threshold {threshold}")
