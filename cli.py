@@ -19,6 +19,7 @@ from commands.quotas import quota_app
 from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
+from commands.summary import summary as _summary  # noqa: F401  (adds `review summary`)
 from models.call import CallFileError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.call.documents import PaperDocument
 from models.call.quota import QuotaDef
 from models.facts import Province
 from models.rules import AttachmentDef, RuleDef
@@ -226,6 +227,7 @@ class CallDefinition(Strict):
     calendar: list[CalendarYear] = Field(default_factory=list)
     # documentation of the file, not behaviour: left out of the dump, so of the version and the workflows' input
     unchecked: list[Unchecked] = Field(default_factory=list, exclude=True)
+    documents: list[PaperDocument] = Field(default_factory=list, exclude=True)  # the paper checklist, client side
 
     @field_validator("timezone")
     @classmethod
