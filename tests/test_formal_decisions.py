@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from audit.replay import replayer
 from cli import app as cli_app
 from client.calls import Prepared, manage, prepare, start_application, start_call
 from models.call import load_call
@@ -84,6 +85,7 @@ async def test_a_verdict_for_a_person_waits_for_a_managers_decision(stack: Stack
         assert (record.dest, record.actor_id, record.role, record.reason) == (
             "formal_failed", "pm-1", "manager", "职称证明不符")
         decided = {v.rule_id: v for v in (await app.query(ApplicationWorkflow.status)).verdicts}
+        await replayer().replay_workflow(await app.fetch_history())  # the new path replays deterministically
     assert decided[doubtful[-1]].outcome == "fail"
     assert decided[doubtful[-1]].evidence["decision_evidence"] == "职称证书复印件"
     assert decided[doubtful[-1]].evidence["overridden"].startswith("review: ")

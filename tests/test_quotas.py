@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from activities.notices import MemoryChannel
 from activities.quotas import LimitInput, PlaceInput, QuotaActivities
 from activities.records import RecordActivities, RecordInput
+from audit.replay import replayer
 from client.calls import manage, prepare, start_application, start_call
 from models.call import CallDefinition, CallFileError, QuotaDef, load_call, parse_call
 from models.messages import QuotaRequest, TransitionRecord
@@ -179,6 +180,8 @@ async def test_a_manager_sets_a_quota_the_system_shows_with_a_reason(stack: Stac
             assert (row.call_id, row.actor_id, row.reason) == (call.id, "pm-1", "系统名额下达")
         await act(app, "approve", "unit_admin", reason="推荐")
         assert await state(app) == "awaiting_organiser_review"
+        for history in (await app.fetch_history(), await handle.fetch_history()):
+            await replayer().replay_workflow(history)
 
 
 def test_the_simulation_audit_finds_places_held_beyond_a_quota() -> None:
