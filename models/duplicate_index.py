@@ -82,8 +82,9 @@ def weigh(query: PriorWork, work: PriorWork, cosine: float) -> tuple[float, tupl
         score = max(weighted, SAME_ABSTRACT * abstract)  # one abstract under a new title is a duplicate by itself
     else:
         score = max(title, cosine)
-    for name, same in (("same_pi", query.pi_id == work.pi_id),
-                       ("same_unit", query.unit_id is not None and query.unit_id == work.unit_id),
+    same_pi = query.pi_id == work.pi_id
+    for name, same in (("same_pi", same_pi),  # the unit counts only for another PI: a PI's own unit adds nothing
+                       ("same_unit", not same_pi and query.unit_id is not None and query.unit_id == work.unit_id),
                        ("same_budget", query.budget_cny is not None and query.budget_cny == work.budget_cny)):
         if same:
             score += WEIGHTS[name]

@@ -42,7 +42,7 @@ def test_a_match_gives_its_reasons_and_the_same_pi_raises_a_related_title() -> N
     assert match.work.ref == "old" and match.reasons[0] == "abstract 100%"
     related = PriorWork("new2", None, None, "pi-1", "u1", "深部煤储层可改造性与裂隙扩展规律研究", "", 300_000)
     assert [m.work.ref for m in index.check(related)] == ["old"]
-    assert "same PI" in index.check(related)[0].describe()
+    assert "same PI" in index.check(related)[0].describe() and "same unit" not in index.check(related)[0].describe()
     assert index.check(replace(related, pi_id="pi-3", unit_id="u3", budget_cny=None)) == []
 
 
