@@ -1,9 +1,10 @@
 """Quota activities: take a recommendation's place under every quota it falls under, or refuse it; set a limit
 that the notice leaves to the system.
 
-A place is a `quota_uses` row, inserted and counted in one transaction that first locks the call's row (FOR UPDATE
-on server databases; on SQLite the process's writer lock and the file's single write lock): concurrent
-recommendations of one call are decided one after another, each seeing every place taken or freed before it.
+A place is a `quota_uses` row, inserted and counted in one transaction that first takes the call's quota lock (a
+PostgreSQL advisory lock, `records.statements.serialize`; on SQLite the process's writer lock and the file's single
+write lock): concurrent recommendations of one call, from any worker, are decided one after another, each seeing
+every place taken or freed before it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class QuotaActivities:
         quotas = applicable(list(inp.quotas), claim)
         try:
             with writing(self.engine), self.engine.begin() as c:
-                c.execute(sql.LOCK_CALL, {"b_id": inp.call_id})
+                sql.serialize(c, "quota", inp.call_id)
                 key = {"call_id": inp.call_id, "step": inp.step, "application_id": inp.application_id}
                 if c.execute(select(sql.QUOTA_USES.c.actor_id).filter_by(**key)).first() is not None:
                     return Place()
@@ -124,6 +125,7 @@ class QuotaActivities:
         """Store a limit set in the system; the previous one (None at first). Setting it again to the same is a
         no-op, so a retry changes nothing."""
         with writing(self.engine), self.engine.begin() as c:
+            sql.serialize(c, "quota", inp.call_id)  # a limit changes between two recommendations, never beside one
             key = (LIMITS.c.call_id == inp.call_id) & (LIMITS.c.quota == inp.quota)
             previous = c.execute(select(LIMITS.c.limit).where(key)).scalar()
             if previous is None:

@@ -7,7 +7,6 @@ twice and delivers no notice twice.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.notices import CallNames, Channel, Postman, render
@@ -27,15 +26,11 @@ from records.chain import GENESIS, row_hash
 from records.engine import writing
 from records.quota_tables import ApplicationPersonRow
 from records.tables import (
-    ApplicationRow,
     CallEventRow,
     CallRow,
-    ClosureReportRow,
-    ExtensionRow,
     LockoutRow,
     NoticeRow,
     QuotaUseRow,
-    TransitionRow,
 )
 
 TIMETABLE = TypeAdapter(Timetable)
@@ -54,7 +49,8 @@ class RegisterInput:
     unit: str | None
     version: str
     timetable_seq: int
-    people: dict[str, str] = field(default_factory=dict)  # role -> person: whom a ratio quota counts as receiving
+    people: dict[str, str] = field(default_factory=dict)  # stored for the bulk closure's notices; none: old runs
+    named: dict[str, str] = field(default_factory=dict)  # role -> person: whom a ratio quota counts as receiving
 
 
 @dataclass
@@ -141,14 +137,17 @@ class RecordActivities:
         """Insert the application row; return the call's timetable if it is newer than the one started with."""
         with writing(self.engine), self.engine.begin() as c:
             if c.execute(sql.APPLICATION_EXISTS, {"b_id": inp.application_id}).first() is None:
-                c.execute(sql.APPLICATIONS.insert(), {
+                c.execute(sql.insert_new(c, sql.APPLICATIONS), {
                     "id": inp.application_id, "call_id": inp.call_id, "workflow_id": inp.workflow_id,
                     "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
                     "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
                 })
                 if inp.people:
-                    c.execute(PEOPLE.insert(), [{"application_id": inp.application_id, "role": role, "actor_id": who}
-                                                for role, who in sorted(inp.people.items())])
+                    c.execute(sql.CONTACTS.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
+                                                      "people_json": json.dumps(inp.people, sort_keys=True)})
+                if inp.named:
+                    c.execute(sql.insert_new(c, PEOPLE), [{"application_id": inp.application_id, "role": role,
+                                                          "actor_id": who} for role, who in sorted(inp.named.items())])
             call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if call is not None and call.timetable_seq > inp.timetable_seq:
             return TIMETABLE.validate_json(call.timetable_json)
@@ -157,20 +156,32 @@ class RecordActivities:
     @activity.defn
     def record_transition(self, inp: RecordInput) -> Recorded:
         """Apply one transition to the read model (chained), queue its notices and deliver them, in one transaction;
-        say what is stored. Every notice is delivered when this returns: now, or by an earlier attempt."""
+        say what is stored. Every notice is delivered when this returns (now, or by an earlier attempt), or queued
+        for the postman, woken once the transaction committed."""
+        recorded = self._record(inp)
+        self._wake(inp.notices)
+        return recorded
+
+    def _record(self, inp: RecordInput) -> Recorded:
         chained: str | None = None
         stored = inp.transition
         with writing(self.engine), self.engine.begin() as c:
             t = inp.transition
             if t is not None:
-                row = c.execute(sql.STORED_TRANSITION, {"b_app": inp.application_id, "b_seq": t.seq}).first()
+                sql.serialize(c, "chain", inp.call_id)  # before the look-up: a parallel attempt's row is then seen
+                key = {"b_app": inp.application_id, "b_seq": t.seq}
+                row = c.execute(sql.STORED_TRANSITION, key).first()
                 if row is None:
                     chained = self._append(c, {
                         "call_id": inp.call_id, "application_id": inp.application_id, "seq": t.seq,
                         "trigger": t.trigger, "source": t.source, "dest": t.dest, "actor_id": t.actor_id,
                         "role": t.role, "reason": t.reason, "at": t.at, "deadline": t.deadline,
                     })
-                else:
+                    if chained is None:  # another process's attempt stored it first (SQLite: no lock before the insert)
+                        row = c.execute(sql.STORED_TRANSITION, key).first()
+                if row is not None and row.trigger != t.trigger:
+                    return self._pre_empted(c, inp.application_id, t.seq, row)
+                if row is not None:
                     chained = row.hash
                     stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
                                      deadline=row.deadline)
@@ -189,18 +200,31 @@ class RecordActivities:
                                                             "window": t.data["window"], "call_id": inp.call_id,
                                                             "closes": extension["closes"]})
             sent = self._send(c, inp.notices)
-        self._wake(inp.notices)
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys if sent >= 0 else [], chained)
 
-    def _append(self, c: Connection, values: dict[str, Any]) -> str:
-        """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash.
+    def _pre_empted(self, c: Connection, application_id: str, seq: int, row: Any) -> Recorded:
+        """The window's bulk closure recorded this seq first (a change accepted just before the close, recorded
+        after it): nothing of the change is written; the closure as stored, and its notices, are what is recorded."""
+        workflow_id = c.execute(sql.WORKFLOW_ID, {"b_id": application_id}).scalar_one()
+        keys = list(c.execute(sql.NOTICES_LIKE, {"b_app": application_id, "b_prefix": f"{workflow_id}:{seq}:%"})
+                    .scalars())
+        sent = self._deliver(c, keys)
+        closure = TransitionRecord(seq=seq, trigger=row.trigger, source=row.source, dest=row.dest,
+                                   actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at,
+                                   deadline=row.deadline)
+        return Recorded(closure, keys, keys if sent >= 0 else [], row.hash)
 
-        The call row is locked first (FOR UPDATE on server databases; SQLite ignores it), and the insert comes
-        before the chain head is read, so on SQLite it holds the single write lock: no two rows share a parent.
+    def _append(self, c: Connection, values: dict[str, Any]) -> str | None:
+        """Insert the transition `values` at the end of its call's chain, in the caller's transaction; its hash, or
+        None when a row with its application and seq is there already.
+
+        The caller holds the call's chain lock (an advisory lock on PostgreSQL), and the insert comes before the
+        chain head is read, so on SQLite it holds the single write lock: no two rows share a parent.
         """
-        c.execute(sql.LOCK_CALL, {"b_id": values["call_id"]})
-        row_id = c.execute(sql.INSERT_TRANSITION, values).scalar_one()
+        row_id = c.execute(sql.insert_new(c, sql.TRANSITIONS, sql.TRANSITIONS.c.id), values).scalar()
+        if row_id is None:
+            return None
         prev = c.execute(sql.CHAIN_HEAD_BEFORE, {"b_call": values["call_id"], "b_id": row_id}).scalar()
         prev_hash = prev if prev is not None else GENESIS
         hashed = row_hash(prev_hash, values)
@@ -210,9 +234,11 @@ class RecordActivities:
     @activity.defn
     def reserve_quota(self, inp: QuotaInput) -> int:
         """Count one endorsement against the actor's quota at the step: the number now used, or -1 when it would
-        exceed the limit. The row goes in before the count, so concurrent endorsements cannot both take the last
-        place; the same application is counted once however often this is retried."""
+        exceed the limit. The actor's count at the step is locked (PostgreSQL) and the row goes in before the count
+        (SQLite's write lock), so concurrent endorsements cannot both take the last place; the same application is
+        counted once however often this is retried."""
         with writing(self.engine), Session(self.engine) as s:
+            sql.serialize(s.connection(), "quota", inp.call_id, inp.step, inp.actor_id)
             if s.get(QuotaUseRow, (inp.call_id, inp.step, inp.application_id)) is None:
                 s.add(QuotaUseRow(call_id=inp.call_id, step=inp.step, application_id=inp.application_id,
                                   actor_id=inp.actor_id))
@@ -258,38 +284,6 @@ class RecordActivities:
         self._wake(inp.notices)
         return max(sent, 0)
 
-    @activity.defn
-    def close_window(self, inp: CloseInput) -> ClosureSummary:
-        """Wait until no application is left in a state this deadline ends, then store the closure report."""
-        started = time.monotonic()
-        waiting = -1
-        while True:
-            with Session(self.engine) as s:
-                extended = select(ExtensionRow.application_id).where(
-                    ExtensionRow.call_id == inp.call_id, col(ExtensionRow.window).in_(inp.windows),
-                    col(ExtensionRow.closes) > inp.instant)
-                waiting = s.exec(select(func.count()).select_from(ApplicationRow).where(
-                    ApplicationRow.call_id == inp.call_id, col(ApplicationRow.state).in_(inp.settling_states),
-                    col(ApplicationRow.id).not_in(extended))).one()
-            if waiting == 0 or time.monotonic() - started > inp.max_wait_s:
-                break
-            activity.heartbeat(waiting)
-            time.sleep(0.25)
-        settle_s = time.monotonic() - started
-        with Session(self.engine) as s:
-            rows = s.exec(select(TransitionRow.dest, func.count()).where(
-                TransitionRow.call_id == inp.call_id, TransitionRow.deadline == inp.instant,
-                TransitionRow.role == "system").group_by(TransitionRow.dest)).all()
-            counts = {dest: n for dest, n in rows}
-        with writing(self.engine), Session(self.engine) as s:
-            existing = s.exec(select(ClosureReportRow).where(
-                ClosureReportRow.call_id == inp.call_id, ClosureReportRow.phase == inp.phase)).first()
-            if existing is None:
-                s.add(ClosureReportRow(call_id=inp.call_id, phase=inp.phase, instant=inp.instant,
-                                       counts_json=json.dumps({**counts, "unsettled": waiting}), settled_at=_now()))
-                s.commit()
-        return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
-
     def _names_of(self, c: Connection, call_id: str) -> CallNames:
         """The call's names for its notices, read once per call version."""
         version = c.execute(sql.CALL_VERSION, {"b_id": call_id}).scalar() or ""
@@ -316,17 +310,25 @@ class RecordActivities:
                             "recipient": n.recipient, "kind": n.kind, "subject": subject, "body": body,
                             "created_at": _now(), "delivered_at": None, "channel": None, "status": "queued"}
         if fresh:
-            c.execute(sql.NOTICES.insert(), list(fresh.values()))
+            c.execute(sql.insert_new(c, sql.NOTICES), list(fresh.values()))
+        return self._deliver(c, keys)
+
+    def _deliver(self, c: Connection, keys: list[str]) -> int:
+        """Claim and deliver the notices of `keys` not yet delivered, in the caller's transaction: how many, or -1
+        when the postman delivers them (after the commit)."""
         if isinstance(self.channel, Postman):
             return -1
-        claimed = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all()
+        if not keys:
+            return 0
+        claimed, sent = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all(), 0
         for row in claimed:
             notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": self.channel.name,
                                   "status": "sent"})
-            c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
-                                           "channel": notice.channel, "status": "sent"})
-            self.channel.deliver(notice)
-        return len(claimed)
+            if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
+                                              "channel": notice.channel, "status": "sent"}).rowcount == 1:
+                self.channel.deliver(notice)
+                sent += 1
+        return sent
 
     def _wake(self, notices: list[NoticeDraft]) -> None:
         if notices and isinstance(self.channel, Postman):

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from models.calendar import CalendarNotCovered, WorkingCalendar
 from models.call import CallDefinition
+from models.deadlines import Deadlines
 from models.timetable import Timetable
 
 _ENV = Environment(loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["svg", "j2"]))
@@ -38,10 +40,27 @@ def _local(call: CallDefinition, t: datetime) -> str:
     return t.astimezone(call.zone).strftime("%Y年%-m月%-d日%H:%M")
 
 
-def gantt_svg(call: CallDefinition, timetable: Timetable) -> str:
-    """The timeline of `timetable` (planned or as it ran) for `call`, in the call's timezone."""
+def _category_closes(call: CallDefinition, category: str, timetable: Timetable,
+                     calendar: WorkingCalendar) -> dict[str, datetime]:
+    """A category's own closes by phase, those relative to another close resolved by the deadline rule."""
+    rule = Deadlines(call, category, timetable, calendar, {}, {})
+    out: dict[str, datetime] = {}
+    for phase_id in call.category(category).closes:
+        try:
+            at = rule.phase_close(phase_id)
+        except CalendarNotCovered:
+            continue
+        if at is not None:
+            out[phase_id] = at
+    return out
+
+
+def gantt_svg(call: CallDefinition, timetable: Timetable, calendar: WorkingCalendar) -> str:
+    """The timeline of `timetable` (planned or as it ran) for `call`, in the call's timezone; `calendar` is the one
+    the call runs with (relative closes in working days are counted with it)."""
     instants = [t for p in timetable.phases for t in (p.opens, p.closes) if t is not None]
-    instants += [t for c in call.categories for t in c.closes.values()]
+    own_closes = {c.id: _category_closes(call, c.id, timetable, calendar) for c in call.categories}
+    instants += [t for closes in own_closes.values() for t in closes.values()]
     start = min(instants, default=datetime.now(call.zone))
     end = max(instants, default=start + timedelta(days=30))
     end = end if end > start else start + timedelta(days=1)
@@ -65,7 +84,7 @@ def gantt_svg(call: CallDefinition, timetable: Timetable) -> str:
             row.note = "opens by a manager" if p.opens_rule == "manual" else "opens when the phase before closes"
         rows.append(row)
         for c in call.categories:
-            own = c.closes.get(p.id)
+            own = own_closes[c.id].get(p.id)
             if own is not None and own != p.closes:
                 rows.append(Row(f"  {c.name} ({c.id})", 24 + ROW_H * len(rows),
                                 closes=[Mark(x(own), f"{c.name}: {p.name} closes {_local(call, own)}")],

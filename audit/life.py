@@ -19,6 +19,7 @@ from activities.records import ClosureSummary, PublishInput, Recorded
 from audit.history import Execution, decode, instant, kind
 from models.call import CallDefinition
 from models.deadlines import Deadlines
+from models.identity import Identity
 from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
 from models.messages import (
     ActRequest,
@@ -44,6 +45,7 @@ class Proven:
     run_id: str
     chain_hash: str | None = None
     request_event_id: int | None = None  # the WorkflowExecutionUpdateAccepted with the person's request
+    identity: Identity | None = None  # the identity and grants that request carried (none before they did)
     spec: TransitionSpec | None = None
     opens: datetime | None = None  # the window the history establishes for the change, when it has one
     governing: datetime | None = None
@@ -115,7 +117,8 @@ class ApplicationLife:
     @property
     def rule(self) -> Deadlines:
         return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.extensions,
-                         self.step_deadlines)
+                         self.step_deadlines, self.inp.cohort,
+                         self.inp.people.get("recommender", ""))
 
     def bounds(self, w: Window) -> tuple[datetime | None, datetime | None]:
         return self.rule.opens(w), self.rule.close(w)
@@ -190,6 +193,9 @@ class _ApplicationFold(_Fold):
                 timetable = decode(s.input, Timetable)
                 self.newer(timetable)
                 self.woken(Happening(e.event_id, at, "signal", f"timetable changed (seq {timetable.seq})"))
+            elif s.signal_name == "window_closed":
+                phase = decode(s.input, str)
+                self.woken(Happening(e.event_id, at, "signal", f"{phase} closed by the call's bulk closure"))
         elif k == "TIMER_FIRED":
             t = e.timer_fired_event_attributes
             self.woken(Happening(e.event_id, at, "timer",
@@ -235,6 +241,7 @@ class _ApplicationFold(_Fold):
         if proven is None:  # a history from before record_transition returned what it recorded
             proven = self.apply(record, e.event_id, run_id, None)
         proven.request_event_id = event_id or None
+        proven.identity = getattr(request, "identity", None)
 
     def marker(self, e: HistoryEvent, run_id: str) -> None:
         m = e.marker_recorded_event_attributes

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
-from functools import cache
 
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
-from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.worker import Interceptor, Replayer
 
 from audit.findings import Finding, Result
 from audit.history import Execution, kind
+from infra.runtime import quiet_runtime
 from infra.temporal import DATA_CONVERTER
 from worker import WORKFLOWS, sandbox_runner
 
@@ -25,12 +24,6 @@ COMMAND_EVENTS = {
     "WORKFLOW_PROPERTIES_MODIFIED", "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
     "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED", "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
 }
-
-
-@cache
-def quiet_runtime() -> Runtime:
-    """A runtime that does not print the SDK core's warnings: a failed replay is reported as a finding."""
-    return Runtime(telemetry=TelemetryConfig(logging=None))
 
 
 def replayer(workflows: Sequence[type] = WORKFLOWS, interceptors: Sequence[Interceptor] = ()) -> Replayer:

@@ -179,7 +179,7 @@ def render_report(bundle: Bundle, result: Result, call: CallLife | None, apps: l
     f' · a simulation, run {shifted} days later than the notice states' if shifted else ''}</p>
 <h2>Result of the checks</h2>{_verify(result)}
 <h2>Timeline: planned and actual</h2>{_timeline(call) if call else '<p>No call history.</p>'}
-<h2>Timeline per category, as planned</h2>{gantt_svg(call.call, call.planned) if call else ''}
+<h2>Timeline per category, as planned</h2>{gantt_svg(call.call, call.planned, call.inp.calendar) if call else ''}
 <h2>Applications by final state ({len(apps)})</h2>{_states(apps)}
 <h2>Exceptions ({len(listed)})</h2>
 {('<table><tr><th>when</th><th>application</th><th>what</th><th>who</th><th>why</th><th>detail</th></tr>'

@@ -10,6 +10,7 @@ from audit.findings import Finding, Result
 from audit.life import ApplicationLife, CallLife, Notice, PhaseChange, Proven, life
 from audit.records import Records, differences
 from audit.source import Bundle
+from models.identity import Target, refusal
 from models.instants import local
 from models.messages import application_workflow_id, call_workflow_id
 from records.chain import GENESIS, row_hash
@@ -37,7 +38,14 @@ def application_rules(app: ApplicationLife) -> Iterable[Finding]:
             allowed = ", ".join(p.spec.roles)
             yield _proved("role", w, p, f"{what}: role {t.role} may not {t.trigger} in {t.source} (allowed: {allowed})")
         owner = app.inp.people.get(t.role)
-        if t.role != "system" and owner is not None and owner != t.actor_id:
+        if p.identity is not None:
+            people = app.inp.people
+            target = Target(call=app.inp.call.id, programme=app.inp.call.programme, unit=people.get("unit_admin", ""),
+                            application=app.inp.application_id, applicant=people.get("applicant", ""))
+            why = refusal(p.identity, t.actor_id, t.role, target)
+            if why:
+                yield _proved("actor", w, p, f"{what}: {why}")
+        elif t.role != "system" and owner is not None and owner != t.actor_id:
             yield _proved("actor", w, p, f"{what}: {owner} is the {t.role} of this application")
         if t.role != "system":
             yield from _deadline(app, p, what)

@@ -25,8 +25,9 @@ from bench.call import bench_call, chain_steps
 from bench.harness import Bench, settle, sleep_until, utcnow
 from bench.intake import baseline_chain, grantflow_chain
 from client.calls import Refusal, act_on, start_call
+from models.identity import in_process
 from models.lifecycle import TERMINAL
-from models.messages import ActRequest
+from models.messages import ActRequest, ApplicationStatus
 from records.tables import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
 
 MIX = (0, 0, 1, 2)  # changes made before the deadline, by application index: half drafts, half in the chain
@@ -42,7 +43,10 @@ class Deadline:
     instant: datetime
     setup_s: float
     closed_s: float  # instant -> every application closed in the records DB and its notices delivered
-    workflows_closed_s: float  # instant -> every application workflow closed
+    records_closed_s: float  # instant -> the last application row closed in the records DB
+    notices_out_s: float  # instant -> the last closing notice handed to the channel
+    workflows_closed_s: float  # instant -> every application workflow closed, i.e. caught up with its record
+    inconsistent: int  # application workflows whose final state is not their record's
     closure_report_s: float  # instant -> the call's closure report stored
     baseline_setup_s: float
     baseline_closed_s: float  # instant -> every no-op workflow closed
@@ -112,7 +116,8 @@ async def late_attempt(b: Bench, call_id: str, i: int) -> str:
     time: the worker is busy closing; a late acceptance would still show in the records, which are checked)."""
     trigger, role = chain_steps()[changes(i)]
     try:
-        await act_on(b.client, f"{call_id}.{i:05d}", ActRequest(trigger, f"{role}-{i}", role))
+        await act_on(b.client, f"{call_id}.{i:05d}", ActRequest(trigger, f"{role}-{i}", role,
+                                                                  identity=in_process(f"{role}-{i}", role)))
         return "accepted"
     except Refusal:
         return "refused"
@@ -141,6 +146,7 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
             await settle(lambda: records_settled(b, call_id, instant, n), limit_s=600 + n * 0.2)
         workflows_last = await closed_at(b, f"TaskQueue = '{queue}' AND WorkflowType = 'ApplicationWorkflow'", n)
         report_at = await closure_report(b, call_id)
+        finals = await b.fan_out([partial(final_state, b, call_id, i) for i in range(n)])
     with Session(b.engine) as s:
         rows_last = s.exec(select(func.max(ApplicationRow.updated_at)).where(ApplicationRow.call_id == call_id)).one()
         notices_last, delivered = s.exec(select(func.max(NoticeRow.delivered_at), func.count()).where(
@@ -149,11 +155,15 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
             ApplicationRow.call_id == call_id, col(ApplicationRow.state).not_in(TERMINAL))).one()
         late_rows = set(s.exec(select(TransitionRow.application_id).where(
             TransitionRow.call_id == call_id, TransitionRow.role != "system", TransitionRow.at >= instant)).all())
+        recorded = dict(s.exec(select(ApplicationRow.id, ApplicationRow.state).where(
+            ApplicationRow.call_id == call_id)).all())
     accepted = {f"{call_id}.{i:05d}" for i, outcome in zip(range(0, n, LATE_EVERY), late) if outcome == "accepted"}
     last = max(rows_last, notices_last or rows_last)
     return Deadline(
         applications=n, in_chain=sum(1 for i in range(n) if changes(i)), instant=instant, setup_s=setup_s,
-        closed_s=(last - instant).total_seconds(),
+        closed_s=(last - instant).total_seconds(), records_closed_s=(rows_last - instant).total_seconds(),
+        notices_out_s=((notices_last or rows_last) - instant).total_seconds(),
+        inconsistent=sum(recorded.get(f"{call_id}.{i:05d}") != state for i, state in enumerate(finals)),
         workflows_closed_s=(workflows_last - instant).total_seconds(),
         closure_report_s=(report_at - instant).total_seconds(),
         baseline_setup_s=baseline_setup_s, baseline_closed_s=baseline_closed_s,
@@ -162,6 +172,12 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
         open_left=open_left, notices_delivered=delivered,
         application_ids=[f"application-{call_id}.{i:05d}" for i in range(n)], baseline_ids=baseline_ids,
     )
+
+
+async def final_state(b: Bench, call_id: str, i: int) -> str:
+    """The state a closed application workflow returned (its result, from the history)."""
+    handle = b.client.get_workflow_handle(f"application-{call_id}.{i:05d}", result_type=ApplicationStatus)
+    return str((await b.patiently(handle.result)).state)
 
 
 def closing_notices(call_id: str, instant: datetime) -> tuple[Any, ...]:

@@ -52,6 +52,11 @@ def deadline_figures(x: Deadline) -> dict[str, Any]:
         "deadline_in_chain": x.in_chain,
         "deadline_setup_s": x.setup_s,
         "deadline_closed_s": x.closed_s,
+        "deadline_records_closed_s": x.records_closed_s,
+        "deadline_notices_out_s": x.notices_out_s,
+        "deadline_workflows_consistent_s": x.workflows_closed_s,
+        "deadline_workflows_inconsistent": x.inconsistent,
+        "deadline_consistent_ratio": x.workflows_closed_s / x.baseline_closed_s,
         "deadline_workflows_closed_s": x.workflows_closed_s,
         "deadline_closure_report_s": x.closure_report_s,
         "baseline_deadline_setup_s": x.baseline_setup_s,
@@ -89,6 +94,9 @@ def memory_figures(x: Memory) -> dict[str, Any]:
         "baseline_rss_mb_per_1000_workflows": x.baseline_mb,
         "memory_ratio": x.grantflow_mb / x.baseline_mb,
         "worker_rss_mb": x.rss_after_mb,
+        "worker_workflow_cache": x.cache,
+        "touch_cached_ms": x.touch_cached_ms,
+        "touch_evicted_ms": x.touch_evicted_ms,
     }
 
 

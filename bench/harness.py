@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import psutil
 from sqlalchemy.engine import Engine
-from temporalio.client import Client
+from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 from activities.notices import MemoryChannel
 from bench.baseline import baseline_worker
 from bench.sampler import Sampler
-from infra.settings import WORKFLOW_CACHE, binary
+from infra.settings import binary
 from infra.temporal import DATA_CONVERTER
 from records.engine import make_engine
 from worker import build_worker
@@ -36,6 +36,7 @@ T = TypeVar("T")
 PR_SET_PDEATHSIG = 1
 RETRY_FOR_S = 180.0  # a failing workflow task is retried by the server every 10 s at most
 RETRY_PAUSE_S = 1.0
+BASELINE_CACHE = 10_000  # raw Temporal at its best: every no-op workflow stays in memory, none is replayed
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Bench:
         return build_worker(self.client, task_queue, self.engine, self.channel)
 
     def baseline(self, task_queue: str) -> Worker:
-        return baseline_worker(self.client, task_queue, WORKFLOW_CACHE)
+        return baseline_worker(self.client, task_queue, BASELINE_CACHE)
 
     async def fan_out(self, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         return await bounded(self.concurrency, jobs)
@@ -78,14 +79,16 @@ class Bench:
 
     async def patiently(self, request: Callable[[], Awaitable[T]]) -> T:
         """Send `request`, again while the server answers that the workflow's task is failing (an overloaded
-        worker lets tasks time out); every such answer is counted in `retried`."""
+        worker lets tasks time out) or no answer comes in time (updates carry their own ids, so a request sent again
+        is applied once); every such answer is counted in `retried`."""
         loop = asyncio.get_running_loop()
         until = loop.time() + RETRY_FOR_S
         while True:
             try:
                 return await request()
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.FAILED_PRECONDITION or loop.time() > until:
+            except (RPCError, RPCTimeoutOrCancelledError) as exc:
+                failing = isinstance(exc, RPCTimeoutOrCancelledError) or exc.status == RPCStatusCode.FAILED_PRECONDITION
+                if not failing or loop.time() > until:
                     raise
                 self.retried += 1
                 await asyncio.sleep(RETRY_PAUSE_S)
@@ -170,6 +173,9 @@ def utcnow() -> datetime:
 
 
 def rss_mb() -> float:
-    """This process's resident set, after a collection so that garbage does not count."""
+    """This process's resident set, after a collection so that garbage does not count (and the C allocator has given
+    back what it freed: evicted workflows' memory is free, not held)."""
     gc.collect()
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     return float(psutil.Process().memory_info().rss) / 2**20

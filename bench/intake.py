@@ -15,6 +15,7 @@ from bench.baseline import NoopInput, NoopWorkflow
 from bench.call import bench_call, chain_steps, people
 from bench.harness import Bench, utcnow
 from client.calls import Prepared, start_application, start_call
+from models.identity import in_process
 from models.messages import ActRequest, ApplicationInput
 from records.tables import ApplicationRow
 from workflows.application import ApplicationWorkflow
@@ -49,7 +50,7 @@ async def grantflow_chain(b: Bench, prepared: Prepared, task_queue: str, i: int,
     app_id = f"{prepared.definition.id}.{i:05d}"
     handle = await start_application(b.client, application(prepared, app_id, i), task_queue)
     for k, (trigger, role) in enumerate(chain_steps()[:steps]):
-        request = ActRequest(trigger, f"{role}-{i}", role)
+        request = ActRequest(trigger, f"{role}-{i}", role, identity=in_process(f"{role}-{i}", role))
         await b.patiently(lambda r=request, u=f"{k}-{trigger}": handle.execute_update(ApplicationWorkflow.act, r, id=u))
 
 

@@ -1,11 +1,10 @@
-"""Figure 4, memory: worker RSS per 1,000 open workflows, grantflow applications against no-op workflows.
-
-Both are held in their worker's cache (`infra.settings.WORKFLOW_CACHE`; beyond it workflows are evicted and
-replayed when they wake), so `n` is at most the cache size.
-"""
+"""Figure 4, memory: worker RSS per 1,000 open applications at the production cache (no-op workflows all cached
+beside them), and what the next touch of an application costs in and out of the cache."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -19,6 +18,7 @@ from infra.settings import WORKFLOW_CACHE
 from workflows.application import ApplicationWorkflow
 
 WARM_UP = 20
+TOUCHES = 20  # status queries timed on cached and on evicted applications
 METADATA_QUERY = "__temporal_workflow_metadata"  # answered by the worker from the cached workflow
 
 
@@ -28,6 +28,9 @@ class Memory:
     grantflow_mb: float
     baseline_mb: float
     rss_after_mb: float
+    cache: int
+    touch_cached_ms: float  # median status query to an application in the cache
+    touch_evicted_ms: float  # median status query to one outside it (replayed from its history)
 
 
 async def open_baseline(b: Bench, queue: str, prefix: str, count: int) -> None:
@@ -39,7 +42,6 @@ async def open_baseline(b: Bench, queue: str, prefix: str, count: int) -> None:
 
 
 async def memory(b: Bench, n: int) -> Memory:
-    n = min(n, WORKFLOW_CACHE - WARM_UP)
     now = utcnow().replace(microsecond=0)
     prepared = bench_call(f"bench-memory-{now:%H%M%S}", now - timedelta(minutes=1), now + timedelta(days=1))
 
@@ -47,6 +49,12 @@ async def memory(b: Bench, n: int) -> Memory:
         app_id = f"{prepared.definition.id}.{i:05d}"
         handle = await start_application(b.client, application(prepared, app_id, i), grantflow_queue)
         await handle.query(ApplicationWorkflow.status)
+
+    async def touch(i: int) -> float:
+        handle = b.client.get_workflow_handle(f"application-{prepared.definition.id}.{i:05d}")
+        started = time.perf_counter()
+        await handle.query(ApplicationWorkflow.status)
+        return (time.perf_counter() - started) * 1000
 
     baseline_queue, grantflow_queue = b.task_queue("memory-baseline"), b.task_queue("memory")
     async with b.baseline(baseline_queue), b.grantflow(grantflow_queue):
@@ -58,4 +66,7 @@ async def memory(b: Bench, n: int) -> Memory:
         after_baseline = rss_mb()
         await b.fan_out([partial(open_application, i) for i in range(n)])
         after = rss_mb()
-    return Memory(n, (after - after_baseline) * 1000 / n, (after_baseline - before) * 1000 / n, after)
+        cached = [await touch(i) for i in range(n - 1, n - 1 - min(TOUCHES, WORKFLOW_CACHE // 2), -1)]
+        evicted = [await touch(i) for i in range(min(TOUCHES, max(n - WORKFLOW_CACHE, 0)))]
+    return Memory(n, (after - after_baseline) * 1000 / n, (after_baseline - before) * 1000 / n, after,
+                  WORKFLOW_CACHE, statistics.median(cached), statistics.median(evicted) if evicted else 0.0)

@@ -13,9 +13,10 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from audit.history import fetch_execution
-from audit.replay import quiet_runtime, replay_all
+from audit.replay import replay_all
 from bench.baseline import NoopWorkflow
 from bench.harness import Bench
+from infra.runtime import quiet_runtime
 from infra.temporal import DATA_CONVERTER
 
 

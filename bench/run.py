@@ -30,6 +30,7 @@ FIGURES = ("memory", "intake", "deadline", "replay", "lifecycle")
 UNMEASURED_PACE_S = 0.1  # seconds per request assumed for the deadline's set-up when intake did not run
 REPLAY_SAMPLE = 2000
 LOG = ROOT / "var" / "bench.log"  # workflow task failures and other warnings of the run
+RUNS = ROOT / "var" / "bench-runs.jsonl"  # every run's figures, one JSON line each
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     LOG.parent.mkdir(exist_ok=True)
     logging.basicConfig(filename=LOG, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     values = asyncio.run(measure(args))
+    with RUNS.open("a", encoding="utf-8") as runs:  # kept even when another script drives the run and its output
+        runs.write(json.dumps({"argv": sys.argv[1:]} | values, ensure_ascii=False) + "\n")
     print(json.dumps(values, ensure_ascii=False) if args.json else table(values), flush=True)
     if args.record:  # after printing: a run the record refuses (--amend over a figure it has) is still shown
         record(values, ROOT / "bench" / "results.json", args.record, args.amend)

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -13,9 +14,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from models.call import CallDefinition
 from models.holidays import build_calendar, whole_weeks
+from models.instants import local
 from models.messages import (
     ActRequest,
     ApplicationInput,
+    ApplicationStatus,
     CallEvent,
     CallInput,
     CallStatus,
@@ -140,5 +143,23 @@ async def act_on(client: Client, application_id: str, request: ActRequest) -> Tr
         raise Refusal(str(getattr(cause, "message", None) or cause or exc)) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Refusal(f"application {application_id} is unknown or closed") from None
+            raise Refusal(await _why_closed(handle, application_id, request)) from None
         raise
+
+
+async def _why_closed(handle: WorkflowHandle[Any, Any], application_id: str, request: ActRequest) -> str:
+    """Why a request reached no running application: unknown, or closed - by the deadline that passed, when a
+    deadline closed it (the instant, and the rule that made it bind)."""
+    try:
+        status: ApplicationStatus = await handle.query(ApplicationWorkflow.status)
+    except (RPCError, WorkflowQueryFailedError):
+        return f"application {application_id} is unknown"
+    last = status.transitions[-1] if status.transitions else None
+    if last is None or last.role != "system" or last.deadline is None:
+        return f"application {application_id} is {status.state} and closed: nothing can {request.trigger} it now"
+    zone = ZoneInfo(status.timezone)
+    window = next((k for k, v in status.deadlines.items() if v == last.deadline), None)
+    rule = status.binding.get(window, "") if window else ""
+    return (f"deadline passed: application {application_id} closed at {local(zone, last.deadline)} "
+            f"({window or 'its window'}{': ' + rule if rule else ''}) and is {status.state}; "
+            f"{request.trigger} is no longer possible")

@@ -1,65 +1,181 @@
-"""The embedded stack behind `grantflow up`: Temporal dev server (SQLite file), Web UI, worker, loaded calls."""
+"""The embedded stack behind `grantflow up` (dev server, mail sink, connection, worker, calls) and `grantflow worker`,
+as ordered lists of supervised components. A new part of the stack is a `Component` and one line in `up_components`."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from contextlib import nullcontext
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.notices import postman_for
 from client.calls import prepare, start_call
+from client.devserver import DevServer
 from client.mailsink import MailSink
+from client.supervisor import Component, StackError, supervise
+from client.tokens import secret_file
 from infra.logs import configure
-from infra.settings import Settings, binary
+from infra.reachability import watch
+from infra.settings import Settings
 from infra.temporal import connect
 from models.call import load_call
 from records.engine import make_engine
 from worker import build_worker
 
 log = structlog.get_logger("grantflow.stack")
+GRACEFUL = timedelta(seconds=5)  # running activities finish within this on stop, or are handed back to the server
 
 
-async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int) -> None:
+@dataclass
+class Context:
+    """What the components share: the settings, the server's address, and the client once connected."""
+
+    settings: Settings
+    address: str
+    connected: list[Client] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        if not self.connected:
+            raise StackError("no Temporal client yet: list Connection before the components that use it")
+        return self.connected[0]
+
+
+class Connection(Component):
+    """A client of the server, and one log line when the server stops answering and one when it is back."""
+
+    name = "Temporal connection"
+
+    def __init__(self, context: Context, within: timedelta = timedelta(seconds=30)) -> None:
+        self.context, self.within = context, within
+        self.watching: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        give_up = asyncio.get_running_loop().time() + self.within.total_seconds()
+        while not self.context.connected:
+            try:
+                self.context.connected.append(await connect(self.context.address, self.context.settings.namespace))
+            except RuntimeError as exc:
+                if asyncio.get_running_loop().time() > give_up:
+                    raise StackError(f"Temporal at {self.context.address} did not answer within "
+                                     f"{self.within.total_seconds():.0f} s: {exc}") from None
+                await asyncio.sleep(0.5)
+        self.watching = asyncio.create_task(watch(self.context.client, self.context.address))
+
+    async def stop(self) -> None:
+        if self.watching is not None:
+            self.watching.cancel()
+        self.context.connected.clear()
+
+
+class LocalMail(Component):
+    """Without GRANTFLOW_SMTP_URL: an SMTP sink on 127.0.0.1 writing to `var/mail`, where notices are read."""
+
+    name = "mail sink"
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.sink: MailSink | None = None
+
+    async def start(self) -> None:
+        if not self.context.settings.smtp_url:
+            self.sink = MailSink(self.context.settings.var_dir / "mail")
+            self.context.settings = replace(self.context.settings, smtp_url=self.sink.url)
+
+    async def stop(self) -> None:
+        if self.sink is not None:
+            self.sink.stop()
+
+
+class TemporalWorker(Component):
+    """The worker, and with an SMTP URL the postman that delivers its notices. On stop the worker polls no more, lets
+    running activities finish for `GRACEFUL`, then hands them back; then the postman stops."""
+
+    name = "worker"
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.worker: Worker | None = None
+        self.running: asyncio.Task[None] | None = None
+        self.postman = AsyncExitStack()
+
+    async def start(self) -> None:
+        s = self.context.settings
+        engine = make_engine(s.database_url, migrate=True)  # the worker brings the records database to head
+        postman = postman_for(engine, s)
+        if postman is not None:
+            await self.postman.enter_async_context(postman.running())
+        self.worker = build_worker(self.context.client, s.task_queue, engine, postman,
+                                   workflow_cache=s.workflow_cache, graceful_shutdown=GRACEFUL)
+        self.running = asyncio.create_task(self.worker.run())
+
+    async def ended(self) -> None:
+        assert self.running is not None
+        await asyncio.shield(self.running)  # the supervisor cancels this wait, never the worker itself
+
+    async def stop(self) -> None:
+        if self.worker is not None and self.running is not None:
+            if not self.running.done():
+                await self.worker.shutdown()
+            await asyncio.gather(self.running, return_exceptions=True)
+        self.worker = self.running = None
+        await self.postman.aclose()
+
+
+class Calls(Component):
+    """Starts a call workflow for every file in `directory` (a past call as a rehearsal, moved into the future)."""
+
+    name = "calls"
+
+    def __init__(self, context: Context, directory: Path) -> None:
+        self.context, self.directory = context, directory
+
+    async def start(self) -> None:
+        for path in sorted(self.directory.glob("*.yaml")):
+            call = load_call(path)
+            prepared = prepare(call, not_before=datetime.now().astimezone())
+            await start_call(self.context.client, prepared, self.context.settings.task_queue)
+            log.info("call loaded", call_id=call.id, rehearsal_shift_days=prepared.shift_days)
+
+
+def up_components(context: Context, calls_dir: Path, port: int, ui_port: int) -> Sequence[Component]:
+    return [
+        DevServer(context.settings.var_dir, port, ui_port),
+        LocalMail(context),
+        Connection(context),
+        TemporalWorker(context),
+        Calls(context, calls_dir),
+    ]
+
+
+async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int,
+                    extra: Callable[[Context], Sequence[Component]] | None = None) -> None:
+    """Run the stack until stopped; `extra` gives the components of the layers above (the HTTP API), started last
+    and stopped first. The operator secret the command line's --operator proves is made here, on this machine."""
     configure(settings.log_format)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    sink = None if settings.smtp_url else MailSink(settings.var_dir / "mail")  # notices by e-mail, read locally
-    settings = replace(settings, smtp_url=sink.url) if sink else settings
-    server = subprocess.Popen(
-        [binary("temporal"), "server", "start-dev", "--db-filename", str(settings.var_dir / "temporal.db"),
-         "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port), "--log-level", "warn"],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        address = f"127.0.0.1:{port}"
-        client = None
-        for _ in range(120):
-            try:
-                client = await connect(address, settings.namespace)
-                break
-            except RuntimeError:
-                await asyncio.sleep(0.5)
-        if client is None:
-            raise RuntimeError(f"the Temporal dev server did not answer on {address}")
-        engine = make_engine(settings.database_url)
-        postman = postman_for(engine, settings)
-        worker = build_worker(client, settings.task_queue, engine, postman, workflow_cache=settings.workflow_cache)
-        async with worker, postman.running() if postman else nullcontext():
-            for path in sorted(calls_dir.glob("*.yaml")):
-                call = load_call(path)
-                prepared = prepare(call, not_before=datetime.now().astimezone())
-                await start_call(client, prepared, settings.task_queue)
-                log.info("call loaded", call_id=call.id, rehearsal_shift_days=prepared.shift_days)
-            print(f"Temporal: {address}   Web UI: http://127.0.0.1:{ui_port}   records: {settings.database_url}")
-            print(f"Notices: by e-mail to {settings.smtp_url}" + (f", read them in {sink.directory}/new" if sink else ""))
-            print("Worker running; Ctrl-C stops the stack.")
-            await asyncio.Event().wait()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if sink is not None:
-            sink.stop()
+    secret_file(settings.var_dir / "operator.secret")
+    context = Context(settings, f"127.0.0.1:{port}")
+
+    def ready() -> None:
+        print(f"Temporal: {context.address}   Web UI: http://127.0.0.1:{ui_port}   records: {settings.database_url}")
+        print(f"Notices: by e-mail to {context.settings.smtp_url}"
+              + (f", read them in {settings.var_dir / 'mail'}/new" if not settings.smtp_url else ""))
+        print("Worker running; Ctrl-C stops the stack.", flush=True)
+    await supervise([*up_components(context, calls_dir, port, ui_port), *(extra(context) if extra else ())], ready)
+
+
+async def run_worker(settings: Settings) -> None:
+    """A worker for an existing server (`grantflow worker`), stopped as the stack is."""
+    configure(settings.log_format)
+    context = Context(settings, settings.temporal_address)
+
+    def ready() -> None:
+        print(f"Worker running on task queue {settings.task_queue} of {context.address}; Ctrl-C stops it.", flush=True)
+    await supervise([Connection(context), TemporalWorker(context)], ready)

@@ -1,89 +1,65 @@
-"""Applications: create one (`apply`), act on it, read its status, migrate it, count a call's per state."""
+"""Applications: create one (`apply`), act on it, read its status, migrate it, count a call's per state; always as
+the signed-in account."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
-from sqlmodel import Session, select
-from temporalio.client import WorkflowUpdateFailedError
 
-from client.calls import Refusal, act_on, start_application
-from client.lockouts import application_lockout, call_lockout
-from commands.common import Failure, actor, out, run, settings
-from infra.settings import Settings
-from infra.temporal import connect
+from commands.common import Failure, out, run, safe
+from commands.session import session
 from models.forms import ApplicationForm
-from models.messages import ActRequest, ApplicationInput, MigrateRequest, application_workflow_id, call_workflow_id
-from records.engine import make_engine
-from records.tables import ApplicationRow
-from workflows.application import ApplicationWorkflow
-from workflows.call import CallWorkflow
+from models.instants import local
 
 applications_app = typer.Typer()
+MAX_FORM = 1_000_000
 
 
 @applications_app.command("apply")
-def apply(call_id: str, applicant: str = typer.Option(...), unit: str = typer.Option(...),
-          recommender: str = typer.Option(...), category: str = typer.Option(...), title: str = typer.Option(...),
+def apply(call_id: str, category: str = typer.Option(...), title: str = typer.Option(...),
           flag: list[str] = typer.Option([], help="flags that hold, e.g. enterprise_led"),
           attach: list[str] = typer.Option([], help="attachment kinds uploaded"),
-          cto: str | None = typer.Option(None), app_id: str | None = typer.Option(None, "--id"),
+          cohort: str = typer.Option("", help="the applicant cohort, when the call names cohorts"),
+          app_id: str | None = typer.Option(None, "--id"),
           form_file: Path | None = typer.Option(None, "--form", help="the application form (JSON, models/forms.py): "
                                                 "formal review then judges the call's rules on it")) -> None:
-    """Create an application (a draft) in a call."""
+    """Create an application (a draft) in a call, as the signed-in applicant: the unit comes from the registry,
+    the recommender and CTO from the accounts and the registry."""
     async def go() -> None:
-        try:
-            form = ApplicationForm.model_validate_json(form_file.read_text(encoding="utf-8")) if form_file else None
-        except OSError as exc:
-            raise Failure(f"{form_file}: {exc.strerror}") from None
-        s = settings()
-        client = await connect(s.temporal_address, s.namespace)
-        _refuse_if_locked(s, call_id, "application")
-        base = await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)
-        call = base.call
-        call.category(category)
-        unknown = [f for f in flag if f not in {x.id for x in call.flags}]
-        if unknown:
-            raise Failure(f"unknown flag(s) {', '.join(unknown)} for call {call_id}")
-        people = {"applicant": applicant, "unit_admin": unit, "recommender": recommender} | (
-            {"cto": cto} if cto else {})
-        new_id = form.application_id if form else app_id or f"{call_id}.{uuid.uuid4().hex[:8]}"
-        await start_application(client, ApplicationInput(
-            call=call, calendar=base.calendar, timetable=base.timetable,
-            application_id=new_id, category=category, title=title, people=people, flags={f: True for f in flag},
-            attachments=[a.kind for a in form.attachments] if form else attach, form=form), s.task_queue)
-        out.print(new_id)
+        form = _form(form_file) if form_file else None
+        async with session() as (service, identity):
+            out.print(await service.apply(identity, call_id, category, title, flag, attach, form, app_id, cohort))
     run(go())
 
 
-def _refuse_if_locked(s: Settings, call_id: str, phase: str) -> None:
-    with Session(make_engine(s.database_url)) as db:
-        why = call_lockout(db, call_id, phase)
-    if why:
-        raise Failure(why)
+def _form(path: Path) -> ApplicationForm:
+    try:
+        if path.stat().st_size > MAX_FORM:
+            raise Failure(f"{path}: {path.stat().st_size} bytes; a form has at most {MAX_FORM}")
+        return ApplicationForm.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise Failure(f"{path}: {exc.strerror}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Failure(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 @applications_app.command("act")
-def act(application_id: str, event: str, as_: str = typer.Option(..., "--as", help="ROLE:ID"),
-        reason: str = typer.Option("", "--reason"), data: list[str] = typer.Option([], help="KEY=VALUE")) -> None:
-    """Send an event (submit, approve, return, ...) to an application as ROLE:ID, with a reason."""
-    role, who = actor(as_)
-    values = dict(d.split("=", 1) for d in data if "=" in d)
-
+def act(application_id: str, event: str, reason: str = typer.Option("", "--reason"),
+        data: list[str] = typer.Option([], help="KEY=VALUE"),
+        role: str | None = typer.Option(None, help="the role to act in, when the account holds several")) -> None:
+    """Send an event (submit, approve, return, ...) to an application as the signed-in account, with a reason."""
     async def go() -> None:
-        s = settings()
-        with Session(make_engine(s.database_url)) as db:
-            locked = application_lockout(db, application_id, event)
-        if locked:
-            raise Failure(locked)
-        client = await connect(s.temporal_address, s.namespace)
-        record = await act_on(client, application_id, ActRequest(event, who, role, reason, values))
-        out.print(f"{application_id}: {record.source} -> {record.dest} ({record.trigger} by {role}:{who})")
+        async with session() as (service, identity):
+            record = await service.act(identity, application_id, event, reason, data, role)
+        out.print(f"{application_id}: {record.source} -> {record.dest} ({record.trigger} by {record.role}:"
+                  f"{safe(record.actor_id)})", highlight=False)
     run(go())
 
 
@@ -91,9 +67,8 @@ def act(application_id: str, event: str, as_: str = typer.Option(..., "--as", he
 def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """State of an application and every transition: instant, actor, role, reason."""
     async def go() -> None:
-        s = settings()
-        client = await connect(s.temporal_address, s.namespace)
-        st = await client.get_workflow_handle(application_workflow_id(application_id)).query(ApplicationWorkflow.status)
+        async with session() as (service, identity):
+            st = await service.status(identity, application_id)
         if as_json:
             print(json.dumps(dataclasses.asdict(st), default=str, ensure_ascii=False, indent=2))
             return
@@ -101,41 +76,33 @@ def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -
         if st.receipt:
             out.print(f"summary form: receipt {st.receipt}, content sha256 {st.content_sha256} (the paper copy must "
                       f"carry both)", highlight=False)
-        table = Table()
+        zone = ZoneInfo(st.timezone)
+        table = Table(caption=f"instants in {zone.key}")
         for col in ("#", "at", "event", "from", "to", "actor", "role", "reason"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # a narrow terminal wraps an instant, never cuts it off
         for t in st.transitions:
-            table.add_row(str(t.seq), t.at.isoformat(), t.trigger, t.source, t.dest, t.actor_id, t.role, t.reason)
+            table.add_row(str(t.seq), local(zone, t.at), t.trigger, t.source, t.dest, safe(t.actor_id), t.role,
+                          safe(t.reason))
         out.print(table)
     run(go())
 
 
 
 @applications_app.command("migrate")
-def migrate(application_id: str, as_: str = typer.Option(..., "--as"), reason: str = typer.Option(...)) -> None:
-    """Move a running application to its call's current (revised) definition, with a reason."""
-    role, who = actor(as_)
-
+def migrate(application_id: str, reason: str = typer.Option(...)) -> None:
+    """Move a running application to its call's current (revised) definition, with a reason (managers)."""
     async def go() -> None:
-        s = settings()
-        client = await connect(s.temporal_address, s.namespace)
-        handle = client.get_workflow_handle(application_workflow_id(application_id))
-        call_id = (await handle.query(ApplicationWorkflow.status)).call_id
-        current = await client.get_workflow_handle(call_workflow_id(call_id)).query(CallWorkflow.definition)
-        try:
-            record = await handle.execute_update(ApplicationWorkflow.migrate,
-                                                 MigrateRequest(current.call, who, role, reason))
-        except WorkflowUpdateFailedError as exc:
-            raise Refusal(str(getattr(exc.cause, "message", exc.cause))) from None
+        async with session() as (service, identity):
+            record = await service.migrate(identity, application_id, reason)
         out.print(f"{application_id}: version {record.data['from_version']} -> {record.data['to_version']}")
     run(go())
 
 
-
 @applications_app.command("counts")
 def counts(call_id: str) -> None:
-    """Applications of a call per state, from the records database."""
-    with Session(make_engine(settings().database_url)) as s:
-        rows = s.exec(select(ApplicationRow.state).where(ApplicationRow.call_id == call_id)).all()
-    for state, n in sorted({r: rows.count(r) for r in rows}.items()):
-        out.print(f"{state}\t{n}")
+    """Applications of a call per state, from the records database (the call's managers, agency, auditors)."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            for state, n in service.counts(identity, call_id).items():
+                out.print(f"{state}\t{n}")
+    run(go())

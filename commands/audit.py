@@ -13,10 +13,9 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from commands.common import Failure, err, out, run
+from commands.common import Failure, err, out, records_db, run
 from infra.settings import Settings
 from infra.temporal import connect
-from records.engine import make_engine
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -34,7 +33,7 @@ AS_JSON = typer.Option(False, "--json", help='print {"workflows": N, "events": N
 
 
 async def _client(s: Settings) -> Client:
-    return await connect(s.temporal_address, s.namespace)
+    return await connect(s.temporal_address, s.namespace, s.temporal_access)
 
 
 def _instant(text: str, option: str) -> datetime:
@@ -52,9 +51,9 @@ async def _bundle(directory: Path | None, call_id: str | None, db: str | None = 
         raise Failure("give an export directory or --call ID (exactly one of them)")
     s = Settings.from_env()
     if directory is not None:
-        return read_export(directory, make_engine(db) if db else None)
+        return read_export(directory, records_db(db) if db else None)
     assert call_id is not None
-    return await from_server(await _client(s), make_engine(db or s.database_url), call_id)
+    return await from_server(await _client(s), records_db(db), call_id)
 
 
 def _quiet_replays() -> None:
@@ -92,7 +91,7 @@ def trail(application_id: str, fmt: str = typer.Option("table", "--format", help
             bundle = read_export(directory)
         else:
             s = Settings.from_env()
-            bundle = await application_from_server(await _client(s), make_engine(s.database_url), application_id)
+            bundle = await application_from_server(await _client(s), records_db(), application_id)
         return build_trail(bundle.application(application_id), bundle.call(), bundle.records)
 
     t = run(go())
@@ -213,7 +212,7 @@ def export(call_id: str = typer.Option(..., "--call"), out_dir: Path = typer.Opt
 
     async def go() -> dict[str, object]:
         s = Settings.from_env()
-        return await export_call(await _client(s), make_engine(s.database_url), call_id, out_dir,
+        return await export_call(await _client(s), records_db(), call_id, out_dir,
                                  _instant(since, "--since") if since else None, compress=compress)
 
     manifest = run(go())

@@ -3,6 +3,7 @@ list, revise)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,15 +13,13 @@ from sqlmodel import Session, select
 
 from audit.gantt import gantt_svg
 from client.calls import prepare, start_call, translate
-from commands.common import Failure, actor, call_update, load, out, problems, run, settings
+from commands.common import Failure, load, out, problems, records_db, run, settings
+from commands.manage import change_call
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
-from models.call import CallFileError, load_call, parse_call
+from models.call import CallDefinition, CallFileError, load_call, parse_call
 from models.lifecycle import build_lifecycle, mermaid
-from models.messages import ReviseRequest
-from records.engine import make_engine
 from records.tables import CallRow
-from workflows.call import CallWorkflow
 
 calls_app = typer.Typer(no_args_is_help=True, help="Call definition files: validate, diagram, show, load, clone.")
 
@@ -73,6 +72,9 @@ def calls_show(file: Path) -> None:
             f"{p.closes_after} {p.closes_rule.replace('_', ' ')} after opening" if p.closes_after else p.closes_rule)
         table.add_row(p.id, p.kind, opens, closes)
     out.print(table)
+    who = _who_table(call, local)
+    if who.row_count:
+        out.print(who)
     out.print("chain: " + " -> ".join(f"{s.id} ({s.role}{', if ' + s.when if s.when else ''})" for s in call.chain))
 
 
@@ -81,7 +83,8 @@ def calls_gantt(file: Path, output: Path | None = typer.Option(None, "--out", he
     """Draw a call file's timeline as an SVG picture: a row per phase, and per category whose close differs."""
     call = load(file)
     try:
-        svg = gantt_svg(call, prepare(call).timetable)
+        prepared = prepare(call)
+        svg = gantt_svg(call, prepared.timetable, prepared.input.calendar)
     except (CalendarNotCovered, ValueError) as exc:
         problems([f"{file}: {exc}"])
         raise typer.Exit(1) from None
@@ -89,6 +92,19 @@ def calls_gantt(file: Path, output: Path | None = typer.Option(None, "--out", he
         output.write_text(svg, encoding="utf-8")
     else:
         typer.echo(svg, nl=False)
+
+
+def _who_table(call: CallDefinition, local: Callable[[datetime], str]) -> Table:
+    """Every close that depends on who applies (category, cohort, recommending unit), as the file states it."""
+    table = Table(title="closes that depend on who applies (the earliest that applies binds)")
+    for col in ("for", "window", "closes"):
+        table.add_column(col, overflow="fold")
+    rows = [(f"category {c.id}", c.closes) for c in call.categories]
+    rows += [(o.who.describe(), o.closes) for o in call.overrides]
+    for who, closes in rows:
+        for window, value in closes.items():
+            table.add_row(who, window, local(value) if isinstance(value, datetime) else value.describe())
+    return table
 
 
 @calls_app.command("clone")
@@ -152,7 +168,7 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
     """Start the call workflow of each file on the Temporal server."""
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
         for f in files:
             call = load(f)
             prepared = prepare(call, not_before=datetime.now().astimezone() if rehearse else None)
@@ -165,15 +181,13 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
 @calls_app.command("list")
 def calls_list() -> None:
     """Calls in the records database with their current phase."""
-    with Session(make_engine(settings().database_url)) as s:
+    with Session(records_db()) as s:
         for row in s.exec(select(CallRow)).all():
             out.print(f"{row.id}\t{row.current_phase or '-'}\t{row.title}")
 
 
 @calls_app.command("revise")
-def calls_revise(call_id: str, file: Path, as_: str = typer.Option(..., "--as"),
-                 reason: str = typer.Option(...)) -> None:
+def calls_revise(call_id: str, file: Path, reason: str = typer.Option(...)) -> None:
     """Publish a corrected definition of a running call: new applications start under it; running ones keep the
-    version they started with until migrated."""
-    role, who = actor(as_)
-    call_update(call_id, CallWorkflow.revise_definition, ReviseRequest(load(file), who, role, reason))
+    version they started with until migrated (managers)."""
+    change_call(call_id, "revise", reason, definition=load(file))

@@ -1,56 +1,59 @@
-"""Programme managers move a call's phases (`phase ...`) and extend and explain deadlines (`deadline ...`)."""
+"""Programme managers move a call's phases (`phase ...`) and extend and explain deadlines (`deadline ...`), as the
+signed-in account (or the operator)."""
 
 from __future__ import annotations
 
 import typer
 
-from commands.common import Failure, actor, aware, call_update, out, run, settings
-from infra.temporal import connect
-from models.deadlines import explain
-from models.messages import ExtendRequest, PhaseRequest, application_workflow_id, call_workflow_id
-from workflows.application import ApplicationWorkflow
-from workflows.call import CallWorkflow
+from client.errors import Invalid
+from commands.common import aware, out, run, safe
+from commands.session import session
+from models.messages import CallEvent
 
 phase_app = typer.Typer(no_args_is_help=True, help="Programme managers move a call's phases.")
 deadline_app = typer.Typer(no_args_is_help=True, help="Programme managers extend deadlines.")
 
 
+def _event(call_id: str, event: CallEvent) -> None:
+    out.print(f"{call_id}: {event.phase} {event.kind} at {event.at.isoformat()} by {safe(event.actor_id)}",
+              highlight=False)
+
+
+def change_call(call_id: str, kind: str, reason: str, **more: object) -> None:
+    async def go() -> None:
+        async with session() as (service, identity):
+            _event(call_id, await service.change_call(identity, call_id, kind, reason, **more))  # type: ignore[arg-type]
+    run(go())
+
+
 @phase_app.command("advance")
-def phase_advance(call_id: str, as_: str = typer.Option(..., "--as"), reason: str = typer.Option(...)) -> None:
+def phase_advance(call_id: str, reason: str = typer.Option(...)) -> None:
     """Open the next manual phase (closing the current manual one)."""
-    role, who = actor(as_)
-    call_update(call_id, CallWorkflow.advance_phase, PhaseRequest(who, role, reason))
+    change_call(call_id, "advance", reason)
 
 
 @phase_app.command("close")
-def phase_close(call_id: str, as_: str = typer.Option(..., "--as"), reason: str = typer.Option(...)) -> None:
+def phase_close(call_id: str, reason: str = typer.Option(...)) -> None:
     """Close the current phase now (early)."""
-    role, who = actor(as_)
-    call_update(call_id, CallWorkflow.close_phase, PhaseRequest(who, role, reason))
+    change_call(call_id, "close", reason)
 
 
 @deadline_app.command("extend")
-def deadline_extend(call_id: str, phase: str, closes: str, as_: str = typer.Option(..., "--as"),
-                    reason: str = typer.Option(...),
+def deadline_extend(call_id: str, phase: str, closes: str, reason: str = typer.Option(...),
                     application: str | None = typer.Option(None, help="extend for this application only")) -> None:
-    """Extend a phase deadline for the whole call, or for one application (--application)."""
-    role, who = actor(as_)
-    request = ExtendRequest(phase, aware(closes), who, role, reason)
+    """Extend a phase deadline for the whole call, or for one application (--application); CLOSES is an ISO 8601
+    instant with its offset."""
+    instant = aware(closes, "new deadline")
     if application is None:
-        call_update(call_id, CallWorkflow.extend_deadline, request)
+        change_call(call_id, "extend", reason, window=phase, closes=instant)
         return
 
     async def go() -> None:
-        s = settings()
-        client = await connect(s.temporal_address, s.namespace)
-        handle = client.get_workflow_handle(application_workflow_id(application))
-        try:
-            record = await handle.execute_update(ApplicationWorkflow.extend_deadline, request)
-        except Exception as exc:
-            cause = getattr(exc, "cause", None)
-            if cause is None:
-                raise
-            raise Failure(str(getattr(cause, "message", cause))) from None
+        async with session() as (service, identity):
+            st, _ = await service.application(application)
+            if st.call_id != call_id:
+                raise Invalid(f"application {application} is in call {st.call_id}, not {call_id}")
+            record = await service.extend_application(identity, application, phase, instant, reason)
         out.print(f"{application}: {record.data.get('window')} now closes {record.data.get('new')}")
     run(go())
 
@@ -60,15 +63,11 @@ def deadline_explain(application_id: str) -> None:
     """Every deadline of an application and the facts behind it: planned close, category override, extensions
     (who, when, why), working-day counts and the calendar they came from."""
     async def go() -> None:
-        s = settings()
-        client = await connect(s.temporal_address, s.namespace)
-        app_status = await client.get_workflow_handle(application_workflow_id(application_id)).query(
-            ApplicationWorkflow.status)
-        call = client.get_workflow_handle(call_workflow_id(app_status.call_id))
-        for item in explain(await call.query(CallWorkflow.definition), await call.query(CallWorkflow.status),
-                            app_status):
+        async with session() as (service, identity):
+            items = await service.explain(identity, application_id)
+        for item in items:
             effective = item.effective.isoformat() if item.effective else "not set"
-            out.print(f"[bold]{item.window}[/bold]: {effective}", highlight=False)
+            out.print(f"[bold]{safe(item.window)}[/bold]: {effective}", highlight=False)
             for fact in item.facts:
-                out.print(f"  - {fact}", highlight=False)
+                out.print(f"  - {safe(fact)}", highlight=False)
     run(go())

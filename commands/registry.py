@@ -9,8 +9,7 @@ from pathlib import Path
 import typer
 from sqlmodel import Session
 
-from commands.common import out, settings
-from records.engine import make_engine
+from commands.common import out, records_db
 from records.registry import RegistryFileError, import_file
 from simulation.contacts import with_addresses
 from simulation.population import sample_registry
@@ -24,7 +23,7 @@ def registry_import(file: Path, table: str | None = typer.Option(
     """Import units, people or projects (CSV or JSON): every bad row is reported by row and column, and then
     nothing is written."""
     try:
-        with Session(make_engine(settings().database_url)) as session:
+        with Session(records_db()) as session:
             report = import_file(session, file, table)
     except RegistryFileError as exc:
         typer.echo(str(exc), err=True)

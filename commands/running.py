@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlalchemy import Engine
@@ -12,6 +14,7 @@ from temporalio.client import Client
 
 from audit.export import export_call
 from commands.common import err, load, out, run, settings
+from infra.settings import configured_database
 from simulation.report import Report
 from simulation.run import Finished
 
@@ -29,14 +32,18 @@ def export_to(call_id: str, directory: Path) -> Finished:
 @running_app.command("simulate")
 def simulate(file: Path, applications: int = typer.Option(500), seed: int = typer.Option(1),
              as_json: bool = typer.Option(False, "--json"),
-             export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here")) -> None:
-    """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants."""
+             export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here"),
+             replace: bool = typer.Option(False, "--replace", help="delete the call's rows an earlier run left in "
+                                                                   "GRANTFLOW_DATABASE_URL first")) -> None:
+    """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants. The
+    records go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to a temporary SQLite file."""
     from infra.logs import configure
     from simulation.run import simulate as run_simulation
 
     configure("json", level=40)
     call = load(file)
-    report = run(run_simulation(call, applications, seed, finished=export_to(call.id, export) if export else None))
+    report = run(run_simulation(call, applications, seed, database=configured_database(),
+                                finished=export_to(call.id, export) if export else None, replace=replace))
     if as_json:
         print(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
     else:
@@ -55,21 +62,38 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
 @running_app.command("worker")
 def worker_command() -> None:
     """Run a worker against GRANTFLOW_TEMPORAL_ADDRESS (an existing cluster or `grantflow up`)."""
-    from worker import main as worker_main
+    from client.stack import run_worker
 
-    try:
-        worker_main()
-    except ValueError as exc:  # a setting that cannot be used (GRANTFLOW_SMTP_URL, ...): one line
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    supervised(run_worker(settings()))
 
 
 @running_app.command("up")
 def up(calls_dir: Path = typer.Option(Path("calls"), "--calls"), port: int = 7233, ui_port: int = 8233) -> None:
-    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker; loads calls/."""
+    """Embedded stack: Temporal dev server (SQLite file under var/), Web UI, worker, the HTTP API
+    (GRANTFLOW_HTTP_ADDRESS, 127.0.0.1:8080 by default); loads calls/. SIGINT or SIGTERM stops it in order: the API
+    and the worker take no more work, running activities finish or go back, then the server stops."""
+    from api.serve import HttpApi
     from client.stack import run_stack
 
+    supervised(run_stack(settings(), calls_dir, port, ui_port, lambda context: [HttpApi(context)]))
+
+
+def supervised(stack: Coroutine[Any, Any, None]) -> None:
+    from client.supervisor import StackError
+
     try:
-        run(run_stack(settings(), calls_dir, port, ui_port))
-    except KeyboardInterrupt:
-        out.print("stopped")
+        run(stack)  # a setting that cannot be used (GRANTFLOW_SMTP_URL, ...) is one line there
+    except StackError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:  # before the stack took over the signals: nothing had started
+        pass
+    out.print("stopped")
+
+
+@running_app.command("api")
+def api_command() -> None:
+    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS."""
+    from api.serve import server
+
+    run(server(settings()).serve())

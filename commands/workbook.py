@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -11,23 +10,11 @@ import cn2an
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from client.service.review import Endorsed
 from models.call import CallDefinition
 
 HEADER = ["序号", "申报编号", "项目名称", "申报类别", "项目负责人", "申报单位", "推荐时间", "当前状态"]
 BY = {"applicant": "申报单位（项目负责人）", "unit_admin": "申报单位", "recommender": "推荐单位"}
-
-
-@dataclass(frozen=True)
-class Endorsed:
-    """One application the recommender endorsed and did not see returned or withdrawn since."""
-
-    application_id: str
-    title: str
-    category: str
-    applicant: str
-    unit: str
-    at: datetime
-    state: str
 
 
 def copies(n: int) -> str:

@@ -10,7 +10,9 @@ from typing import Any
 
 import structlog
 from temporalio import activity, workflow
-from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, TelemetryFilter
+
+from infra.runtime import forward_core_logs
 
 TEMPORAL_KEYS = {"workflow_id": "workflow_id", "run_id": "run_id", "workflow_type": "workflow_type",
                  "activity_type": "activity_type", "attempt": "attempt"}
@@ -25,6 +27,13 @@ def flatten_temporal(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutabl
                 if name in TEMPORAL_KEYS:
                     event.setdefault(TEMPORAL_KEYS[name], value)
     return event
+
+
+def unreachable_retry(record: logging.LogRecord) -> bool:
+    """A core warning that a call (a poll, most often: several a second) was retried because the server could not be
+    reached. `infra.reachability` says once that the server is away instead; a call that finally fails still says so."""
+    core = getattr(record, "temporal_log", None)
+    return core is not None and core.target.endswith("retry") and "Unavailable" in str(core.fields)
 
 
 def configure(log_format: str = "console", level: int = logging.INFO) -> None:
@@ -54,6 +63,7 @@ def configure(log_format: str = "console", level: int = logging.INFO) -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
-    core = LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
-                         forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")))
-    Runtime.set_default(Runtime(telemetry=TelemetryConfig(logging=core)), error_if_already_set=False)
+    core_logger = logging.getLogger("temporalio.core")
+    core_logger.filters[:] = [lambda record: not unreachable_retry(record)]
+    forward_core_logs(LoggingConfig(filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                                    forwarding=LogForwardingConfig(logger=core_logger)))

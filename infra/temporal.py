@@ -1,4 +1,5 @@
-"""Temporal client connection with grantflow's data converter (pydantic, so call definitions travel as data)."""
+"""Temporal client connection with grantflow's data converter (pydantic, so call definitions travel as data), TLS
+and API key from the settings, and the search attributes the workflows use."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
@@ -15,6 +17,15 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
+from temporalio.service import TLSConfig
+
+from infra.runtime import runtime
+from infra.settings import TemporalAccess
+
+SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {
+    "CallId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,  # the call a workflow belongs to: its workflows by query
+}
+
 
 _ADAPTERS = functools.lru_cache(maxsize=1024)(TypeAdapter)
 
@@ -44,5 +55,21 @@ class PayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+def tls_config(access: TemporalAccess) -> bool | TLSConfig:
+    """The SDK's TLS setting: off, the system's roots, or the configured CA and client certificate (files read now)."""
+    if not access.tls:
+        return False
+    if access.client_cert is None and access.server_ca is None and access.server_name is None:
+        return True
+    return TLSConfig(
+        server_root_ca_cert=access.server_ca.read_bytes() if access.server_ca else None,
+        client_cert=access.client_cert.read_bytes() if access.client_cert else None,
+        client_private_key=access.client_key.read_bytes() if access.client_key else None,
+        domain=access.server_name,
+    )
+
+
+async def connect(address: str, namespace: str = "default", access: TemporalAccess | None = None) -> Client:
+    access = access or TemporalAccess()
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER,
+                                tls=tls_config(access), api_key=access.api_key, runtime=runtime())

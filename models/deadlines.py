@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from models.calendar import CalendarNotCovered, WorkingCalendar
-from models.call import CallDefinition
+from models.call import STEP_PREFIX, AfterClose, CallDefinition, CloseValue
 from models.instants import local
 from models.lifecycle import STEP_KEY, Due, Window, state_step
 from models.messages import ApplicationStatus, CallInput, CallStatus
@@ -16,10 +16,19 @@ from models.timetable import Timetable
 
 
 @dataclass(frozen=True)
+class Binding:
+    """The instant that closes a window for one application, and the rule that made it bind."""
+
+    at: datetime | None
+    rule: str
+
+
+@dataclass(frozen=True)
 class Deadlines:
     """The deadlines of one application as they stand: a window's close is, first, an extension granted to this
-    application; then, for a phase not yet closed, its category's own close; then the call's timetable. A step
-    closes with its phase, or a number of working days after the application entered it."""
+    application; then, for a phase not yet closed, the earliest of the closes that depend on who applies (its
+    category's, its cohort's, its recommending unit's); then the call's timetable. A step closes with its phase, or
+    a number of working days after the application entered it, or earlier where a close for who applies says so."""
 
     call: CallDefinition
     category: str
@@ -27,21 +36,61 @@ class Deadlines:
     calendar: WorkingCalendar
     extensions: Mapping[str, datetime]
     step_deadlines: Mapping[str, datetime]
+    cohort: str = ""
+    recommender: str = ""
 
     def phase_close(self, phase_id: str) -> datetime | None:
+        return self.phase_binding(phase_id).at
+
+    def phase_binding(self, phase_id: str) -> Binding:
         if phase_id in self.extensions:
-            return self.extensions[phase_id]
+            return Binding(self.extensions[phase_id], "an extension granted to this application")
         p = self.timetable.get(phase_id)
-        closes = self.call.category(self.category).closes
-        return p.closes if p.closed or phase_id not in closes else closes[phase_id]
+        if p.closed:
+            return Binding(p.closes, f"phase {phase_id} closed")
+        own = self.own_closes(phase_id)
+        if own:
+            return min(own, key=lambda b: (b.at is None, b.at))
+        return Binding(p.closes, f"phase {phase_id}'s close")
+
+    def own_closes(self, key: str) -> list[Binding]:
+        """The closes of window `key` that bind this application for who it is (category, cohort, recommender)."""
+        out: list[Binding] = []
+        category = self.call.category(self.category)
+        if key in category.closes:
+            out.append(self._resolve(category.closes[key], f"category {category.id}"))
+        for i, o in enumerate(self.call.overrides):
+            if key in o.closes and o.who.selects(self.category, self.cohort, self.recommender):
+                out.append(self._resolve(o.closes[key], f"overrides.{i} ({o.who.describe()})"))
+        return [b for b in out if b.at is not None]
+
+    def _resolve(self, value: CloseValue, source: str) -> Binding:
+        if not isinstance(value, AfterClose):
+            return Binding(value, f"{source} closes it at {local(self.call.zone, value)}")
+        base = self.phase_close(value.after)
+        if base is None:
+            return Binding(None, f"{source}: {value.describe()}, which is not set")
+        if value.days is not None:
+            at = base + timedelta(days=value.days)
+        else:
+            at = self.calendar.end_after_working_days(base - timedelta(microseconds=1), value.working_days or 0,
+                                                      self.call.zone)
+        return Binding(at, f"{source}: {value.describe()} ({local(self.call.zone, base)})")
 
     def step_close(self, step_id: str) -> datetime | None:
+        return self.step_binding(step_id).at
+
+    def step_binding(self, step_id: str) -> Binding:
         if STEP_KEY + step_id in self.extensions:
-            return self.extensions[STEP_KEY + step_id]
+            return Binding(self.extensions[STEP_KEY + step_id], "an extension granted to this application")
         step = self.call.step(step_id)
         if step.deadline and step.deadline.phase:
-            return self.phase_close(step.deadline.phase)
-        return self.step_deadlines.get(step_id)
+            base = Binding(self.phase_close(step.deadline.phase), self.phase_binding(step.deadline.phase).rule)
+        else:
+            base = Binding(self.step_deadlines.get(step_id), f"{step.name}: its own deadline")
+        own = self.own_closes(STEP_PREFIX + step_id)
+        earlier = [b for b in own if base.at is None or (b.at is not None and b.at < base.at)]
+        return min(earlier, key=lambda b: (b.at is None, b.at)) if earlier else base
 
     def close(self, w: Window) -> datetime | None:
         return self.phase_close(w.phase) if w.phase else self.step_close(w.step or "")
@@ -63,6 +112,11 @@ class Deadlines:
         """Every window's close, by window key."""
         out: dict[str, datetime | None] = {p.id: self.phase_close(p.id) for p in self.timetable.phases}
         return out | {STEP_KEY + s.id: self.step_close(s.id) for s in self.call.chain}
+
+    def bindings(self) -> dict[str, Binding]:
+        """Every window's close and the rule that made it bind, by window key."""
+        out = {p.id: self.phase_binding(p.id) for p in self.timetable.phases}
+        return out | {STEP_KEY + s.id: self.step_binding(s.id) for s in self.call.chain}
 
     def entry_deadline(self, state: str, entered: datetime) -> tuple[str, datetime] | None:
         """The working-day deadline a chain step sets when the application enters its state at `entered`."""
@@ -115,9 +169,11 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
             planned = definition.phase(window).closes
             shown = local(call.call.zone, planned) if isinstance(planned, datetime) else str(planned)
             item.facts.append(f"planned: {shown} (call definition version {app.version}, phases.{window}.closes)")
-            category = definition.category(app.category) if app.category else None
-            if category is not None and window in category.closes:
-                item.facts.append(f"category {category.id} closes it at {local(call.call.zone, category.closes[window])}")
+            who = f"category {app.category or '-'}, cohort {app.cohort or '-'}, recommender {app.recommender or '-'}"
+            rule = Deadlines(definition, app.category, call_status.timetable, call.calendar, {}, {}, app.cohort,
+                             app.recommender) if app.category else None
+            for b in rule.own_closes(window) if rule is not None else []:
+                item.facts.append(f"for {who}: {b.rule}")
             for e in call_status.events:
                 if e.phase == window and e.kind == "extended":
                     item.facts.append(f"extended for the whole call by {e.role} {e.actor_id} at {local(call.call.zone, e.at)} "
@@ -128,5 +184,7 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
             if t.trigger == "extend_deadline" and t.data.get("window") == window:
                 item.facts.append(f"extended for this application by {t.role} {t.actor_id} at {local(call.call.zone, t.at)} "
                                   f"from {t.data.get('previous')} to {t.data.get('new')}: {t.reason}")
+        if window in app.binding:
+            item.facts.append(f"binds: {app.binding[window]}")
         out.append(item)
     return out

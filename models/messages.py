@@ -8,6 +8,7 @@ from datetime import datetime
 from models.calendar import WorkingCalendar
 from models.call import CallDefinition
 from models.forms import ApplicationForm
+from models.identity import Identity
 from models.rules import Verdict
 from models.timetable import Timetable
 
@@ -54,6 +55,7 @@ class ActRequest:
     role: str
     reason: str = ""
     data: dict[str, str] = field(default_factory=dict)
+    identity: Identity | None = None  # who sent it, with a snapshot of its grants; histories before it have none
 
 
 @dataclass
@@ -65,6 +67,7 @@ class ExtendRequest:
     actor_id: str
     role: str
     reason: str
+    identity: Identity | None = None
 
 
 @dataclass
@@ -75,6 +78,7 @@ class ReviseRequest:
     actor_id: str
     role: str
     reason: str
+    identity: Identity | None = None
 
 
 @dataclass
@@ -85,6 +89,7 @@ class MigrateRequest:
     actor_id: str
     role: str
     reason: str
+    identity: Identity | None = None
 
 
 @dataclass
@@ -92,6 +97,7 @@ class PhaseRequest:
     actor_id: str
     role: str
     reason: str
+    identity: Identity | None = None
 
 
 @dataclass
@@ -103,6 +109,7 @@ class QuotaRequest:
     actor_id: str
     role: str
     reason: str
+    identity: Identity | None = None
 
 
 @dataclass
@@ -146,6 +153,7 @@ class ApplicationInput:
     carried: ApplicationState | None = None
     form: ApplicationForm | None = None  # with a form, formal review evaluates the call's rules on it
     shift_days: int = 0  # a rehearsal's translation: rules judge instants in the call's own dates
+    cohort: str = ""  # the applicant cohort (港澳台申请人, say) whose closes the call file may state
 
 
 @dataclass
@@ -164,6 +172,11 @@ class ApplicationStatus:
     receipt: str = ""
     content_sha256: str = ""
     category: str = ""
+    cohort: str = ""
+    recommender: str = ""
+    binding: dict[str, str] = field(default_factory=dict)  # window key -> the rule that made its close bind
+    timezone: str = "Asia/Shanghai"  # the call's, in which its instants are shown
+    people: dict[str, str] = field(default_factory=dict)  # who acts for it: applicant, unit, recommender, cto
 
 
 @dataclass

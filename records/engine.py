@@ -1,4 +1,4 @@
-"""Records database: engine creation (SQLite file by default, any SQLAlchemy URL) and schema set-up."""
+"""Records database: engine creation (SQLite file by default, PostgreSQL through psycopg, any SQLAlchemy URL)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
+import records.accounts
 import records.quota_tables
 import records.registry_tables
 import records.tables  # noqa: F401  (registers the tables)
+from records.schema import require_head, upgrade
 
+POOL = 20  # server connections kept per engine: a worker's 16 activity threads and the commands beside them
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -26,7 +29,8 @@ def writing(engine: Engine) -> AbstractContextManager[object]:
     return _WRITERS[engine] if engine in _WRITERS else nullcontext()
 
 
-def make_engine(url: str) -> Engine:
+def connect(url: str) -> Engine:
+    """An engine on `url`, as it is: nothing created or checked."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -40,7 +44,17 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         _WRITERS[engine] = threading.Lock()
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL, max_overflow=POOL)
+
+
+def make_engine(url: str, migrate: bool | None = None) -> Engine:
+    """An engine on the records database at the newest revision. `migrate` upgrades it first; by default only a
+    SQLite file (the embedded store) is upgraded on open, and a server database behind head raises SchemaBehind
+    (`grantflow db upgrade`, or a worker starting, upgrades it)."""
+    engine = connect(url)
+    if migrate if migrate is not None else engine.dialect.name == "sqlite":
+        upgrade(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+        require_head(engine)
     return engine

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, TypeDecorator, UniqueConstraint
+from sqlalchemy import DateTime, Dialect, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -63,6 +63,15 @@ class ApplicationRow(SQLModel, table=True):
     verdicts_json: str | None = None  # formal review: one verdict per rule id, overrides applied
 
 
+class ContactRow(SQLModel, table=True):
+    """Who an application's notices go to, by role (its start input's people): the bulk closure addresses them."""
+
+    __tablename__ = "application_contacts"
+    application_id: str = Field(primary_key=True)
+    call_id: str = Field(index=True)
+    people_json: str
+
+
 class QuotaUseRow(SQLModel, table=True):
     """One endorsement counted against an actor's quota at a step; released when the application is returned."""
 
@@ -86,10 +95,11 @@ class ExtensionRow(SQLModel, table=True):
 
 
 class TransitionRow(SQLModel, table=True):
-    """One accepted change; `prev_hash`/`hash` chain the call's rows in insertion order (see records/chain)."""
+    """One accepted change; `prev_hash`/`hash` chain the call's rows in insertion order (see records/chain). The
+    chain index finds the row before a new one without reading the call's whole chain."""
 
     __tablename__ = "transitions"
-    __table_args__ = (UniqueConstraint("application_id", "seq"),)
+    __table_args__ = (UniqueConstraint("application_id", "seq"), Index("ix_transitions_chain", "call_id", "id"))
     id: int | None = Field(default=None, primary_key=True)
     call_id: str = Field(index=True)
     application_id: str = Field(index=True)

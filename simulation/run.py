@@ -23,15 +23,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.notices import MemoryChannel, Postman, postman_for
 from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
-from infra.settings import Settings, binary
+from infra.runtime import runtime
+from infra.settings import SIMULATION_CACHE, Settings, binary
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition
+from models.deadlines import Deadlines
+from models.identity import in_process
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
 from models.quotas import overruns, refused_quota
 from models.rules import formal_failures, needs_person
 from models.timetable import PhaseTime
 from records.engine import make_engine
+from records.forget import forget_call, holds_call
 from records.tables import ApplicationRow, NoticeRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
@@ -42,7 +46,8 @@ from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
-MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision")
+MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision",
+                       identity=in_process("pm-sim", "manager"))
 MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
 DEFAULT_LENGTH = timedelta(days=10)
 
@@ -61,7 +66,8 @@ class Simulation:
         with Session(engine) as s:
             with_addresses(self.population.registry.units, self.population.registry.people)
             self.population.registry.write(s)
-            s.add_all(accounts(self.call, n))
+            for account in accounts(self.call, n):  # merged like the registry: a kept database has them from before
+                s.merge(account)
             s.commit()
         self.ids = [f"{self.call.id}.{i:05d}" for i in range(n)]
         self.seed = seed
@@ -100,13 +106,26 @@ class Simulation:
         return {t.source for t in self.lifecycle.transitions if t.due and t.due.phase == phase and t.due.edge == edge}
 
     def person(self, i: int, role: str) -> str:
-        return {"applicant": self.population.forms[i].pi_id, "unit_admin": f"unit-{i % 20}", "recommender": f"org-{i % 5}",
-                "cto": f"cto-{i}"}.get(role, f"{role}-sim")
+        units = [r.id for r in self.call.recommenders] or [f"org-{k}" for k in range(5)]
+        return {"applicant": self.population.forms[i].pi_id, "unit_admin": f"unit-{i % 20}",
+                "recommender": units[i % len(units)], "cto": f"cto-{i}"}.get(role, f"{role}-sim")
+
+    def cohort(self, i: int) -> str:
+        """Every seventh applicant of a call that names cohorts belongs to one of them, in turn."""
+        cohorts = [c.id for c in self.call.cohorts]
+        return cohorts[i // 7 % len(cohorts)] if cohorts and i % 7 == 0 else ""
+
+    def own_close(self, i: int, phase_id: str) -> datetime | None:
+        """The close of `phase_id` that binds application i (its category, cohort and recommender)."""
+        rule = Deadlines(self.call, self.population.forms[i].category, self.prepared.timetable,
+                         self.prepared.input.calendar, {}, {}, self.cohort(i), self.person(i, "recommender"))
+        return rule.phase_close(phase_id)
 
     async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool:
         async with self.gate:
             try:
-                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data))
+                await act_on(self.client, self.ids[i], ActRequest(trigger, self.person(i, role), role, reason, data,
+                                                                           in_process(self.person(i, role), role)))
                 return True
             except Refusal as exc:
                 self.refused[str(exc).split(":")[0]] += 1
@@ -156,12 +175,19 @@ class Simulation:
     # ---- the population's behaviour per phase ---------------------------------------------------------
 
     async def application_phase(self, p: PhaseTime) -> None:
+        """Applicants submit at 40% of their own window (a category, cohort or recommender may close it before the
+        phase), earliest close first; approvers work through each group before its close."""
         opened = await self.open_phase(p)
         span = await self.length(p)
         await self.each([self.start(i) for i in range(len(self.ids))])
-        await self.sleep_until(opened + span * 0.4)
-        await self.each([self.act(i, "submit", "applicant") for i, x in enumerate(self.people) if x.submits])
-        await self.chain_rounds(opened + span * 0.45, opened + span * 0.95, span / 40)
+        groups: dict[timedelta, list[int]] = {}
+        for i in range(len(self.ids)):
+            own = self.own_close(i, p.id)
+            groups.setdefault(own - opened if own is not None and own > opened else span, []).append(i)
+        for own_span in sorted(groups):
+            await self.sleep_until(max(await self.now(), opened + own_span * 0.4))
+            await self.each([self.act(i, "submit", "applicant") for i in groups[own_span] if self.people[i].submits])
+            await self.chain_rounds(opened + own_span * 0.45, opened + own_span * 0.95, own_span / 40)
 
     async def start(self, i: int) -> None:
         form = self.population.forms[i]
@@ -171,7 +197,7 @@ class Simulation:
                 call=self.call, calendar=self.prepared.input.calendar, timetable=self.prepared.timetable,
                 application_id=self.ids[i], category=form.category, title=form.title, people=people,
                 flags=dict(form.flags), attachments=[a.kind for a in form.attachments], form=form,
-                shift_days=self.prepared.shift_days), self.task_queue)
+                shift_days=self.prepared.shift_days, cohort=self.cohort(i)), self.task_queue)
 
     async def chain_rounds(self, start: datetime, end: datetime, tick: timedelta) -> None:
         """Approvers work through their queues every `tick`; some return, some never act (the step lapses)."""
@@ -374,20 +400,29 @@ class Simulation:
 Finished = Callable[[Client, Engine, "Report"], Awaitable[None]]
 
 
-async def simulate(call: CallDefinition, n: int, seed: int, database: Path | None = None,
-                   finished: Finished | None = None) -> Report:
+async def simulate(call: CallDefinition, n: int, seed: int, database: str | None = None,
+                   finished: Finished | None = None, replace: bool = False) -> Report:
     """Run the simulation; `finished` is given the server's client, the records DB and the report before the
-    time-skipping server stops (the command line writes the audit export there)."""
+    time-skipping server stops (the command line writes the audit export there).
+
+    The records go to `database` (a URL, upgraded to the newest schema first), or to a temporary SQLite file. A
+    database that already holds the call is refused (ValueError), unless `replace` deletes its rows first."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER)
+        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER, runtime=runtime())
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(f"sqlite:///{database or Path(tmp) / 'simulation.db'}")
+            engine = make_engine(database or f"sqlite:///{Path(tmp) / 'simulation.db'}", migrate=True)
+            if replace:
+                forget_call(engine, call.id)
+            elif holds_call(engine, call.id):
+                engine.dispose()
+                raise ValueError(f"the records database already holds call {call.id} (an earlier run?): "
+                                 "simulate --replace deletes its rows first, or use another database")
             postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
             prepared = prepare(call, not_before=await env.get_current_time())
-            async with build_worker(env.client, task_queue, engine, channel), \
+            async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
                     postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel).run()
             if finished is not None:

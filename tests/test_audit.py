@@ -44,6 +44,7 @@ from client.calls import Prepared, Refusal, act_on, manage, prepare, start_appli
 from commands.running import export_to
 from models.call import load_call
 from models.deadlines import Deadlines
+from models.identity import in_process
 from models.messages import (
     ActRequest,
     ApplicationInput,
@@ -158,8 +159,8 @@ class Lenient(ApplicationWorkflow):
         d = super().deadlines
         return DayLate(**{f.name: getattr(d, f.name) for f in fields(d)})
 
-    def _refusal(self, req: Any, now: datetime) -> str | None:
-        why = super()._refusal(req, now)
+    def _refusal(self, req: Any, now: datetime, identities: bool = True) -> str | None:
+        why = super()._refusal(req, now, identities)
         return None if why and why.startswith("role ") else why
 
     @workflow.run
@@ -251,18 +252,20 @@ async def lived(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFacto
             await act(apps[n], "submit", "applicant")
             await act(apps[n], "approve", "unit_admin")
         await manage(call, CallWorkflow.extend_deadline,
-                     ExtendRequest("application", closes + timedelta(days=1), "pm-1", "manager", CALL_REASON))
+                     ExtendRequest("application", closes + timedelta(days=1), "pm-1", "manager", CALL_REASON,
+                                   in_process("pm-1", "manager")))
         # Not at a reminder instant (T-1 day): the test server fails an update whose task also fires a timer
         # that runs a local activity ("invalid history builder state").
         await sleep_until(env, recommendation_closes - hours(25))
         await apps["a1"].execute_update(ApplicationWorkflow.extend_deadline,
-                                        ExtendRequest("recommendation", extended_to, "pm-1", "manager", A1_REASON))
+                                        ExtendRequest("recommendation", extended_to, "pm-1", "manager", A1_REASON,
+                                                      in_process("pm-1", "manager")))
         # Exactly to the call's deadline: its closure then waits for a1 while time stands still.
         await sleep_until(env, recommendation_closes)
         await act(apps["a1"], "approve", "recommender")
         for n, trigger, role, who in (("a2", "approve", "recommender", "org-1"), ("a3", "submit", "applicant", "pi-1")):
             with pytest.raises(Refusal):
-                await act_on(env.client, ids[n], ActRequest(trigger, who, role))
+                await act_on(env.client, ids[n], ActRequest(trigger, who, role, identity=in_process(who, role)))
         statuses = await _settled(env.client, engine, call, apps,
                                   {"a1": "accepted", "a2": "lapsed", "a3": "closed_unsubmitted"}, closures=2)
         handles: list[WorkflowHandle[Any, Any]] = [call, *apps.values()]
@@ -298,7 +301,8 @@ async def test_trail_rebuilds_every_change_and_each_agrees_with_the_records_db(l
     assert ("application extended", "pm-1", CALL_REASON) in phases
     assert {r.what.split(" closed")[0] for r in a1.rows if r.kind == "closure"} == {"application", "recommendation"}
     a2 = build_trail(lived.life("a2"), lived.bundle.call(), lived.bundle.records)
-    assert any(r.kind == "timer" and "then lapse awaiting_organiser_review -> lapsed" in r.what for r in a2.rows)
+    lapse = next(r for r in a2.rows if "then lapse awaiting_organiser_review -> lapsed" in r.what)
+    assert (lapse.kind, lapse.what.split(";")[0]) == ("signal", "recommendation closed by the call's bulk closure")
     a3 = build_trail(lived.life("a3"), lived.bundle.call(), lived.bundle.records)
     assert [r.what for r in a3.rows if r.kind == "transition"] == ["close: draft -> closed_unsubmitted"]
 
@@ -413,8 +417,8 @@ def _record_input(call_id: str, i: int) -> RecordInput:
     return RecordInput(call_id=call_id, application_id=f"{call_id}.{i}", state=t.dest, transition=t)
 
 
-def test_hash_chain_has_no_fork_when_many_records_are_written_at_once(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'chain.db'}")
+def test_hash_chain_has_no_fork_when_many_records_are_written_at_once(db: Engine) -> None:
+    engine = db
     records = RecordActivities(engine, MemoryChannel())
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         done = list(pool.map(records.record_transition, [_record_input("c", i) for i in range(60)]))

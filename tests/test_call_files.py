@@ -73,7 +73,25 @@ MALFORMED: dict[str, tuple[Edit, str, str]] = {
     "naive-datetime": (
         _set("phases", "application", "opens", "2025-03-05T09:30:00"),
         "phases.application.opens",
-        "naive datetime '2025-03-05T09:30:00': write the offset, e.g. +08:00",
+        "naive datetime '2025-03-05T09:30:00': write its offset, 2025-03-05T09:30:00+08:00",
+    ),
+    "date-without-an-hour": (
+        _set("phases", "application", "closes", "2025-04-07"),
+        "phases.application.closes",
+        "'2025-04-07': a date without an hour: for the end of that day write 2025-04-08T00:00:00+08:00 "
+        "(00:00 of the next day)",
+    ),
+    "twenty-four-hundred": (
+        _set("phases", "application", "closes", "2025-04-07T24:00+08:00"),
+        "phases.application.closes",
+        "'2025-04-07T24:00+08:00': 24:00 is not an hour here: for the end of that day write "
+        "2025-04-08T00:00:00+08:00 (00:00 of the next day)",
+    ),
+    "no-such-day": (
+        _set("phases", "application", "closes", "2025-02-30T17:00:00+08:00"),
+        "phases.application.closes",
+        "'2025-02-30T17:00:00+08:00' is not an instant (input should be a valid datetime or date, day value is "
+        "outside expected range): write one like 2025-04-07T17:00:00+08:00",
     ),
     "end-before-start": (
         _set("phases", "application", "closes", "2025-03-01T17:00:00+08:00"),

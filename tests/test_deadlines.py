@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from client.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
 from models.call import CallDefinition, load_call
 from models.deadlines import explain
+from models.identity import Grant, Identity, in_process
 from models.messages import ActRequest, ApplicationState, ExtendRequest, call_workflow_id
 from records.tables import TransitionRow
 from tests.conftest import CALLS, Stack
@@ -37,7 +38,7 @@ def test_validator_comparison_is_exact_to_the_millisecond() -> None:
     """The comparison the validator makes: 16:59:59.999 is inside the window, 17:00:00.000 is not."""
     prepared = prepare(load_call(CALL_000))
     workflow = ApplicationWorkflow(application_input(prepared, "pure"))
-    submit = ActRequest("submit", "pi-1", "applicant")
+    submit = ActRequest("submit", "pi-1", "applicant", identity=in_process("pi-1", "applicant"))
     deadline = _deadline(prepared)
     assert deadline.isoformat() == "2025-04-07T17:00:00+08:00"
     assert workflow._refusal(submit, deadline - MS) is None
@@ -61,7 +62,7 @@ async def test_extension_for_one_application_moves_only_its_deadline(stack: Stac
         third = await start_application(stack.client, application_input(prepared, "x3"), stack.task_queue)
         await sleep_until(stack.env, deadline - hours(3))
 
-        base = ExtendRequest("application", later, "pm-1", "manager", "系统故障，延期一天")
+        base = ExtendRequest("application", later, "pm-1", "manager", "系统故障，延期一天", in_process("pm-1", "manager"))
         request = partial(replace, base)
 
         extend = ApplicationWorkflow.extend_deadline
@@ -95,10 +96,12 @@ async def test_extension_for_one_application_moves_only_its_deadline(stack: Stac
     assert application.effective == later
     assert application.facts[0] == (f"planned: {deadline.isoformat()} (call definition version "
                                     f"{prepared.definition.version()}, phases.application.closes)")
-    assert "extended for this application by manager pm-1" in application.facts[-1]
-    assert application.facts[-1].endswith("系统故障，延期一天")
+    assert "extended for this application by manager pm-1" in application.facts[-2]
+    assert application.facts[-2].endswith("系统故障，延期一天")
+    assert application.facts[-1] == "binds: an extension granted to this application"
     step = prepared.definition.step("unit_review")
-    assert explained["step:unit_review"].facts == [f"{step.name}: the close of phase recommendation"]
+    assert explained["step:unit_review"].facts == [f"{step.name}: the close of phase recommendation",
+                                                   "binds: phase recommendation's close"]
 
 
 async def test_call_wide_extension_and_its_refusals(stack: Stack) -> None:
@@ -110,7 +113,7 @@ async def test_call_wide_extension_and_its_refusals(stack: Stack) -> None:
         app = await start_application(stack.client, application_input(prepared, "w1"), stack.task_queue)
         await sleep_until(stack.env, deadline - hours(3))
 
-        base = ExtendRequest("application", later, "pm-1", "manager", "全省停电")
+        base = ExtendRequest("application", later, "pm-1", "manager", "全省停电", in_process("pm-1", "manager"))
         request = partial(replace, base)
 
         for bad, fragment in ((request(role="unit_admin"), "manager"), (request(reason=""), "reason"),
@@ -136,14 +139,16 @@ async def test_illegal_transitions_wrong_roles_and_unknown_ids_change_nothing(st
         await act(app, "submit", "applicant")
         before = await app.query(ApplicationWorkflow.status)
         await refused(act(app, "approve", "applicant"), "role applicant may not approve")
-        await refused(act(app, "approve", "unit_admin", actor="unit-999"), "does not act for application i1")
+        other_unit = Identity("ua-999", [Grant("unit_admin", "unit:unit-999")])
+        await refused(act(app, "approve", "unit_admin", actor="ua-999", identity=other_unit),
+                      "ua-999 has no unit_admin role for application i1")
         await refused(act(app, "submit", "applicant"), "cannot submit application i1 in state awaiting_unit_review")
         await refused(act(app, "sign_contract", "applicant"), "cannot sign_contract")
         await refused(act(app, "teleport", "applicant"), "unknown event 'teleport'")
         await refused(act(app, "return", "unit_admin"), "return needs a reason")
         after = await app.query(ApplicationWorkflow.status)
-        with pytest.raises(Refusal, match="application nobody is unknown or closed"):
-            await act_on(stack.client, "nobody", ActRequest("submit", "pi-1", "applicant"))
+        with pytest.raises(Refusal, match="application nobody is unknown$"):
+            await act_on(stack.client, "nobody", ActRequest("submit", "pi-1", "applicant", identity=in_process("pi-1", "applicant")))
     assert after.state == before.state == "awaiting_unit_review"
     assert after.transitions == before.transitions
 
@@ -176,13 +181,15 @@ def test_paper_is_received_until_17_29_59_999_on_the_last_day_and_refused_at_17_
     carried = ApplicationState(state="accepted", receipt="p1/1", content_sha256="ab" * 32)
     workflow = ApplicationWorkflow(application_input(prepared, "p1", carried=carried))
     workflow.paper_receipts = True  # what run() sets for a new execution (the "paper-receipts" patch)
-    paper = ActRequest("receive_paper", "agency-1", "agency", data={"receipt": "p1/1", "content_sha256": "ab" * 32})
+    paper = ActRequest("receive_paper", "agency-1", "agency", data={"receipt": "p1/1", "content_sha256": "ab" * 32},
+                       identity=in_process("agency-1", "agency"))
     last = prepared.timetable.get("paper").closes
     assert last is not None and last.isoformat() == "2025-04-16T17:30:00+08:00"
     assert workflow._refusal(paper, last - MS) is None
     assert (workflow._refusal(paper, last) or "").startswith("deadline passed")
     assert "in its hours" in (workflow._refusal(paper, last - timedelta(days=1) + timedelta(hours=1)) or "")
-    wrong = ActRequest("receive_paper", "agency-1", "agency", data={"receipt": "p1/0", "content_sha256": "ab" * 32})
+    wrong = ActRequest("receive_paper", "agency-1", "agency", data={"receipt": "p1/0", "content_sha256": "ab" * 32},
+                       identity=in_process("agency-1", "agency"))
     assert "does not match the online version" in (workflow._refusal(wrong, last - hours(2)) or "")
 
 
@@ -203,3 +210,19 @@ async def test_a_unit_over_its_recommendation_quota_is_refused_until_a_place_is_
         await act(first, "withdraw", "applicant", reason="不再申报")
         await act(second, "approve", "unit_admin", reason="推荐")
         assert await state(second) == "awaiting_organiser_review"
+
+
+async def test_a_late_submission_to_a_closed_application_says_which_deadline_passed(stack: Stack) -> None:
+    prepared = await _prepared(stack)
+    deadline = _deadline(prepared)
+    async with stack.running():
+        await start_call(stack.client, prepared, stack.task_queue)
+        app = await start_application(stack.client, application_input(prepared, "late1"), stack.task_queue)
+        await sleep_until(stack.env, deadline + hours(1))
+        with stack.env.auto_time_skipping_disabled():
+            await app.result()
+        with pytest.raises(Refusal) as raised:
+            await act_on(stack.client, "late1", ActRequest("submit", "pi-1", "applicant"))
+    assert str(raised.value) == (
+        f"deadline passed: application late1 closed at {deadline.astimezone(prepared.definition.zone).isoformat()} "
+        "(application: phase application's close) and is closed_unsubmitted; submit is no longer possible")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -32,7 +34,8 @@ from workflows.call import CallWorkflow
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
 
 
-async def test_rules_decide_formal_review_and_a_manager_overrides_one_with_a_reason(stack: Stack) -> None:
+async def test_rules_decide_formal_review_and_a_manager_overrides_one_with_a_reason(stack: Stack,
+                                                                                   tmp_path: Path) -> None:
     call = load_call(CALL_000)
     prepared = prepare(call, not_before=await stack.env.get_current_time())
     shift = timedelta(days=prepared.shift_days)
@@ -86,7 +89,9 @@ async def test_rules_decide_formal_review_and_a_manager_overrides_one_with_a_rea
     with Session(stack.engine) as s:
         row = s.get(ApplicationRow, one_fail.application_id)
         assert row is not None and row.state == "formal_passed" and row.verdicts_json
-    result = CliRunner().invoke(cli_app, ["review", "explain", one_fail.application_id],
-                                env={"GRANTFLOW_DATABASE_URL": str(stack.engine.url), "COLUMNS": "300"})
+    env = {"GRANTFLOW_DATABASE_URL": str(stack.engine.url), "COLUMNS": "300", "GRANTFLOW_VAR_DIR": str(tmp_path),
+           "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9"}  # verdicts are read from the records DB alone
+    result = await asyncio.to_thread(CliRunner().invoke, cli_app, ["--operator", "review", "explain",
+                                                                   one_fail.application_id], env=env)
     assert result.exit_code == 0, result.output
     assert failing.rule_id in result.output and "复核后材料齐全" in result.output

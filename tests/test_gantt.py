@@ -18,8 +18,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def test_every_dated_phase_is_a_bar_and_every_category_close_a_mark() -> None:
     call = load_call(next(CALLS.glob("009-*.yaml")))
-    timetable = prepare(call).timetable
-    svg = ET.fromstring(gantt_svg(call, timetable))
+    prepared = prepare(call)
+    timetable = prepared.timetable
+    svg = ET.fromstring(gantt_svg(call, timetable, prepared.input.calendar))
     bars = svg.findall(f"{SVG}rect")
     assert len(bars) == sum(1 for p in timetable.phases if p.opens is not None)
     own = [(c.id, pid) for c in call.categories for pid, t in c.closes.items() if t != timetable.get(pid).closes]
@@ -32,7 +33,8 @@ def test_every_dated_phase_is_a_bar_and_every_category_close_a_mark() -> None:
 
 def test_a_phase_without_dates_says_who_opens_it() -> None:
     call = load_call(next(CALLS.glob("003-*.yaml")))  # every window is opened by the programme office
-    text = gantt_svg(call, prepare(call).timetable)
+    prepared = prepare(call)
+    text = gantt_svg(call, prepared.timetable, prepared.input.calendar)
     assert "opens by a manager" in text
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +11,11 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli import app
+from client.accounts import add
 from client.lockouts import application_lockout
+from client.tokens import TokenConfig, issue
 from models.call import load_call
+from models.identity import Grant
 from records.tables import ApplicationRow, CallRow, ExtensionRow, LockoutRow
 from tests.conftest import CALLS
 
@@ -58,8 +62,13 @@ def test_changes_governed_by_an_open_window_are_not_locked(db: Engine) -> None:
 
 def test_the_cli_refuses_before_it_reaches_temporal(db: Engine, tmp_path: Path) -> None:
     _records(db, "draft")
-    result = CliRunner().invoke(app, ["act", "a1", "submit", "--as", "applicant:pi-1"], env={
-        "GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9"})
+    add(db, "pi-1", None, [Grant("applicant", "self")])
+    env = {"GRANTFLOW_DATABASE_URL": db.url.render_as_string(hide_password=False), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9",
+           "GRANTFLOW_VAR_DIR": str(tmp_path / "var"), "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config")}
+    config = TokenConfig.from_env(tmp_path / "var")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "token.json").write_text(json.dumps({"token": issue(config, "pi-1", NOW.now(UTC))}))
+    result = CliRunner().invoke(app, ["act", "a1", "submit"], env=env)
     assert result.exit_code == 1
     assert "is locked: application closed at" in result.output
     assert "Traceback" not in result.output

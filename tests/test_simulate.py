@@ -1,17 +1,26 @@
-"""`simulate` runs every seed call end to end with a seeded population and every invariant holding."""
+"""`simulate` runs every seed call end to end with a seeded population and every invariant holding; with
+GRANTFLOW_DATABASE_URL set, its records stay in that database."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import date, datetime
 
 import pytest
+from sqlmodel import Session, func, select
+from typer.testing import CliRunner
 
+from cli import app
 from client.calls import unanswered
 from models.call import load_call
 from models.lifecycle import TERMINAL
 from models.rules import rule_ids
+from records.engine import connect
+from records.schema import current, head
+from records.tables import ApplicationRow, NoticeRow
 from simulation.run import simulate
-from tests.conftest import CALLS
+from tests.conftest import CALLS, Postgres
 from tests.helpers import with_stand_in_years
 
 FILES = [*sorted(CALLS.glob("*.yaml")), CALLS / "examples" / "other-notices.yaml"]
@@ -58,3 +67,29 @@ async def test_same_seed_same_outcome() -> None:
 ])
 def test_a_query_is_asked_again_only_when_no_worker_had_time_to_answer(message: str, again: bool) -> None:
     assert unanswered(message) is again
+
+
+def test_simulate_keeps_its_records_in_the_configured_database_and_refuses_to_mix_two_runs(postgres: Postgres) -> None:
+    url = postgres.fresh(empty=True)
+    command = ["simulate", str(FILES[0]), "--applications", "6", "--seed", "3", "--json"]
+    env = {"GRANTFLOW_DATABASE_URL": url}
+    first = CliRunner().invoke(app, command, env=env)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output)
+    engine = connect(url)
+    assert current(engine) == head()  # the empty database was upgraded first
+    with Session(engine) as s:
+        states = dict(Counter(s.exec(select(ApplicationRow.state).where(ApplicationRow.call_id == report["call"]))))
+        notices = s.exec(select(func.count()).select_from(NoticeRow).where(NoticeRow.call_id == report["call"])).one()
+    assert states == report["final_states"] and notices == report["notices"] > 0
+    again = CliRunner().invoke(app, command, env=env)
+    assert again.exit_code == 1
+    assert again.output.strip() == (f"error: the records database already holds call {report['call']} (an earlier run?): "
+                                    "simulate --replace deletes its rows first, or use another database")
+    replaced = CliRunner().invoke(app, [*command, "--replace"], env=env)
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads(replaced.output)["final_states"] == report["final_states"]
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(ApplicationRow)).one() == 6
+    engine.dispose()
+    postgres.drop(url)

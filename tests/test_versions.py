@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session
 
 from client.calls import manage, prepare, start_application, start_call
 from models.call import CallDefinition, load_call, shared
+from models.identity import in_process
 from models.lifecycle import build_lifecycle
 from models.messages import MigrateRequest, ReviseRequest
 from records.tables import CallRow
@@ -39,7 +42,7 @@ async def test_a_revision_reaches_new_applications_and_running_ones_only_by_migr
     moved["phases"][1]["opens"] = "previous"
 
     def revise(definition: CallDefinition, reason: str = "更正类别名称") -> ReviseRequest:
-        return ReviseRequest(definition, "pm-1", "manager", reason)
+        return ReviseRequest(definition, "pm-1", "manager", reason, in_process("pm-1", "manager"))
 
     async with stack.running():
         call = await start_call(stack.client, prepared, stack.task_queue)
@@ -48,6 +51,10 @@ async def test_a_revision_reaches_new_applications_and_running_ones_only_by_migr
         await refused(call.execute_update(CallWorkflow.revise_definition, revise(corrected, "")), "reason")
         await refused(call.execute_update(CallWorkflow.revise_definition,
                                           revise(CallDefinition.model_validate(moved))), "keeps the call's phases")
+        later = old.model_dump()
+        later["phases"][0]["closes"] += timedelta(days=1)
+        await refused(call.execute_update(CallWorkflow.revise_definition, revise(CallDefinition.model_validate(later))),
+                      "phases.application.closes: the revision moves it from ")
         event = await manage(call, CallWorkflow.revise_definition, revise(corrected))
         assert (event.kind, event.detail) == ("revised", f"version {old.version()} -> {corrected.version()}")
 
@@ -58,10 +65,10 @@ async def test_a_revision_reaches_new_applications_and_running_ones_only_by_migr
         assert (await running.query(ApplicationWorkflow.status)).version == old.version()
 
         migrate = ApplicationWorkflow.migrate
-        await refused(running.execute_update(migrate, MigrateRequest(corrected, "pm-1", "manager", " ")), "reason")
-        await refused(running.execute_update(migrate, MigrateRequest(corrected, "pi-1", "applicant", "想要")),
+        await refused(running.execute_update(migrate, MigrateRequest(corrected, "pm-1", "manager", " ", in_process("pm-1", "manager"))), "reason")
+        await refused(running.execute_update(migrate, MigrateRequest(corrected, "pi-1", "applicant", "想要", in_process("pi-1", "applicant"))),
                       "may not migrate")
-        record = await running.execute_update(migrate, MigrateRequest(corrected, "pm-1", "manager", "统一按更正版执行"))
+        record = await running.execute_update(migrate, MigrateRequest(corrected, "pm-1", "manager", "统一按更正版执行", in_process("pm-1", "manager")))
         status = await running.query(ApplicationWorkflow.status)
     assert record.data == {"from_version": old.version(), "to_version": corrected.version()}
     assert (status.version, status.transitions[-1].trigger, status.transitions[-1].reason) == (

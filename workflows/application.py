@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.application_checks import ApplicationChecks, Model
+from workflows.application_checks import ApplicationChecks
+from workflows.application_due import Model
 from workflows.application_formal import FormalReview
 from workflows.refusal import Refused
 
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
+IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 
 
 @workflow.defn
@@ -60,6 +62,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         self.lock = asyncio.Lock()
         self.registered = inp.carried is not None  # records row exists; transitions wait for it
         self.paper_receipts = False  # set from the "paper-receipts" patch when the run starts
+        self.bulk = False  # set from the "bulk-closure" patch: the call's bulk closure makes the window's closes
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
         """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
@@ -74,8 +77,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
     # ---- changing state ------------------------------------------------------------------------------
 
     def _fire(self, spec: TransitionSpec, actor_id: str, role: str, reason: str, data: dict[str, str],
-              deadline: datetime | None) -> tuple[TransitionRecord, list[NoticeDraft]]:
-        now = workflow.now()
+              deadline: datetime | None, at: datetime | None = None) -> tuple[TransitionRecord, list[NoticeDraft]]:
+        now = at or workflow.now()
         source = self.model.state
         self.model.trigger(spec.trigger)
         dest = self.model.state
@@ -106,12 +109,13 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                            application_id=self.inp.application_id, recipient=f"{role}:{who}", kind=kind, data=data)
 
     async def _record(self, record: TransitionRecord | None, notices: list[NoticeDraft],
-                      verdicts: list[Verdict] | None = None) -> None:
+                      verdicts: list[Verdict] | None = None) -> bool:
         """Record through the local activity, whose marker proves what the records DB holds; the transition is kept
         as stored (an abandoned attempt of this workflow task may have written it first, at its own instant).
 
         Runs started before record_transition returned `Recorded` got a count: unpatched, the result is left as
         plain JSON (the activity is named, not passed, so that its annotation does not decide the type).
+        True when the window's bulk closure recorded this seq first: the closure is adopted, the change is not made.
         """
         await workflow.wait_condition(lambda: self.registered)
         async with self.lock:
@@ -124,12 +128,22 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
             )
             if isinstance(recorded, Recorded) and record is not None and recorded.transition is not None:
                 self.s.transitions[record.seq] = recorded.transition
+                if self.bulk and recorded.transition.trigger != record.trigger:
+                    self.s.state = recorded.transition.dest
+                    self._adopt(self.call, self.model.formal_ok)
+                    return True
+        return False
+
+    def _not_made(self, record: TransitionRecord) -> Refused:
+        closed = self.s.transitions[record.seq]
+        return Refused(f"{record.trigger} was not made: the window closed at {local(self.zone, closed.at)} before it "
+                       f"was recorded ({closed.trigger} to {closed.dest})")
 
     # ---- handlers --------------------------------------------------------------------------------------
 
     @workflow.update
     async def act(self, req: ActRequest) -> TransitionRecord:
-        why = self._refusal(req, workflow.now())
+        why = self._refusal(req, workflow.now(), workflow.patched(IDENTITY_PATCH))
         spec = self._resolve(req.trigger)
         if why or spec is None:
             raise Refused(why or f"cannot {req.trigger} now")
@@ -140,7 +154,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
             spec = self._resolve(req.trigger) or spec
         data = {**req.data, **self._receipt()} if spec.trigger in ("submit", "resubmit") else req.data
         record, notices = self._fire(spec, req.actor_id, req.role, req.reason, data, deadline)
-        await self._record(record, notices, verdicts)
+        if await self._record(record, notices, verdicts):
+            raise self._not_made(record)
         return record
 
     async def _take_quota_place(self, spec: TransitionSpec, actor_id: str) -> None:
@@ -191,10 +206,11 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
     @workflow.update
     async def extend_deadline(self, req: ExtendRequest) -> TransitionRecord:
         now = workflow.now()
-        why = self._extension_refusal(req, now)
+        why = self._extension_refusal(req, now, workflow.patched(IDENTITY_PATCH))
         if why:
             raise Refused(why)
         previous = self.deadlines.close(Window.of(req.window))
+        granted = dict(self.s.extensions)
         self.s.extensions[req.window] = req.closes
         record = TransitionRecord(seq=len(self.s.transitions), trigger="extend_deadline", source=self.model.state,
                                   dest=self.model.state, actor_id=req.actor_id, role=req.role, reason=req.reason,
@@ -203,10 +219,12 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                                         "new": local(self.zone, req.closes)})
         self.s.transitions.append(record)
         self.dirty = True
-        await self._record(record, [self._notice(f"{record.seq}:applicant", "applicant", "transition", {
-            "trigger": "extend_deadline", "source": record.source, "dest": record.dest,
-            "dest_label": f"deadline {req.window} extended to {local(self.zone, req.closes)}",
-            "actor_id": req.actor_id, "role": req.role, "reason": req.reason})])
+        if await self._record(record, [self._notice(f"{record.seq}:applicant", "applicant", "transition", {
+                "trigger": "extend_deadline", "source": record.source, "dest": record.dest,
+                "dest_label": f"deadline {req.window} extended to {local(self.zone, req.closes)}",
+                "actor_id": req.actor_id, "role": req.role, "reason": req.reason})]):
+            self.s.extensions = granted
+            raise self._not_made(record)
         return record
 
     @extend_deadline.validator
@@ -218,10 +236,10 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
     @workflow.update
     async def migrate(self, req: MigrateRequest) -> TransitionRecord:
         """Move a running application to a revised call definition, explicitly and with a reason."""
-        why = self._migration_refusal(req)
+        why = self._migration_refusal(req, workflow.patched(IDENTITY_PATCH))
         if why:
             raise Refused(why)
-        previous = self.call.version()
+        previous, before = self.call.version(), self.call
         self._adopt(shared(req.definition), self.model.formal_ok)
         state = self.model.state
         record = TransitionRecord(seq=len(self.s.transitions), trigger="migrate", source=state, dest=state,
@@ -229,7 +247,9 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                                   data={"from_version": previous, "to_version": self.call.version()})
         self.s.transitions.append(record)
         self.dirty = True
-        await self._record(record, [])
+        if await self._record(record, []):
+            self._adopt(before, self.model.formal_ok)
+            raise self._not_made(record)
         return record
 
     @migrate.validator
@@ -244,6 +264,11 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
             self.timetable = timetable
             self.dirty = True
 
+    @workflow.signal
+    def window_closed(self, phase: str) -> None:
+        """The call closed `phase` in bulk: catch up with the closure now (its instant is in the timetable)."""
+        self.dirty = True
+
     @workflow.query
     def status(self) -> ApplicationStatus:
         return ApplicationStatus(
@@ -252,52 +277,19 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
             transitions=list(self.s.transitions), formal_findings=list(self.s.formal_findings),
             timetable_seq=self.timetable.seq, verdicts=list(self.s.verdicts), reminders=list(self.s.reminder_log),
             receipt=self.s.receipt, content_sha256=self.s.content_sha256, category=self.inp.category,
+            cohort=self.inp.cohort, recommender=self.inp.people.get("recommender", ""),
+            binding={key: b.rule for key, b in self.deadlines.bindings().items()}, timezone=self.call.timezone,
+            people=dict(self.inp.people),
         )
 
     # ---- the run loop: timers for system transitions and reminders ---------------------------------
-
-    def _due_items(self) -> list[tuple[datetime, TransitionSpec, str]]:
-        """(instant, transition, notice key) due in the current state: system transitions (no key), reminders before
-        a deadline to whoever must act, and for a service deadline the overdue notice at it and the escalation to
-        the programme manager after it. Leaving the state drops them all; a key is sent once."""
-        items: list[tuple[datetime, TransitionSpec, str]] = []
-        entered = self.s.transitions[-1].at if self.s.transitions else None
-        for t in self.lifecycle.outgoing(self.model.state):
-            if t.due:
-                at = self.deadlines.due_at(t.due)
-                if at is not None:
-                    items.append((at, t, ""))
-                continue
-            w = t.window or t.service
-            if not t.remind or w is None:
-                continue
-            opens, closes, _ = self._bounds(w)
-            if closes is None:
-                continue
-            marks = [(closes - ahead, f"remind{int(ahead.total_seconds())}") for ahead in self.call.reminders]
-            if t.service:
-                marks += [(closes, "overdue"), (self.deadlines.escalation_at(closes), "escalate")]
-            for at, what in marks:
-                key = f"{what}:{t.trigger}:{w.key}:{closes.isoformat()}"
-                if key not in self.s.reminded and (entered is None or entered < at) and (opens is None or opens < at):
-                    items.append((at, t, key))
-        return sorted(items, key=lambda i: i[0])
-
-    def _finished(self, now: datetime) -> bool:
-        """Closed: a terminal state from which no window that could still change it remains open."""
-        if not self.lifecycle.is_terminal(self.model.state):
-            return False
-        for t in self.lifecycle.outgoing(self.model.state):
-            closes = self._bounds(t.window)[1] if t.window else None
-            if closes is None or now < closes:
-                return False
-        return True
 
     async def _fire_due(self, at: datetime, spec: TransitionSpec, key: str) -> None:
         if key:
             await self._remind(spec, key)
             return
         verdicts = None
+        covered = self._covered(at, spec)
         if "formal_ok" in spec.conditions + spec.unless:
             verdicts = await self._formal_review()
         due = spec.due
@@ -305,7 +297,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {local(self.zone, at)}"
         if spec.trigger == "hold_formal":
             reason = "a person decides: " + ", ".join(v.rule_id for v in self.s.verdicts if v.outcome == "review")
-        record, notices = self._fire(spec, "grantflow", "system", reason, {}, at)
+        record, notices = self._fire(spec, "grantflow", "system", reason, {}, at, at if covered else None)
         await self._record(record, notices, verdicts)
 
     async def _remind(self, spec: TransitionSpec, key: str) -> None:
@@ -324,6 +316,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
         inp = self.inp  # holding the shared definition, so the decoded copy can go
         self.paper_receipts = workflow.patched("paper-receipts")
+        self.bulk = workflow.patched("bulk-closure")
         if inp.carried is None:
             people = inp.people
             newer = await workflow.execute_local_activity_method(
@@ -331,7 +324,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                 RegisterInput(call_id=self.call.id, application_id=inp.application_id,
                               workflow_id=workflow.info().workflow_id, category=inp.category, title=inp.title,
                               applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
-                              version=self.call.version(), timetable_seq=self.timetable.seq, people=dict(people)),
+                              version=self.call.version(), timetable_seq=self.timetable.seq,
+                              people=dict(people) if self.bulk else {}, named=dict(people)),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
             self.registered = True
@@ -349,9 +343,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(ApplicationInput(**{**inp.__dict__, "call": self.call,
                                                              "timetable": self.timetable, "carried": self.s}))
-            wakes = [at for at, _, _ in items]
-            wakes += [c for t in self.lifecycle.outgoing(self.model.state) if t.window
-                      for c in [self._bounds(t.window)[1]] if c is not None and c > now]
+            wakes = self._wakes(items, now)
             self.dirty = False
             try:
                 await workflow.wait_condition(lambda: self.dirty,

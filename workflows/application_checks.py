@@ -3,63 +3,23 @@ and what some transitions require of their data. Read by the update validators a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 
+from workflows.application_due import DueItems
+
 with workflow.unsafe.imports_passed_through():
     from models.calendar import CalendarNotCovered
-    from models.call import CallDefinition
-    from models.deadlines import Deadlines
+    from models.identity import Target, refusal
     from models.instants import local
-    from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
-    from models.messages import ActRequest, ApplicationInput, ApplicationState, ExtendRequest, MigrateRequest
-    from models.timetable import Timetable, within_hours
+    from models.lifecycle import TransitionSpec, Window, build_lifecycle
+    from models.messages import ActRequest, ExtendRequest, MigrateRequest
+    from models.timetable import within_hours
 
 
-class Model:
-    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`,
-    `formal_pending`)."""
-
-    state: str
-    trigger: Callable[[str], bool]  # added by the Machine
-
-    def __init__(self, flags: dict[str, bool]) -> None:
-        self.flags = flags
-        self.formal_ok = False
-        self.formal_pending = False  # no rule fails, some need a person's decision
-
-    def __getattr__(self, name: str) -> bool:
-        if name.startswith("when_"):
-            return bool(self.__dict__["flags"].get(name.removeprefix("when_"), False))
-        raise AttributeError(name)
-
-
-class ApplicationChecks:
+class ApplicationChecks(DueItems):
     """The application workflow's refusals, over the state its workflow class keeps."""
-
-    inp: ApplicationInput
-    call: CallDefinition
-    zone: ZoneInfo
-    s: ApplicationState
-    timetable: Timetable
-    lifecycle: Lifecycle
-    model: Model
-    paper_receipts: bool
-
-    @property
-    def deadlines(self) -> Deadlines:
-        """The deadline rule over this application's current timetable, extensions and step deadlines."""
-        return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.s.extensions,
-                         self.s.step_deadlines)
-
-    def _bounds(self, w: Window) -> tuple[datetime | None, datetime | None, str]:
-        """(opens, closes, name) of a window; a step is open from the moment the application entered it."""
-        d = self.deadlines
-        opens = d.opens(w) if w.phase else datetime.min.replace(tzinfo=self.zone)
-        return opens, d.close(w), d.name(w)
 
     def _resolve(self, trigger: str) -> TransitionSpec | None:
         """The transition the machine would take for `trigger` now (conditions evaluated, nothing changed)."""
@@ -69,7 +29,15 @@ class ApplicationChecks:
         return all(getattr(self.model, c) for c in spec.conditions) and not any(
             getattr(self.model, c) for c in spec.unless)
 
-    def _refusal(self, req: ActRequest, now: datetime) -> str | None:
+    def _target(self) -> Target:
+        """What this application is to a scope: its call, programme, unit and applicant."""
+        people = self.inp.people
+        return Target(call=self.call.id, programme=self.call.programme, unit=people.get("unit_admin", ""),
+                      application=self.inp.application_id, applicant=people.get("applicant", ""))
+
+    def _refusal(self, req: ActRequest, now: datetime, identities: bool = True) -> str | None:
+        """Why `req` is refused now; `identities` (every validator, and handlers of runs with the patch
+        `identity-checks`) checks the identity and grants the request carries instead of the actor's name."""
         state = self.model.state
         if req.trigger not in self.lifecycle.triggers():
             return f"unknown event {req.trigger!r} (events: {', '.join(self.lifecycle.triggers())})"
@@ -81,7 +49,11 @@ class ApplicationChecks:
         if req.role not in spec.roles:
             return f"role {req.role} may not {req.trigger} in state {state} (allowed: {', '.join(spec.roles)})"
         owner = self.inp.people.get(req.role)
-        if owner is not None and req.actor_id != owner:
+        if identities:
+            why = refusal(req.identity, req.actor_id, req.role, self._target())
+            if why:
+                return why
+        elif owner is not None and req.actor_id != owner:
             return f"{req.role} {req.actor_id} does not act for application {self.inp.application_id} ({owner} does)"
         if spec.needs_reason and not req.reason.strip():
             return f"{req.trigger} needs a reason"
@@ -97,6 +69,8 @@ class ApplicationChecks:
                 outside = within_hours(hours, now, self.inp.calendar, self.zone) if hours else None
                 if outside:
                     return f"{name} accepts this only in its hours: {outside}"
+        if closed := self._closed_at(now):
+            return closed
         rule = req.data.get("rule")
         if req.trigger == "decide":
             return self._decision_refusal(req)
@@ -138,15 +112,20 @@ class ApplicationChecks:
             return f"a decision's outcome is pass or fail, not {outcome!r}"
         return None
 
-    def _extension_refusal(self, req: ExtendRequest, now: datetime) -> str | None:
+    def _extension_refusal(self, req: ExtendRequest, now: datetime, identities: bool = True) -> str | None:
         if req.role != "manager":
             return f"role {req.role} may not extend a deadline (allowed: manager)"
+        why = refusal(req.identity, req.actor_id, req.role, self._target()) if identities else None
+        if why:
+            return why
         if not req.reason.strip():
             return "an extension needs a reason"
         if req.closes.tzinfo is None:
             return f"naive datetime {req.closes.isoformat()}: give the offset, e.g. +08:00"
         if self.lifecycle.is_terminal(self.model.state):
             return f"application {self.inp.application_id} is {self.model.state}; nothing to extend"
+        if closed := self._closed_at(now):
+            return closed
         w = Window.of(req.window)
         if w.step is not None and w.step not in self.lifecycle.steps:
             return f"unknown step {req.window!r} (steps: {', '.join(self.lifecycle.steps)})"
@@ -159,10 +138,23 @@ class ApplicationChecks:
             return f"new deadline {local(self.zone, req.closes)} is in the past"
         return None
 
-    def _migration_refusal(self, req: MigrateRequest) -> str | None:
+    def _closed_at(self, now: datetime) -> str | None:
+        """A bulk closure is due that this workflow has not caught up with: it counts as made."""
+        at = self._closure_due(now)
+        if at is None:
+            return None
+        return (f"application {self.inp.application_id} was closed at {local(self.zone, at)} with its window; "
+                f"the request came at {local(self.zone, now)}")
+
+    def _migration_refusal(self, req: MigrateRequest, identities: bool = True) -> str | None:
         new = req.definition
+        if closed := self._closed_at(workflow.now()):
+            return closed
         if req.role != "manager":
             return f"role {req.role} may not migrate an application (allowed: manager)"
+        why = refusal(req.identity, req.actor_id, req.role, self._target()) if identities else None
+        if why:
+            return why
         if not req.reason.strip():
             return "a migration needs a reason"
         if new.id != self.call.id:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from workflows.application_checks import Model
+from workflows.application_due import Model
 
 with workflow.unsafe.imports_passed_through():
     from activities.eligibility import EligibilityActivities, EvaluateInput

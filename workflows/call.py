@@ -15,9 +15,12 @@ from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
+    from activities.closure import ClosureActivities
     from activities.quotas import LimitInput, QuotaActivities
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
+    from models.closure import CLOSING_KINDS
+    from models.identity import Target, refusal
     from models.instants import local
     from models.lifecycle import Lifecycle, build_lifecycle
     from models.messages import (
@@ -35,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 CLOSURE_TIMEOUT = timedelta(minutes=15)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead worker is retried this soon
-CLOSING_KINDS = ("application", "recommendation", "paper")
+IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 
 
 def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
@@ -46,6 +49,10 @@ def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, 
                       or (t.due.step and step_phases.get(t.due.step) == phase_id)):
             out.add(t.source)
     return sorted(out)
+
+
+def _shown(call: CallWorkflow, value: object) -> str:
+    return local(call.zone, value) if isinstance(value, datetime) else str(value)
 
 
 @workflow.defn
@@ -123,7 +130,7 @@ class CallWorkflow:
             phase = self.timetable.get(event.phase)
             if phase.kind in CLOSING_KINDS:
                 self.closures.append(workflow.start_activity_method(
-                    RecordActivities.close_window,
+                    ClosureActivities.close_window,
                     CloseInput(self.call.id, phase.id, event.new, settling_states(self.lifecycle, phase.id, steps),
                                windows=[phase.id, *(f"step:{s}" for s, p in steps.items() if p == phase.id)]),
                     start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
@@ -132,18 +139,23 @@ class CallWorkflow:
 
     # ---- programme managers' updates ------------------------------------------------------------------
 
-    def _manager(self, req: PhaseRequest | ExtendRequest | ReviseRequest) -> None:
+    def _manager(self, req: PhaseRequest | ExtendRequest | ReviseRequest | QuotaRequest, identities: bool) -> None:
+        """A manager of this call (or its programme) with a reason; `identities` (every validator, and handlers of
+        runs with the patch `identity-checks`) checks the identity and grants the request carries."""
         if req.role != "manager":
             raise Refused(f"role {req.role} may not change the timetable (allowed: manager)")
+        why = refusal(req.identity, req.actor_id, req.role, Target(call=self.call.id, programme=self.call.programme))
+        if identities and why:
+            raise Refused(why)
         if not req.reason.strip():
             raise Refused("a reason is required")
 
     def _next_to_open(self) -> PhaseTime | None:
         return next((p for p in self.timetable.phases if not p.opened), None)
 
-    def _check_advance(self, req: PhaseRequest) -> tuple[PhaseTime | None, PhaseTime]:
+    def _check_advance(self, req: PhaseRequest, identities: bool = True) -> tuple[PhaseTime | None, PhaseTime]:
         """(phase to close now, phase to open now) for `phase advance`, or a refusal."""
-        self._manager(req)
+        self._manager(req, identities)
         current = self.timetable.current()
         if current is not None and current.closes_rule != "manual":
             raise Refused(f"{current.id} is open until {local(self.zone, current.closes)}; "
@@ -162,7 +174,7 @@ class CallWorkflow:
 
     @workflow.update
     def advance_phase(self, req: PhaseRequest) -> CallEvent:
-        current, nxt = self._check_advance(req)
+        current, nxt = self._check_advance(req, workflow.patched(IDENTITY_PATCH))
         now = workflow.now()
         if current is not None:
             self._change("closed", current, now, req.actor_id, req.role, req.reason)
@@ -172,8 +184,8 @@ class CallWorkflow:
     def _validate_advance(self, req: PhaseRequest) -> None:
         self._check_advance(req)
 
-    def _check_close(self, req: PhaseRequest) -> PhaseTime:
-        self._manager(req)
+    def _check_close(self, req: PhaseRequest, identities: bool = True) -> PhaseTime:
+        self._manager(req, identities)
         current = self.timetable.current()
         if current is None:
             raise Refused(f"no phase of call {self.call.id} is open")
@@ -181,7 +193,7 @@ class CallWorkflow:
 
     @workflow.update
     def close_phase(self, req: PhaseRequest) -> CallEvent:
-        current = self._check_close(req)
+        current = self._check_close(req, workflow.patched(IDENTITY_PATCH))
         return self._change("closed", current, workflow.now(), req.actor_id, req.role, req.reason,
                             previous=current.closes)
 
@@ -189,8 +201,8 @@ class CallWorkflow:
     def _validate_close(self, req: PhaseRequest) -> None:
         self._check_close(req)
 
-    def _check_extend(self, req: ExtendRequest) -> PhaseTime:
-        self._manager(req)
+    def _check_extend(self, req: ExtendRequest, identities: bool = True) -> PhaseTime:
+        self._manager(req, identities)
         if req.closes.tzinfo is None:
             raise Refused(f"naive datetime {req.closes.isoformat()}: give the offset, e.g. +08:00")
         try:
@@ -212,7 +224,7 @@ class CallWorkflow:
 
     @workflow.update
     def extend_deadline(self, req: ExtendRequest) -> CallEvent:
-        phase = self._check_extend(req)
+        phase = self._check_extend(req, workflow.patched(IDENTITY_PATCH))
         previous, before = phase.closes, self._instants()
         phase.closes_rule = "date"
         self.timetable.set_close(phase.id, req.closes, self.calendar)
@@ -222,8 +234,8 @@ class CallWorkflow:
     def _validate_extend(self, req: ExtendRequest) -> None:
         self._check_extend(req)
 
-    def _check_revise(self, req: ReviseRequest) -> None:
-        self._manager(req)
+    def _check_revise(self, req: ReviseRequest, identities: bool = True) -> None:
+        self._manager(req, identities)
         new = req.definition
         if new.id != self.call.id:
             raise Refused(f"the revision is of call {new.id}, not {self.call.id}")
@@ -232,11 +244,17 @@ class CallWorkflow:
         if [(p.id, p.kind) for p in new.phases] != [(p.id, p.kind) for p in self.call.phases]:
             raise Refused("a revision keeps the call's phases (ids and kinds); move dates with the deadline and "
                           "phase commands")
+        for before, after in zip(self.call.phases, new.phases):
+            for edge in ("opens", "closes"):
+                if getattr(before, edge) != getattr(after, edge):
+                    raise Refused(f"phases.{after.id}.{edge}: the revision moves it from {_shown(self, getattr(before, edge))} "
+                                  f"to {_shown(self, getattr(after, edge))}, but a revision keeps the timetable: move it "
+                                  f"with `grantflow deadline extend` or `phase advance`/`phase close`")
 
     @workflow.update
     def revise_definition(self, req: ReviseRequest) -> CallEvent:
         """Publish a corrected definition: new applications start under it, running ones keep theirs."""
-        self._check_revise(req)
+        self._check_revise(req, workflow.patched(IDENTITY_PATCH))
         detail = f"version {self.call.version()} -> {req.definition.version()}"
         self.call = req.definition
         self.lifecycle = build_lifecycle(self.call)
@@ -252,10 +270,11 @@ class CallWorkflow:
         self._check_revise(req)
 
     def _check_quota(self, req: QuotaRequest) -> None:
+        """A manager of this call (identity and grants checked, by the validator and the handler alike) sets a quota
+        the call shows in the system to a count."""
         if req.role != "manager":
             raise Refused(f"role {req.role} may not set a quota (allowed: manager)")
-        if not req.reason.strip():
-            raise Refused("a reason is required")
+        self._manager(req, True)
         shown = [q.key for q in self.call.quotas if q.in_system]
         if req.quota not in shown:
             raise Refused(f"quota {req.quota!r} is not one the system sets (those of call {self.call.id}: "

@@ -1,6 +1,7 @@
 """Call definitions: the schema of a call file (`schema`) and its loading with one clear line per problem
 (`loading`)."""
 
+from models.call.closes import STEP_PREFIX, AfterClose, CloseOverride, CloseValue, Party, Who, who_problem
 from models.call.documents import PaperDocument
 from models.call.loading import CallFileError, load_call, parse_call
 from models.call.quota import MinShare, QuotaDef
@@ -26,6 +27,8 @@ from models.rules import AttachmentDef, RuleDef
 
 __all__ = [
     "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
-    "CallFileError", "CategoryDef", "FlagDef", "Intake", "MinShare", "PaperDocument", "PhaseDef", "PhaseKind", "QuotaDef", "Role", "RuleDef",
+    "CallFileError", "CategoryDef", "FlagDef", "Intake", "MinShare", "PaperDocument", "PhaseDef", "PhaseKind",
+    "QuotaDef", "Role", "RuleDef",
     "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
+    "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "who_problem",
 ]

@@ -4,7 +4,9 @@ file and field."""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import ValidationError
@@ -114,6 +116,7 @@ def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
     for err, union in zip(errors, unions):
         where = _field_path(tuple(err["loc"]), data).removesuffix(".datetime")
         msg = err["msg"].removeprefix("Value error, ")
+        intended = None
         if union is not None:
             root, form, value = union
             intended = _intended(value, forms[root])
@@ -123,8 +126,9 @@ def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
                 msg = f"{value!r} is not {accepted}"
             elif form != intended:
                 continue
-        if err["type"] == "timezone_aware":
-            msg = f"naive datetime {err.get('input')!r}: write the offset, e.g. +08:00"
+        if (err["type"] == "timezone_aware" or err["type"].startswith("datetime")) and (
+                union is None or intended == "datetime"):
+            msg = instant_problem(err.get("input"), data, msg)
         elif err["type"] == "literal_error" and where.endswith("role"):
             roles = [r for r in ROLES if r not in ("system", "public")] if where.startswith("chain.") else ROLES
             msg = f"unknown role {err.get('input')!r} (roles: {', '.join(roles)})"
@@ -140,10 +144,37 @@ def _explain(exc: ValidationError, data: object, origin: str) -> list[str]:
         problems += [prefix + m for m in dict.fromkeys(msgs)]
     return problems
 
+def instant_problem(value: object, data: object, reason: str) -> str:
+    """What is wrong with an instant as written, and the instant to write instead (in the call's timezone)."""
+    zone_name = data.get("timezone", "Asia/Shanghai") if isinstance(data, dict) else "Asia/Shanghai"
+    text = str(value).strip()
+    day = re.match(r"^(\d{4}-\d{2}-\d{2})(?:[T ](24:00(?::00)?)|$)", text)
+    try:
+        zone = ZoneInfo(str(zone_name))
+        if day:
+            d = date.fromisoformat(day.group(1))
+            end = datetime.combine(d + timedelta(days=1), time(), zone).isoformat()
+            what = "24:00 is not an hour here" if day.group(2) else "a date without an hour"
+            return f"{text!r}: {what}: for the end of that day write {end} (00:00 of the next day)"
+        naive = datetime.fromisoformat(text)
+    except (ValueError, ZoneInfoNotFoundError):
+        example = datetime(2025, 4, 7, 17, tzinfo=ZoneInfo("Asia/Shanghai")).isoformat()
+        return f"{text!r} is not an instant ({reason.lower()}): write one like {example}"
+    if naive.tzinfo is None:
+        return f"naive datetime {text!r}: write its offset, {naive.replace(tzinfo=zone).isoformat()}"
+    return f"{text!r}: {reason}"
+MAX_CALL_FILE = 1_000_000  # bytes; the largest seed call is about 20 KB
+
+
 def load_call(path: str | Path) -> CallDefinition:
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_CALL_FILE:
+            raise CallFileError(str(p), [f"{p}: {size} bytes; a call file has at most {MAX_CALL_FILE}"])
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise CallFileError(str(p), [f"{p}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise CallFileError(str(p), [f"{p}: not UTF-8 text (byte {exc.start})"]) from None
     return parse_call(text, str(p))

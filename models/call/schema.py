@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.call.closes import CloseOverride, CloseValue, Party, close_problems
 from models.call.documents import PaperDocument
 from models.call.quota import QuotaDef
 from models.facts import Province
@@ -165,7 +166,7 @@ class CategoryDef(Strict):
     funding_cny: int | None = Field(default=None, ge=0)
     planned: int | None = Field(default=None, ge=0)
     term_months: int | None = Field(default=None, ge=1)
-    closes: dict[str, AwareDatetime] = Field(default_factory=dict)
+    closes: dict[str, CloseValue] = Field(default_factory=dict)
 
 class CalendarYear(Strict):
     """An official holiday list for a year chinese-calendar does not cover yet, shipped with the call."""
@@ -228,6 +229,9 @@ class CallDefinition(Strict):
     # documentation of the file, not behaviour: left out of the dump, so of the version and the workflows' input
     unchecked: list[Unchecked] = Field(default_factory=list, exclude=True)
     documents: list[PaperDocument] = Field(default_factory=list, exclude=True)  # the paper checklist, client side
+    cohorts: list[Party] = Field(default_factory=list)  # e.g. 港澳台申请人, with closes of their own (overrides)
+    recommenders: list[Party] = Field(default_factory=list)  # recommending units whose closes differ (overrides)
+    overrides: list[CloseOverride] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -292,10 +296,9 @@ class CallDefinition(Strict):
                 problems.append(f"rules.{r.id}.when: unknown flag {r.when!r} (declare it under flags)")
             unknown = [c for c in r.categories if c not in category_ids]
             problems += [f"rules.{r.id}.categories: unknown category {c!r}" for c in unknown]
-        for c in self.categories:
-            for pid in c.closes:
-                if pid not in phase_ids:
-                    problems.append(f"categories.{c.id}.closes: unknown phase {pid!r}")
+        problems += close_problems(self)
+        for kind, parties in (("cohorts", self.cohorts), ("recommenders", self.recommenders)):
+            problems += [f"{kind}: duplicate id {i!r}" for i in _repeated([x.id for x in parties])]
         years = [y.year for y in self.calendar]
         problems += [f"calendar: year {y} listed twice" for y in sorted({y for y in years if years.count(y) > 1})]
         if problems:
@@ -342,8 +345,8 @@ class CallDefinition(Strict):
         out: list[datetime] = []
         for p in self.phases:
             out += [v for v in (p.opens, p.closes) if isinstance(v, datetime)]
-        for c in self.categories:
-            out += list(c.closes.values())
+        for closes in [*(c.closes for c in self.categories), *(o.closes for o in self.overrides)]:
+            out += [v for v in closes.values() if isinstance(v, datetime)]
         return out
 
 

@@ -1,0 +1,245 @@
+"""The bulk closure of a window: settled applications closed in the records batch by batch with their notices, the
+notices delivered by a pool, the closure report, then a throttled pass that tells the workflows to catch up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, col, select
+from temporalio import activity
+from temporalio.service import RPCError
+
+from activities.notices import CallNames, Channel, Postman, render
+from activities.records import CloseInput, ClosureSummary
+from models.call import CallDefinition
+from models.closure import SYSTEM_ACTOR, closed_by, reason
+from models.lifecycle import TransitionSpec, build_lifecycle
+from records import statements as sql
+from records.chain import GENESIS, row_hash
+from records.engine import writing
+from records.tables import ApplicationRow, ExtensionRow, NoticeRow, TransitionRow
+
+SIGNAL = "window_closed"
+BATCH = 500  # applications closed per transaction
+DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
+SENDERS = 4  # the delivery pool
+CATCH_UP = 16  # application workflows told to catch up at once: the throttle of the background pass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What this closure does: the transition from each settled state, for applications of this version and not of
+    a category with its own close of the window."""
+
+    call: CallDefinition
+    names: CallNames
+    version: str
+    closing: dict[str, TransitionSpec]
+    categories: list[str]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ClosureActivities:
+    """Every stage is idempotent and resumes from the cursor it heartbeats: a retry closes nothing twice and delivers
+    no notice twice. Late changes never depend on it: the update validators compare with the timetable."""
+
+    def __init__(self, engine: Engine, channel: Channel | Postman) -> None:
+        self.engine = engine
+        self.channel = channel
+
+    @activity.defn(name="close_window")
+    async def close_window(self, inp: CloseInput) -> ClosureSummary:
+        """Close, deliver, wait for what is left to the workflows' own timers, report, tell the workflows."""
+        started = time.monotonic()
+        details = activity.info().heartbeat_details
+        stage, cursor = (str(details[0]), str(details[1])) if len(details) == 2 else ("close", "")
+        plan = await asyncio.to_thread(self._plan, inp)
+        if stage == "close":
+            while plan is not None:
+                cursor, closed = await asyncio.to_thread(self._close_batch, inp, plan, cursor)
+                activity.heartbeat("close", cursor)
+                if closed < BATCH:
+                    break
+            stage, cursor = "deliver", ""
+        if stage == "deliver":
+            while True:
+                cursor, seen = await asyncio.to_thread(self._deliver_chunk, inp.call_id, cursor)
+                activity.heartbeat("deliver", cursor)
+                if seen < DELIVERY_CHUNK:
+                    break
+            stage, cursor = "signal", ""
+        waiting = -1
+        while True:
+            waiting = await asyncio.to_thread(self._waiting, inp)
+            if waiting == 0 or time.monotonic() - started > inp.max_wait_s:
+                break
+            activity.heartbeat("signal", cursor)
+            await asyncio.sleep(0.25)
+        summary = await asyncio.to_thread(self._report, inp, waiting, time.monotonic() - started)
+        states = sorted(plan.closing) if plan is not None else inp.settling_states
+        await self._catch_up(inp, states, cursor)
+        return summary
+
+    # ---- closing the records -------------------------------------------------------------------------------
+
+    def _plan(self, inp: CloseInput) -> Plan | None:
+        with self.engine.connect() as c:
+            row = c.execute(sql.CALL_DEFINITION_VERSION, {"b_id": inp.call_id}).first()
+        if row is None:
+            return None
+        call = CallDefinition.model_validate_json(row.definition_json)
+        closing = closed_by(call, build_lifecycle(call), inp.phase)
+        own = [c.id for c in call.categories if inp.phase in c.closes and c.closes[inp.phase] != inp.instant]
+        return Plan(call, CallNames.of(call.id, row.definition_json), row.version, closing, own) if closing else None
+
+    def _close_batch(self, inp: CloseInput, plan: Plan, after: str) -> tuple[str, int]:
+        """Close the next batch of settled applications after `after`, in one transaction: their transitions (at
+        the instant, chained), their rows, their notices in the outbox. The last id, and how many were closed."""
+        with writing(self.engine), self.engine.begin() as c:
+            sql.serialize(c, "chain", inp.call_id)  # before the look-up: a record path's row is then seen
+            rows = c.execute(sql.CLOSE_CANDIDATES, {
+                "b_call": inp.call_id, "b_after": after, "b_states": sorted(plan.closing), "b_version": plan.version,
+                "b_categories": plan.categories, "b_windows": inp.windows, "b_instant": inp.instant,
+                "b_limit": BATCH}).all()
+            if not rows:
+                return after, 0
+            prev: str | None = None
+            notices: list[dict[str, Any]] = []
+            now = _now()
+            for r in rows:
+                spec = plan.closing[r.state]
+                values = {"call_id": inp.call_id, "application_id": r.id, "seq": r.last_seq + 1,
+                          "trigger": spec.trigger, "source": spec.source, "dest": spec.dest, "actor_id": SYSTEM_ACTOR,
+                          "role": "system", "reason": reason(plan.call, inp.instant), "at": inp.instant,
+                          "deadline": inp.instant}
+                prev = self._chain(c, values, prev)
+                c.execute(sql.CLOSE_APPLICATION, {"b_id": r.id, "b_last": r.last_seq, "state": spec.dest,
+                                                  "last_seq": r.last_seq + 1, "updated_at": now})
+                notices += self._notices(plan, spec, r.workflow_id, json.loads(r.people_json), values, now)
+            if notices:
+                c.execute(sql.insert_new(c, sql.NOTICES), notices)
+        if isinstance(self.channel, Postman):
+            self.channel.wake()
+        return str(rows[-1].id), len(rows)
+
+    def _chain(self, c: Connection, values: dict[str, Any], prev: str | None) -> str:
+        """Insert one transitions row after `prev` (None: after the call's chain head, read after the insert)."""
+        row_id = c.execute(sql.insert_new(c, sql.TRANSITIONS, sql.TRANSITIONS.c.id), values).scalar_one()
+        if prev is None:
+            head = c.execute(sql.CHAIN_HEAD_BEFORE, {"b_call": values["call_id"], "b_id": row_id}).scalar()
+            prev = head if head is not None else GENESIS
+        hashed = row_hash(prev, values)
+        c.execute(sql.SET_HASH, {"b_id": row_id, "prev_hash": prev, "hash": hashed})
+        return hashed
+
+    @staticmethod
+    def _notices(plan: Plan, spec: TransitionSpec, workflow_id: str, people: dict[str, str],
+                 t: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        """The outbox rows of a closing transition, keyed, addressed and worded as its workflow drafts them."""
+        call = plan.call
+        data = {"trigger": t["trigger"], "source": t["source"], "dest": t["dest"],
+                "dest_label": t["dest"].replace("_", " "), "actor_id": t["actor_id"], "role": t["role"],
+                "reason": t["reason"]}
+        out = []
+        for role in spec.notify:
+            recipient = f"{role}:{people.get(role, call.id)}"
+            subject, body = render("transition", data, plan.names, t["application_id"], recipient)
+            out.append({"key": f"{workflow_id}:{t['seq']}:{role}", "call_id": call.id,
+                        "application_id": t["application_id"], "recipient": recipient, "kind": "transition",
+                        "subject": subject, "body": body, "created_at": now, "delivered_at": None, "channel": None,
+                        "status": "queued"})
+        return out
+
+    # ---- delivering -------------------------------------------------------------------------------------
+
+    def _deliver_chunk(self, call_id: str, after: str) -> tuple[str, int]:
+        """Deliver the call's next undelivered notices after key `after` through the pool; the last key, and how
+        many were looked at. The postman (SMTP, SMS) is a pool of its own, woken as each batch committed."""
+        if isinstance(self.channel, Postman):
+            return after, 0
+        with self.engine.connect() as c:
+            keys = list(c.execute(sql.UNDELIVERED_OF_CALL, {"b_call": call_id, "b_after": after,
+                                                             "b_limit": DELIVERY_CHUNK}).scalars())
+        if not keys:
+            return after, 0
+        with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+            list(pool.map(self._deliver_one, keys))
+        return keys[-1], len(keys)
+
+    def _deliver_one(self, key: str) -> None:
+        """Claim one notice and hand it to the channel in one transaction: a notice someone else delivered first
+        is left alone, and a failed delivery leaves it unclaimed."""
+        with writing(self.engine), self.engine.begin() as c:
+            row = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": [key]}).first()
+            if row is None:
+                return
+            channel = self.channel
+            assert not isinstance(channel, Postman)
+            notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": channel.name, "status": "sent"})
+            if c.execute(sql.MARK_DELIVERED, {"b_key": key, "delivered_at": notice.delivered_at,
+                                              "channel": notice.channel, "status": "sent"}).rowcount == 1:
+                channel.deliver(notice)
+
+    # ---- the report -------------------------------------------------------------------------------------
+
+    def _waiting(self, inp: CloseInput) -> int:
+        """Applications still in a state this deadline ends (those left to their own timers), extensions aside."""
+        with Session(self.engine) as s:
+            extended = select(ExtensionRow.application_id).where(
+                ExtensionRow.call_id == inp.call_id, col(ExtensionRow.window).in_(inp.windows),
+                col(ExtensionRow.closes) > inp.instant)
+            return int(s.exec(select(func.count()).select_from(ApplicationRow).where(
+                ApplicationRow.call_id == inp.call_id, col(ApplicationRow.state).in_(inp.settling_states),
+                col(ApplicationRow.id).not_in(extended))).one())
+
+    def _report(self, inp: CloseInput, waiting: int, settle_s: float) -> ClosureSummary:
+        with Session(self.engine) as s:
+            rows = s.exec(select(TransitionRow.dest, func.count()).where(
+                TransitionRow.call_id == inp.call_id, TransitionRow.deadline == inp.instant,
+                TransitionRow.role == "system").group_by(TransitionRow.dest)).all()
+        counts = {dest: n for dest, n in rows}
+        with writing(self.engine), self.engine.begin() as c:  # the first report of a closure stays
+            c.execute(sql.insert_new(c, sql.CLOSURE_REPORTS), {
+                "call_id": inp.call_id, "phase": inp.phase, "instant": inp.instant,
+                "counts_json": json.dumps({**counts, "unsettled": waiting}), "settled_at": _now()})
+        return ClosureSummary(inp.phase, inp.instant, counts, waiting, settle_s)
+
+    # ---- the workflows catch up ---------------------------------------------------------------------------
+
+    async def _catch_up(self, inp: CloseInput, states: list[str], after: str) -> None:
+        """Tell every application this closure closed, or that is still settling, to catch up with it; at most
+        CATCH_UP at once, resuming after the last workflow id heartbeated. A closed workflow is left alone."""
+        client = activity.client()
+        gate = asyncio.Semaphore(CATCH_UP)
+
+        async def one(workflow_id: str) -> None:
+            async with gate:
+                try:
+                    await client.get_workflow_handle(workflow_id).signal(SIGNAL, inp.phase)
+                except RPCError:  # already closed: it caught up by itself
+                    pass
+
+        while True:
+            targets = await asyncio.to_thread(self._targets, inp, states, after)
+            if not targets:
+                return
+            await asyncio.gather(*(one(w) for w in targets))
+            after = targets[-1]
+            activity.heartbeat("signal", after)
+
+    def _targets(self, inp: CloseInput, states: list[str], after: str) -> list[str]:
+        with self.engine.connect() as c:
+            return list(c.execute(sql.CATCH_UP_TARGETS, {"b_call": inp.call_id, "b_instant": inp.instant,
+                                                          "b_after": after, "b_states": states,
+                                                          "b_limit": CATCH_UP * 8}).scalars())

@@ -1,0 +1,35 @@
+"""The FastAPI application: routers, problem documents, and the service it shares with the command line; a pages
+router (issue 22, section 5) is added with `app.include_router`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import problems, routes_access, routes_applications, routes_calls
+from client.service import Service
+from client.tokens import TokenConfig
+from infra.settings import Settings
+from records.engine import make_engine
+
+
+def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
+    """The API over `client` (connected at start-up when None) and the records DB of `settings`."""
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.service.temporal()
+        yield
+
+    app = FastAPI(title="grantflow", version="0.1.0", lifespan=lifespan,
+                  description="The review lifecycle of research-funding calls. Errors are RFC 9457 problem documents; "
+                              "every POST takes an Idempotency-Key.")
+    app.state.service = Service(client, make_engine(settings.database_url), settings.task_queue,
+                                TokenConfig.from_env(settings.var_dir), settings.var_dir,
+                                (settings.temporal_address, settings.namespace), settings.temporal_access)
+    problems.install(app)
+    for router in (routes_access.router, routes_calls.router, routes_applications.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,54 @@
+"""Request bodies of the HTTP API; lengths bounded here, content checked once by the service layer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.forms import ApplicationForm
+from models.inputs import MAX_ITEMS, MAX_REASON, MAX_TITLE, MAX_VALUE
+
+Short = Annotated[str, Field(max_length=200)]
+Reason = Annotated[str, Field(max_length=MAX_REASON + 100)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Apply(Body):
+    category: Short
+    title: Annotated[str, Field(max_length=MAX_TITLE + 100)]
+    flags: Annotated[list[Short], Field(max_length=MAX_ITEMS)] = []
+    attachments: Annotated[list[Short], Field(max_length=MAX_ITEMS)] = []
+    id: Short | None = None
+    form: ApplicationForm | None = None
+
+
+class Event(Body):
+    event: Short
+    reason: Reason = ""
+    data: Annotated[dict[Short, Annotated[str, Field(max_length=MAX_VALUE)]], Field(max_length=MAX_ITEMS)] = {}
+    role: Short | None = None
+
+
+class WithReason(Body):
+    reason: Reason
+
+
+class Extension(Body):
+    window: Short = Field(description="a phase id, or step:<id> for one application's chain step")
+    closes: Short = Field(description="ISO 8601 instant with its offset, e.g. 2025-04-10T17:00:00+08:00")
+    reason: Reason
+
+
+class Revision(Body):
+    definition_yaml: Annotated[str, Field(max_length=1_000_000, description="the corrected call file")]
+    reason: Reason
+
+
+class Override(Body):
+    rule: Short
+    outcome: Literal["pass", "fail"]
+    reason: Reason

@@ -1,0 +1,1 @@
+"""Alembic migrations of the records database: `env.py` and one module per revision in `versions/`."""
