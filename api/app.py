@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import problems, routes_access, routes_applications, routes_calls
+from api import problems, routes_access, routes_applications, routes_calls, routes_review
 from client.service import Service
 from client.tokens import TokenConfig
 from infra.settings import Settings
@@ -30,6 +30,6 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                                 TokenConfig.from_env(settings.var_dir), settings.var_dir,
                                 (settings.temporal_address, settings.namespace), settings.temporal_access)
     problems.install(app)
-    for router in (routes_access.router, routes_calls.router, routes_applications.router):
+    for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_review.router):
         app.include_router(router)
     return app

@@ -52,3 +52,15 @@ class Override(Body):
     rule: Short
     outcome: Literal["pass", "fail"]
     reason: Reason
+
+
+class QuotaLimit(Body):
+    limit: Annotated[int, Field(ge=0, le=1_000_000)]
+    reason: Reason
+
+
+class Decision(Body):
+    rule: Short
+    outcome: Literal["pass", "fail"]
+    reason: Reason
+    evidence: Annotated[str, Field(max_length=MAX_VALUE + 100, description="what the decision rests on")]

@@ -12,9 +12,11 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli import app as cli_app
+from models.call import load_call
 from models.duplicate_index import THRESHOLD, DuplicateIndex, index_for
 from models.duplicates import PriorWork
-from records.tables import ApplicationRow
+from records.tables import ApplicationRow, CallRow
+from tests.conftest import CALLS
 
 LABELLED = Path(__file__).parent / "data" / "duplicates.json"
 
@@ -53,17 +55,27 @@ def test_the_index_is_built_once_per_corpus() -> None:
     assert index_for((*corpus,)) is not index_for((PriorWork("b", None, None, "p", None, "深部找矿"),))
 
 
-def test_a_manager_runs_the_check_on_a_call_at_any_time(db: Engine) -> None:
+def test_a_manager_runs_the_check_on_a_call_at_any_time(db: Engine, tmp_path: Path) -> None:
     now = datetime(2025, 3, 1, tzinfo=UTC)
+    call = load_call(next(CALLS.glob("000-*.yaml"))).model_copy(update={"id": "c2025"})
     with Session(db) as s:
+        s.add(CallRow(id="c2025", title=call.title, version="v", definition_json=call.model_dump_json(),
+                      timetable_json="{}", updated_at=now))
         for app_id, call_id, who, title in (("a1", "c2025", "pi-1", "黄土高原滑坡隐患智能识别与预警研究"),
                                             ("a0", "c2024", "pi-1", "黄土高原滑坡隐患智能识别与预警研究。"),
                                             ("a2", "c2025", "pi-2", "稀土永磁材料制备工艺优化")):
             s.add(ApplicationRow(id=app_id, call_id=call_id, workflow_id=app_id, category="c", title=title,
                                  applicant=who, unit="u1", version="v", state="draft", updated_at=now))
         s.commit()
-    result = CliRunner().invoke(cli_app, ["review", "duplicates", "c2025"],
-                                env={"GRANTFLOW_DATABASE_URL": str(db.url), "COLUMNS": "300"})
+    env = {"GRANTFLOW_DATABASE_URL": str(db.url), "COLUMNS": "300", "GRANTFLOW_VAR_DIR": str(tmp_path / "var"),
+           "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9", "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config")}
+    assert CliRunner().invoke(cli_app, ["users", "add", "pm-x", "--grant", "manager@call:c2024", "--password-stdin"],
+                              env=env, input="a long enough password\n").exit_code == 0
+    assert CliRunner().invoke(cli_app, ["login", "pm-x", "--password-stdin"], env=env,
+                              input="a long enough password\n").exit_code == 0
+    other = CliRunner().invoke(cli_app, ["review", "duplicates", "c2025"], env=env)
+    assert other.exit_code == 1 and "pm-x may not check duplicates in call c2025" in other.output
+    result = CliRunner().invoke(cli_app, ["--operator", "review", "duplicates", "c2025"], env=env)
     assert result.exit_code == 0, result.output
     assert "a0 (c2024)" in result.output and "same PI" in result.output
     assert "1 suspected pairs for 2 applications" in result.output

@@ -3,7 +3,9 @@ manager decides it; an application filed without a form gets the same verdict ta
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -13,6 +15,7 @@ from audit.replay import replayer
 from cli import app as cli_app
 from client.calls import Prepared, manage, prepare, start_application, start_call
 from models.call import load_call
+from models.identity import Grant, Identity
 from models.rules import evaluate
 from records.tables import ApplicationRow
 from simulation.population import sample_population
@@ -39,14 +42,17 @@ async def _through_to_formal_review(stack: Stack, prepared: Prepared, apps: list
     await stack.env.sleep(timedelta(minutes=1))
 
 
-def _cli(stack: Stack, *args: str) -> str:
-    result = CliRunner().invoke(cli_app, list(args), env={"GRANTFLOW_DATABASE_URL": str(stack.engine.url),
-                                                          "COLUMNS": "300"})
+async def _cli(stack: Stack, var: Path, *args: str) -> str:
+    """A reading command as the operator, off the event loop (the command runs its own); verdicts come from the
+    records DB alone."""
+    env = {"GRANTFLOW_DATABASE_URL": str(stack.engine.url), "COLUMNS": "300", "GRANTFLOW_VAR_DIR": str(var),
+           "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9"}
+    result = await asyncio.to_thread(CliRunner().invoke, cli_app, ["--operator", *args], env=env)
     assert result.exit_code == 0, result.output
-    return result.output
+    return str(result.output)
 
 
-async def test_a_verdict_for_a_person_waits_for_a_managers_decision(stack: Stack) -> None:
+async def test_a_verdict_for_a_person_waits_for_a_managers_decision(stack: Stack, tmp_path: Path) -> None:
     call = load_call(CALL_000)
     prepared = prepare(call, not_before=await stack.env.get_current_time())
     submitted_at = opens(prepared, "application") + hours(1)
@@ -70,12 +76,16 @@ async def test_a_verdict_for_a_person_waits_for_a_managers_decision(stack: Stack
         status = await app.query(ApplicationWorkflow.status)
         assert status.state == "formal_pending"
         assert status.transitions[-1].reason == "a person decides: " + ", ".join(doubtful)
-        assert form.application_id in _cli(stack, "review", "formal", call.id).split("waiting for a decision")[1]
+        listed = await _cli(stack, tmp_path, "review", "formal", call.id)
+        assert form.application_id in listed.split("waiting for a decision")[1]
 
         await refused(act(app, "decide", "manager", "pm-1", "复核", rule="nonsense", outcome="pass"),
                       "rule 'nonsense' of application")
         await refused(act(app, "decide", "unit_admin", reason="复核", rule=doubtful[0], outcome="pass"),
                       "role unit_admin may not decide")
+        elsewhere = Identity("pm-1", [Grant("manager", "call:another-call")])
+        await refused(act(app, "decide", "manager", "pm-1", "复核", elsewhere, rule=doubtful[0], outcome="pass"),
+                      "pm-1 has no manager role for application")
         for rule in doubtful[:-1]:
             record = await act(app, "decide", "manager", "pm-1", "复核符合", rule=rule, outcome="pass",
                                evidence="原件核对")
@@ -89,11 +99,11 @@ async def test_a_verdict_for_a_person_waits_for_a_managers_decision(stack: Stack
     assert decided[doubtful[-1]].outcome == "fail"
     assert decided[doubtful[-1]].evidence["decision_evidence"] == "职称证书复印件"
     assert decided[doubtful[-1]].evidence["overridden"].startswith("review: ")
-    explained = _cli(stack, "review", "explain", form.application_id)
+    explained = await _cli(stack, tmp_path, "review", "explain", form.application_id)
     assert "职称证书复印件" in explained and "formal_failed" in explained
 
 
-async def test_an_application_without_a_form_gets_the_same_verdict_table(stack: Stack) -> None:
+async def test_an_application_without_a_form_gets_the_same_verdict_table(stack: Stack, tmp_path: Path) -> None:
     """Filed as the README tour files it: conditional attachments whose condition no flag sets are not required;
     a missing unconditional one fails, and `review formal` and `review explain` show the verdicts."""
     call = load_call(CALL_000)
@@ -119,6 +129,6 @@ async def test_an_application_without_a_form_gets_the_same_verdict_table(stack: 
     with Session(stack.engine) as s:
         row = s.get(ApplicationRow, "tour-2")
         assert row is not None and row.verdicts_json
-    table = _cli(stack, "review", "formal", call.id)
+    table = await _cli(stack, tmp_path, "review", "formal", call.id)
     assert "tour-2" in table and f"attachment.{plain[0]}" in table
-    assert "not required" in _cli(stack, "review", "explain", "tour-1")
+    assert "not required" in await _cli(stack, tmp_path, "review", "explain", "tour-1")

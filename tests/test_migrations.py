@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from records.engine import connect, make_engine
-from records.schema import SchemaBehind, config, current, differences, head, upgrade
 from records.quota_tables import ApplicationPersonRow, QuotaLimitRow
+from records.schema import SchemaBehind, config, current, differences, head, upgrade
 from records.tables import ApplicationRow, NoticeRow, QuotaUseRow, TransitionRow
 from tests.conftest import Postgres
 

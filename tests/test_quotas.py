@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +18,14 @@ from activities.quotas import LimitInput, PlaceInput, QuotaActivities
 from activities.records import RecordActivities, RecordInput
 from audit.replay import replayer
 from client.calls import manage, prepare, start_application, start_call
+from client.errors import Conflict, Forbidden
+from client.service import Service
+from client.tokens import TokenConfig
 from models.call import CallDefinition, CallFileError, QuotaDef, load_call, parse_call
+from models.identity import Grant, Identity, in_process
 from models.messages import QuotaRequest, TransitionRecord
 from models.quotas import Claim, Held, applicable, overruns, refused_quota
+from records.accounts import RefusalRow
 from records.quota_tables import ApplicationPersonRow
 from records.tables import CallEventRow
 from tests.conftest import CALLS, Stack
@@ -160,7 +167,7 @@ async def test_parallel_recommendations_never_exceed_a_quota(stack: Stack) -> No
         assert states.count("awaiting_organiser_review") == 5 and states.count("awaiting_unit_review") == 7
 
 
-async def test_a_manager_sets_a_quota_the_system_shows_with_a_reason(stack: Stack) -> None:
+async def test_a_manager_sets_a_quota_the_system_shows_with_a_reason(stack: Stack, tmp_path: Path) -> None:
     call = _with_quotas(CALL_000, [{"id": "shown", "step": "unit_review", "in_system": True}])
     prepared = prepare(call, not_before=await stack.env.get_current_time())
     async with stack.running():
@@ -170,14 +177,30 @@ async def test_a_manager_sets_a_quota_the_system_shows_with_a_reason(stack: Stac
         await act(app, "submit", "applicant")
         await refused(act(app, "approve", "unit_admin", reason="推荐"), "quota shown (set in the system, each recommender) "
                       "has no limit set in the system yet")
-        await refused(manage(handle, CallWorkflow.set_quota, QuotaRequest("shown", 3, "unit-1", "unit_admin", "x")),
+        request = partial(QuotaRequest, "shown", 3, "pm-1", "manager", "系统名额下达")
+        await refused(manage(handle, CallWorkflow.set_quota, QuotaRequest("shown", 3, "unit-1", "unit_admin", "x",
+                                                                           in_process("unit-1", "unit_admin"))),
                       "may not set a quota")
-        event = await manage(handle, CallWorkflow.set_quota, QuotaRequest("shown", 3, "pm-1", "manager", "系统名额下达"))
+        await refused(manage(handle, CallWorkflow.set_quota, request()), "the request carries no identity")
+        await refused(manage(handle, CallWorkflow.set_quota, request(in_process("pm-2", "manager"))),
+                      "the request acts as pm-1, but its identity is pm-2")
+        elsewhere = Identity("pm-1", [Grant("manager", "call:another-call")])
+        await refused(manage(handle, CallWorkflow.set_quota, request(elsewhere)), "pm-1 has no manager role for call")
+        service = Service(stack.client, stack.engine, stack.task_queue, TokenConfig.from_env(tmp_path), tmp_path)
+        with pytest.raises(Forbidden, match="pm-x may not set a quota of call"):
+            await service.set_quota(Identity("pm-x", [Grant("manager", "call:another-call")]), call.id, "shown", 3,
+                                    "系统名额下达")
+        with pytest.raises(Conflict, match="quota 'other' is not one the system sets"):
+            await service.set_quota(Identity("pm-1", [Grant("manager", f"call:{call.id}")]), call.id, "other", 3,
+                                    "系统名额下达")
+        event = await service.set_quota(Identity("pm-1", [Grant("manager", f"call:{call.id}")]), call.id, "shown", 3,
+                                        "系统名额下达")
         assert (event.kind, event.actor_id, event.reason, event.detail) == ("quota_set", "pm-1", "系统名额下达",
                                                                              "quota shown: unset -> 3")
         with Session(stack.engine) as s:
             row = s.exec(select(CallEventRow).where(CallEventRow.kind == "quota_set")).one()
             assert (row.call_id, row.actor_id, row.reason) == (call.id, "pm-1", "系统名额下达")
+            assert [r.subject for r in s.exec(select(RefusalRow)).all()] == ["pm-x", "pm-1"]
         await act(app, "approve", "unit_admin", reason="推荐")
         assert await state(app) == "awaiting_organiser_review"
         for history in (await app.fetch_history(), await handle.fetch_history()):

@@ -100,6 +100,8 @@ class Review(Actions):
             raise Invalid(f"a decision's outcome is pass or fail, not {outcome!r}")
         checked(identifier, rule, "rule")
         evidence = checked(text, evidence, "evidence", MAX_VALUE, True)
+        _, target = await self.application(application_id)
+        self.require(identity, "manager", "decide a verdict of", target)
         return await self.act(identity, application_id, "decide", required_reason(why),
                               [f"rule={rule}", f"outcome={outcome}", f"evidence={evidence}"], "manager")
 
