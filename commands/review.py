@@ -1,4 +1,5 @@
-"""`grantflow review ...`: formal-review verdicts per call and per application, pre-checks, manager overrides."""
+"""`grantflow review ...`: formal-review verdicts per call and per application, pre-checks, manager overrides and
+decisions, the duplicate check at any time."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from records.registry import snapshot
 from records.tables import ApplicationRow
 
 VERDICTS = TypeAdapter(list[Verdict])
-review_app = typer.Typer(no_args_is_help=True, help="Formal review: verdict table, explanations, pre-check, override.")
+review_app = typer.Typer(no_args_is_help=True, help="Formal review: verdict table, explanations, pre-check, override, decide, duplicates, summary.")
 
 
 def _verdicts(row: ApplicationRow) -> list[Verdict]:
