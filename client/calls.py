@@ -61,13 +61,32 @@ class Prepared:
         return self.input.timetable
 
 
-def prepare(call: CallDefinition, not_before: datetime | None = None) -> Prepared:
-    """Calendar and timetable for `call`; with `not_before`, translated so its first instant falls after it."""
-    calendar = build_calendar(call, as_of=not_before.astimezone(call.zone).date() if not_before else None)
-    days = 0
-    instants = call.dated_instants()
-    if not_before is not None and instants and min(instants) <= not_before:
-        days = whole_weeks(not_before - min(instants) + timedelta(days=1))
+def open_now_shift(call: CallDefinition, at: datetime) -> int | None:
+    """Whole weeks that put `at` inside the call's first window, for a rehearsal that is open at once: 0 when the
+    window has not closed yet, None when it has no dated opening and close or is too short for a whole week to land
+    in it."""
+    first = call.phases[0]
+    if not (isinstance(first.opens, datetime) and isinstance(first.closes, datetime)):
+        return None
+    if at < first.closes:
+        return 0
+    days = (at - first.opens).days // 7 * 7
+    return days if first.opens + timedelta(days=days) <= at < first.closes + timedelta(days=days) else None
+
+
+def prepare(call: CallDefinition, not_before: datetime | None = None, open_at: datetime | None = None) -> Prepared:
+    """Calendar and timetable for `call`; with `not_before`, translated so its first instant falls after it; with
+    `open_at`, so that its first window is open at that instant (or, when no whole week lands there, after it)."""
+    days = open_now_shift(call, open_at) if open_at is not None else None
+    if open_at is not None and days is None:
+        not_before = open_at
+    anchor = open_at or not_before
+    calendar = build_calendar(call, as_of=anchor.astimezone(call.zone).date() if anchor else None)
+    if days is None:
+        days = 0
+        instants = call.dated_instants()
+        if not_before is not None and instants and min(instants) <= not_before:
+            days = whole_weeks(not_before - min(instants) + timedelta(days=1))
     if days:
         call, calendar = translate(call, days), calendar.shifted(days)
     return Prepared(call, CallInput(call, calendar, Timetable.from_definition(call, calendar)), days)

@@ -129,7 +129,8 @@ class TemporalWorker(Component):
 
 
 class Calls(Component):
-    """Starts a call workflow for every file in `directory` (a past call as a rehearsal, moved into the future)."""
+    """Starts a call workflow for every file in `directory`; a call whose first window has passed is a rehearsal,
+    moved by whole weeks so that the window is open now."""
 
     name = "calls"
 
@@ -139,7 +140,7 @@ class Calls(Component):
     async def start(self) -> None:
         for path in sorted(self.directory.glob("*.yaml")):
             call = load_call(path)
-            prepared = prepare(call, not_before=datetime.now().astimezone())
+            prepared = prepare(call, open_at=datetime.now().astimezone())
             await start_call(self.context.client, prepared, self.context.settings.task_queue)
             log.info("call loaded", call_id=call.id, rehearsal_shift_days=prepared.shift_days)
 

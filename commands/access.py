@@ -4,6 +4,7 @@ machine) and the refused attempts an auditor reads (`refusals`)."""
 from __future__ import annotations
 
 import sys
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -12,6 +13,9 @@ from client.accounts import add, grant, grants_of, listing, reset, set_disabled
 from client.errors import Problem
 from commands.common import fail, out, run, safe
 from commands.session import forget_token, local_service, save_token, session, who
+from models.instants import local
+
+SHOWN_ZONE = ZoneInfo("Asia/Shanghai")  # refusals may name no call: the default zone of calls
 
 access_app = typer.Typer()
 users_app = typer.Typer(no_args_is_help=True, help="Local accounts: add, disable, enable, reset, grant, list.")
@@ -121,11 +125,11 @@ def refusals(limit: int = typer.Option(50, min=1, max=500), offset: int = typer.
     async def go() -> None:
         async with session() as (service, identity):
             rows = service.refusals(identity, limit, offset)
-        table = Table()
+        table = Table(caption=f"instants in {SHOWN_ZONE.key}")
         for col in ("at", "who", "role", "action", "target", "reason"):
             table.add_column(col, overflow="fold")
         for r in rows:
-            table.add_row(r.at.isoformat(), f"{safe(r.subject)} ({r.via})", r.role, safe(r.action), safe(r.target),
+            table.add_row(local(SHOWN_ZONE, r.at), f"{safe(r.subject)} ({r.via})", r.role, safe(r.action), safe(r.target),
                           safe(r.reason))
         out.print(table)
     run(go())

@@ -15,10 +15,12 @@ from audit.gantt import gantt_svg
 from client.calls import prepare, start_call, translate
 from commands.common import Failure, load, out, problems, records_db, run, settings
 from commands.manage import change_call
+from commands.session import session
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call, parse_call
 from models.lifecycle import build_lifecycle, mermaid
+from models.timetable import Timetable
 from records.tables import CallRow
 
 calls_app = typer.Typer(no_args_is_help=True, help="Call definition files: validate, diagram, show, load, clone.")
@@ -50,17 +52,31 @@ def calls_diagram(file: Path) -> None:
 
 
 @calls_app.command("show")
-def calls_show(file: Path) -> None:
-    """Timeline of a call file (planned instants in the call's timezone) and its approval chain."""
-    call = load(file)
-    table = Table(title=f"{call.id} — {call.title}", caption=f"instants in {call.timezone}")
+def calls_show(source: str = typer.Argument(..., metavar="FILE_OR_CALL")) -> None:
+    """Timeline of a call file (planned instants in the call's timezone) and its approval chain; given the id of a
+    loaded call instead, its timeline as it runs (a rehearsal's shift and every extension included)."""
+    path = Path(source)
+    if path.exists() or path.suffix in (".yaml", ".yml"):
+        call = load(path)
+        try:
+            timetable = prepare(call).timetable
+        except (CalendarNotCovered, ValueError) as exc:
+            problems([f"{path}: {exc}"])
+            raise typer.Exit(1) from None
+        _show(call, timetable, "")
+        return
+
+    async def go() -> None:
+        async with session() as (service, identity):
+            call, timetable = await service.call_timeline(identity, source)
+        _show(call, timetable, " (as loaded)")
+    run(go())
+
+
+def _show(call: CallDefinition, timetable: Timetable, how: str) -> None:
+    table = Table(title=f"{call.id} — {call.title}{how}", caption=f"instants in {call.timezone}")
     for col in ("phase", "kind", "opens", "closes"):
         table.add_column(col, overflow="fold")  # a narrow terminal wraps an instant, never cuts it off
-    try:
-        timetable = prepare(call).timetable
-    except (CalendarNotCovered, ValueError) as exc:
-        problems([f"{file}: {exc}"])
-        raise typer.Exit(1) from None
 
     def local(instant: datetime) -> str:
         wall = instant.astimezone(call.zone).replace(tzinfo=None)

@@ -15,6 +15,17 @@ from drafting.source import Notice
 from drafting.timeline import Timeline, build
 
 ZONE = ZoneInfo("Asia/Shanghai")
+# What describes the page, not the call: the stored copy's leading 来源/标题/注 lines, the page's date line, links.
+_SOURCE_NOTE = re.compile(r"\A(?:\s*(?:来源|标题|注)\s*:[^\n]*\n)+")
+_URL = re.compile(r"(?:https?://|www\.)[\w./?=&%#:~+-]+")  # ".../art/2021/5/7/..." is not a date of the call
+_PAGE_LINE = re.compile(r"^\s*(?:[•·]\s*)?(?:(?:发布|发表|印发|成文)?(?:日期|时间)|发布者)\s*:[^\n]*$"
+                        r"|^[^\n]*(?:发布|发表|印发|成文)(?:日期|时间)\s*:[^\n]*$", re.M)
+
+
+def _about_the_page(text: str) -> list[tuple[int, int]]:
+    note = _SOURCE_NOTE.match(text)
+    return ([(m.start(), m.end()) for m in _PAGE_LINE.finditer(text, 0, 3000)] + ([(0, note.end())] if note else [])
+            + [(m.start(), m.end()) for m in _URL.finditer(text)])
 
 
 @dataclass
@@ -66,8 +77,10 @@ def _chain(notice: Notice, timeline: Timeline) -> list[Tree]:
 
 def draft_notice(notice: Notice) -> Draft:
     header = read_header(notice.text)
+    page = _about_the_page(notice.text)
     found = [f for f in find_instants(notice.text, header.issued_date(), ZONE)
-             if not (header.issued.source and notice.sentence_at(f.start).text.strip() == header.issued.source)]
+             if not (header.issued.source and notice.sentence_at(f.start).text.strip() == header.issued.source)
+             and not any(a <= f.start < b for a, b in page) and f.start != header.issued.at]
     timeline = build(notice, found, find_relative(notice.text))
     content = read_content(notice, header.province.value)
     fact = {"title": header.title, "issuer": header.issuer, "issued": header.issued}

@@ -1,5 +1,5 @@
 """A notice's text as the importer reads it: from UTF-8 text, HTML or a PDF's text layer, normalised (full-width
-forms, Chinese numerals before units), and cut into sentences that keep their place in the text."""
+forms, traditional characters, Chinese numerals before units), and cut into sentences that keep their place in it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cn2an
+import opencc
 from bs4 import BeautifulSoup
 
 # Chinese numerals directly before a unit that counts or dates something ("二〇二五年", "五个工作日", "一式三份").
@@ -17,6 +18,7 @@ _SENTENCE = re.compile(r"[^。；;！!？?\n]+[。；;！!？?]?")
 MAX_BYTES = 5_000_000
 _UNFOLDED = str.maketrans({"∶": ":", "︰": ":", "〜": "~", "－": "-", "―": "—"})  # forms NFKC leaves alone
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_SIMPLIFIED = opencc.OpenCC("t2s")  # reprinted notices come in traditional characters (網上申報截止時間)
 _DATE_WORDS = re.compile(r"工作日|星期.|周[一二三四五六日]|[年月日号时点分至到前止]")
 
 
@@ -54,9 +56,9 @@ class Notice:
 
 
 def normalise(raw: str) -> str:
-    """NFKC (full-width digits, colons, brackets become ASCII), then Chinese numerals before units become digits,
-    keeping every other character in place (names such as 一带一路 stay as written)."""
-    text = unicodedata.normalize("NFKC", raw).replace("\r\n", "\n").translate(_UNFOLDED)
+    """NFKC (full-width digits, colons, brackets become ASCII), traditional characters become simplified, then
+    Chinese numerals before units become digits, keeping every other character in place (一带一路 stays)."""
+    text = _SIMPLIFIED.convert(unicodedata.normalize("NFKC", raw).replace("\r\n", "\n").translate(_UNFOLDED))
 
     def digits(m: re.Match[str]) -> str:
         try:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from drafting.emit import Tree, Value
-from drafting.instants import Found, Relative
-from drafting.roles import CLOSING, OPENING, Role, role_of
+from drafting.instants import INSTANT, Found, Relative
+from drafting.roles import CLOSING, GENERIC, OPENING, Role, role_of
 from drafting.source import Notice
 
 _HOURS = re.compile(r"(?:工作日|工作时间)[^\d\n]{0,8}(?P<a>\d{1,2}:\d{2})\s*[-~至]\s*(?P<b>\d{1,2}:\d{2})")
@@ -25,6 +25,7 @@ class Placed:
     role: Role | None
     edge: str  # opens | closes
     sentence: str
+    rivals: list[datetime] = field(default_factory=list)  # other instants read for the same role and edge
 
 
 @dataclass
@@ -34,14 +35,35 @@ class Timeline:
     unplaced: list[Placed] = field(default_factory=list)  # instants of roles no phase takes (defence, review)
 
 
-def _edge(found: Found, sentence: str, text: str) -> str:
+_CLAUSE_END = re.compile(r"[,，;；。!?\n]")
+_FROM_HERE = re.compile(r"\s*(?:\(含\))?\s*(?:起|开始|以后|之后|后(?!果))")
+_CONSEQUENCE = re.compile(r"\s*(?:逾期|否则|过期|超过)")  # "逾期不予审核推荐" says what follows, not who acts
+_STOPS = re.compile(r"停止|关闭|不再|不能|不予|截止")
+
+
+def clause(notice: Notice, found: Found) -> tuple[str, str, list[str], list[str]]:
+    """The words of the clause before and after an instant (between commas, within its sentence): the words that
+    say who acts by it, where one sentence names two ("申报单位…9月15日17:00,主管部门…9月17日17:00"); then the
+    sentence's other clauses without an instant of their own before it (nearest first) and after it."""
+    s = notice.sentence_at(found.start)
+    head = notice.text[s.start:found.start]
+    tail = notice.text[found.end:s.end]
+    before = _CLAUSE_END.split(head)
+    after = _CLAUSE_END.split(tail)
+    return before[-1], after[0], [c for c in reversed(before[:-1]) if not INSTANT.search(c)], [
+        c for c in after[1:] if not INSTANT.search(c) and not _CONSEQUENCE.match(c)]
+
+
+def _edge(found: Found, sentence: str, before: str, after: str) -> str:
     if found.part != "point":
         return "opens" if found.part == "from" else "closes"
-    before = text[max(0, found.start - 12):found.start]
-    after = text[found.end:found.end + 8]
-    if CLOSING.search(after) or CLOSING.search(before):
+    if _FROM_HERE.match(after):
+        return "closes" if _STOPS.search(after) else "opens"
+    if CLOSING.search(after[:8]) or CLOSING.search(before[-12:]):
         return "closes"
-    return "opens" if OPENING.search(before) or (OPENING.search(sentence) and not CLOSING.search(sentence)) else "closes"
+    if OPENING.search(before[-12:]):
+        return "opens"
+    return "opens" if OPENING.search(sentence) and not CLOSING.search(sentence) else "closes"
 
 
 def _value(p: Placed) -> Value:
@@ -52,6 +74,9 @@ def _value(p: Placed) -> Value:
         hm = hours["b" if p.edge == "closes" else "a"].split(":")
         at = day.replace(hour=int(hm[0]), minute=int(hm[1]))
         return Value(at.isoformat(), p.sentence)  # the window's stated daily hours give the hour
+    if p.rivals:
+        return Value(None, p.sentence, f"the notice states {len(p.rivals)} different instants at which the {p.role} "
+                     f"{p.edge.removesuffix('s')}s: which binds this call?", [w.isoformat() for w in p.rivals])
     if f.when is not None and not f.flags:
         return Value(f.when.isoformat(), p.sentence)
     reason = "; ".join(f.flags) or "no reading"
@@ -61,12 +86,21 @@ def _value(p: Placed) -> Value:
 _HEADING = re.compile(r"时间|截止|期限")
 
 
-def _role(notice: Notice, found: Found, sentence: str) -> Role | None:
-    """The role its own words give; for a table cell with none, the nearest heading above that names a time."""
-    role = role_of(sentence)
+def _role(notice: Notice, found: Found, sentence: str, own: str, before: list[str], after: list[str]) -> Role | None:
+    """The role its own clause's words give; else the clauses before it in its sentence, where the one who acts is
+    named ("各县科技管理部门…汇总…,于4月27日17:30之前,将推荐函…"), a specific role first; else the clauses after it;
+    else its context's; for a table cell with none, the nearest heading above that names a time."""
+    k = next(i for i, s in enumerate(notice.sentences) if s.start <= found.start < s.end)
+    earlier = [r for r in map(role_of, before) if r is not None]
+    role = (role_of(own) or next((r for r in earlier if r != GENERIC), None) or next(iter(earlier), None)
+            or next((r for r in map(role_of, after) if r is not None), None))
+    if role in (None, "applicant") and sentence != notice.sentences[k].text:
+        # a line that says little ("提交时间:…") under its heading ("3.依托单位提交"): the nearest heading names who
+        nearer = (role_of(s.text) for s in reversed(notice.sentences[max(0, k - 2):k]) if s.text in sentence)
+        role = next((r for r in nearer if r is not None), role)
+    role = role or role_of(sentence)
     if role is not None:
         return role
-    k = next(i for i, s in enumerate(notice.sentences) if s.start <= found.start < s.end)
     heading = next((s.text for s in reversed(notice.sentences[max(0, k - 80):k]) if _HEADING.search(s.text)
                     and role_of(s.text)), None)
     return role_of(heading) if heading else None
@@ -76,7 +110,9 @@ def place(notice: Notice, found: list[Found]) -> list[Placed]:
     out = []
     for f in found:
         sentence = notice.context(f.start, f.end)
-        out.append(Placed(f, _role(notice, f, sentence), _edge(f, sentence, notice.text), sentence))
+        before, after, earlier, later = clause(notice, f)
+        role = _role(notice, f, sentence, before + after, earlier, later)
+        out.append(Placed(f, role, _edge(f, sentence, before, after), sentence))
     return out
 
 
@@ -85,11 +121,16 @@ def _when(p: Placed) -> datetime | None:
 
 
 def _pick(placed: list[Placed], role: Role, edge: str, latest: bool) -> Placed | None:
+    """The latest close (earliest opening) read for a role; when the notice reads several different ones for it
+    (the province's close and the city's own, a unit's review and its submission), a person chooses."""
     chosen = [p for p in placed if p.role == role and p.edge == edge and _when(p) is not None]
     read = [p for p in chosen if p.found.when is not None and not p.found.flags]
     if not chosen:
         return None
-    return (max if latest else min)(read or chosen, key=lambda p: _when(p) or datetime.min)
+    pick = (max if latest else min)(read or chosen, key=lambda p: _when(p) or datetime.min)
+    distinct = sorted({p.found.when for p in read if p.found.when is not None}, reverse=latest)
+    pick.rivals = distinct if len(distinct) > 1 else []
+    return pick
 
 
 def _phase(ident: str, kind: str, name: str, opens: Value, closes: Value, **extra: Value) -> Tree:

@@ -167,7 +167,8 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
                                   f"to the manager {definition.escalate_after_working_days} working days later")
         else:
             planned = definition.phase(window).closes
-            shown = local(call.call.zone, planned) if isinstance(planned, datetime) else str(planned)
+            shown = local(call.call.zone, planned) if isinstance(planned, datetime) else \
+                planned if isinstance(planned, str) else planned.describe()
             item.facts.append(f"planned: {shown} (call definition version {app.version}, phases.{window}.closes)")
             who = f"category {app.category or '-'}, cohort {app.cohort or '-'}, recommender {app.recommender or '-'}"
             rule = Deadlines(definition, app.category, call_status.timetable, call.calendar, {}, {}, app.cohort,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
@@ -72,6 +72,18 @@ def instant(value: str, what: str = "time") -> datetime:
     if parsed.tzinfo is None:
         raise BadInput(f"{what} {value!r} is a naive datetime: give the offset, {example}")
     return parsed
+
+
+LATER = re.compile(r"\+([1-9][0-9]{0,3})([dh])")
+
+
+def later_by(value: str) -> timedelta | None:
+    """`+7d` or `+12h`: an extension counted from the current close; None for anything else."""
+    found = LATER.fullmatch(value.strip())
+    if found is None:
+        return None
+    amount = int(found.group(1))
+    return timedelta(days=amount) if found.group(2) == "d" else timedelta(hours=amount)
 
 
 def pairs(items: list[str], what: str = "data") -> dict[str, str]:

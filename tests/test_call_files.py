@@ -340,3 +340,12 @@ def test_clone_into_a_year_without_a_calendar_is_refused_naming_it(tmp_path: Pat
     [line] = result.stderr.splitlines()
     assert line.startswith("error: call sx-2026-basic-geology: no official working-day data for 2027 ")
     assert not target.exists()
+
+
+def test_a_todo_left_by_the_draft_is_named_as_such_and_nothing_else(tmp_path: Path) -> None:
+    data = seed_data()
+    data["issued"] = "TODO"
+    item(data["phases"], "application")["closes"] = "TODO"  # a union field: date, relative close or manual
+    path = write(tmp_path / "draft.yaml", data)
+    left = "TODO left for a person by `calls draft` (the comment beside it gives the sentence and the readings)"
+    assert problems_of(path) == [f"{path}: issued: {left}", f"{path}: phases.application.closes: {left}"]

@@ -151,7 +151,7 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
             with Session(db) as s:
                 return s.exec(select(ClosureReportRow).where(ClosureReportRow.phase == "application")).first() is not None
         await _wait(report_stored)
-        await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles[:drafts])), 120)  # caught up, closed
+        await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles[:drafts])), 300)  # caught up, closed (a liveness bound, generous for a loaded machine)
     finally:
         second.terminate()
         second.wait()

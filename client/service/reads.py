@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 
 from client.errors import NotFound
 from client.service.core import Core, checked
+from models.call import CallDefinition
 from models.deadlines import DeadlineExplanation, explain
 from models.identity import Identity, Target, read_refusal
 from models.inputs import identifier
-from models.messages import ApplicationStatus, call_workflow_id
+from models.messages import ApplicationStatus, CallStatus, call_workflow_id
+from models.timetable import Timetable
 from records.accounts import RefusalRow
 from records.tables import ApplicationRow, CallRow
 from workflows.call import CallWorkflow
@@ -50,6 +52,13 @@ class Reads(Core):
         limit, offset = page(limit, offset)
         with Session(self.engine) as s:
             return s.exec(select(CallRow).order_by(col(CallRow.id)).offset(offset).limit(limit)).all()
+
+    async def call_timeline(self, identity: Identity, call_id: str) -> tuple[CallDefinition, Timetable]:
+        """A loaded call's definition and its timeline as it runs now (rehearsal shift and extensions included):
+        public facts, for every signed-in account."""
+        call = await self.call_input(call_id)
+        status: CallStatus = await self._ask(call_workflow_id(call_id), CallWorkflow.status, f"call {call_id}")
+        return call.call, status.timetable
 
     def applications(self, identity: Identity, call_id: str, limit: int = 50,
                      offset: int = 0) -> Sequence[ApplicationRow]:

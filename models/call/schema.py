@@ -97,6 +97,10 @@ class AfterOpening(Strict):
             raise ValueError("give exactly one of working_days or days")
         return self
 
+    def describe(self) -> str:
+        return f"{self.working_days} working days after opening" if self.working_days else \
+            f"{self.days} days after opening"
+
 
 class PhaseDef(Strict):
     """One phase of the call. `opens`: a date, `previous` (when the phase before closes) or `manual`."""
