@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test check bench typecheck clean
 SEED_CALLS := $(wildcard calls/00[0-4]-*.yaml)
 GOLDEN := $(filter-out tests/golden/legacy,$(patsubst %/manifest.json,%,$(wildcard tests/golden/*/manifest.json)))
-PACKAGES := infra models records activities workflows client audit simulation drafting api commands worker.py cli.py
+PACKAGES := infra models records documents activities workflows client audit simulation drafting api commands worker.py cli.py
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

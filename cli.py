@@ -22,6 +22,7 @@ from commands.coverage import coverage_app
 from commands.db import db_app
 from commands.drafting import drafting_app
 from commands.manage import deadline_app, phase_app
+from commands.paper import ical_app, paper_app
 from commands.quotas import quota_app
 from commands.registry import registry_app
 from commands.review import review_app
@@ -33,8 +34,10 @@ from models.call import CallFileError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 calls_app.add_typer(drafting_app)
+calls_app.add_typer(ical_app)
 app.add_typer(calls_app, name="calls")
 app.add_typer(applications_app)
+app.add_typer(paper_app)
 app.add_typer(phase_app, name="phase")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(quota_app, name="quota")

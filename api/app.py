@@ -1,5 +1,5 @@
-"""The FastAPI application: routers, problem documents, and the service it shares with the command line; a pages
-router (issue 22, section 5) is added with `app.include_router`."""
+"""The FastAPI application: routers, problem documents, and the service it shares with the command line; the pages
+for managers and auditors (api/pages/) are served by the same app."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import problems, routes_access, routes_applications, routes_calls, routes_review
+from api import pages, problems, routes_access, routes_applications, routes_calls, routes_paper, routes_review
 from client.service import Service
 from client.tokens import TokenConfig
 from infra.settings import Settings
@@ -30,6 +30,8 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                                 TokenConfig.from_env(settings.var_dir), settings.var_dir,
                                 (settings.temporal_address, settings.namespace), settings.temporal_access)
     problems.install(app)
-    for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_review.router):
+    for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_paper.router,
+                   routes_review.router):
         app.include_router(router)
+    pages.install(app)
     return app

@@ -64,3 +64,8 @@ class Decision(Body):
     outcome: Literal["pass", "fail"]
     reason: Reason
     evidence: Annotated[str, Field(max_length=MAX_VALUE + 100, description="what the decision rests on")]
+
+
+class PaperCopy(Body):
+    code: Annotated[str, Field(max_length=1000, description="the text of the paper copy's QR code")]
+    receive: bool = Field(default=False, description="register a matching copy as received")

@@ -75,7 +75,7 @@ def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -
         out.print(f"{st.application_id}: {st.state} (call {st.call_id}, rules version {st.version})")
         if st.receipt:
             out.print(f"summary form: receipt {st.receipt}, content sha256 {st.content_sha256} (the paper copy must "
-                      f"carry both)", highlight=False)
+                      f"carry both; print it with `grantflow form {st.application_id} --out FILE.pdf`)", highlight=False)
         zone = ZoneInfo(st.timezone)
         table = Table(caption=f"instants in {zone.key}")
         for col in ("#", "at", "event", "from", "to", "actor", "role", "reason"):

@@ -58,13 +58,13 @@ class Deadlines:
         out: list[Binding] = []
         category = self.call.category(self.category)
         if key in category.closes:
-            out.append(self._resolve(category.closes[key], f"category {category.id}"))
+            out.append(self.resolve(category.closes[key], f"category {category.id}"))
         for i, o in enumerate(self.call.overrides):
             if key in o.closes and o.who.selects(self.category, self.cohort, self.recommender):
-                out.append(self._resolve(o.closes[key], f"overrides.{i} ({o.who.describe()})"))
+                out.append(self.resolve(o.closes[key], f"overrides.{i} ({o.who.describe()})"))
         return [b for b in out if b.at is not None]
 
-    def _resolve(self, value: CloseValue, source: str) -> Binding:
+    def resolve(self, value: CloseValue, source: str) -> Binding:
         if not isinstance(value, AfterClose):
             return Binding(value, f"{source} closes it at {local(self.call.zone, value)}")
         base = self.phase_close(value.after)

@@ -180,6 +180,23 @@ class ApplicationStatus:
 
 
 @dataclass
+class OnlineVersion:
+    """What the applicant submitted, under the definition the application runs by: the printable form shows it, and
+    the latest submission's receipt and content hash froze it."""
+
+    call: CallDefinition
+    application_id: str
+    category: str
+    title: str
+    people: dict[str, str]
+    flags: dict[str, bool]
+    attachments: list[str]
+    form: ApplicationForm | None
+    receipt: str
+    content_sha256: str
+
+
+@dataclass
 class CallEvent:
     """A change of the call's timetable and who made it (the system, at a planned instant, or a manager)."""
 

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ExtendRequest,
         MigrateRequest,
         NoticeDraft,
+        OnlineVersion,
         ReminderRecord,
         TransitionRecord,
     )
@@ -281,6 +282,12 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
             binding={key: b.rule for key, b in self.deadlines.bindings().items()}, timezone=self.call.timezone,
             people=dict(self.inp.people),
         )
+
+    @workflow.query
+    def online_version(self) -> OnlineVersion:
+        i = self.inp
+        return OnlineVersion(self.call, i.application_id, i.category, i.title, dict(i.people), dict(i.flags),
+                             list(i.attachments), i.form, self.s.receipt, self.s.content_sha256)
 
     # ---- the run loop: timers for system transitions and reminders ---------------------------------
 

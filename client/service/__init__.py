@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from client.service.applying import Applying
 from client.service.core import Core, checked
+from client.service.overview import Overview
+from client.service.paper import Paper
 from client.service.reads import Reads
 from client.service.review import Review
 from client.service.uploads import Uploads
 
 
-class Service(Review, Applying, Reads, Uploads):
+class Service(Paper, Review, Applying, Overview, Reads, Uploads):
     """Everything a person or the operator can do with grantflow."""
 
 
