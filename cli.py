@@ -29,6 +29,7 @@ from commands.review import review_app
 from commands.running import running_app
 from commands.session import STATE
 from commands.summary import summary as _summary  # noqa: F401  (adds `review summary`)
+from infra import tracing
 from infra.runtime import shut_down
 from models.call import CallFileError
 
@@ -73,6 +74,7 @@ def main() -> None:
         code = 1
     except SystemExit as exc:
         code = exc.code
+    tracing.flush()
     shut_down()
     if isinstance(code, str):
         print(code, file=sys.stderr)

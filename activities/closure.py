@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
@@ -19,15 +20,18 @@ from temporalio.service import RPCError
 
 from activities.notices import CallNames, Channel, Postman, render
 from activities.records import CloseInput, ClosureSummary
+from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.call import CallDefinition
 from models.closure import SYSTEM_ACTOR, closed_by, reason
+from models.extensions import Applicant, Extension, binding_extension
 from models.lifecycle import TransitionSpec, build_lifecycle
 from records import statements as sql
 from records.chain import GENESIS, row_hash
 from records.engine import writing
-from records.tables import ApplicationRow, ExtensionRow, NoticeRow, TransitionRow
+from records.tables import ApplicationRow, ContactRow, ExtensionRow, NoticeRow, TransitionRow
 
 SIGNAL = "window_closed"
+EXTENSIONS = TypeAdapter(list[Extension])
 BATCH = 500  # applications closed per transaction
 DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
 SENDERS = 4  # the delivery pool
@@ -44,6 +48,15 @@ class Plan:
     version: str
     closing: dict[str, TransitionSpec]
     categories: list[str]
+    extensions: list[Extension]
+
+
+def extended_past(extensions: list[Extension], inp: CloseInput, row: Any, people: dict[str, str]) -> bool:
+    """A conditional extension selects this application and moves one of the windows this close ends past it: the
+    application is left to its own timer."""
+    who = Applicant(row.category, row.cohort or "", people.get("recommender", ""), row.unit or "", row.created_at)
+    return any(found is not None and found[0] > inp.instant
+               for found in (binding_extension(extensions, w, who) for w in inp.windows or [inp.phase]))
 
 
 def _now() -> datetime:
@@ -81,7 +94,7 @@ class ClosureActivities:
             stage, cursor = "signal", ""
         waiting = -1
         while True:
-            waiting = await asyncio.to_thread(self._waiting, inp)
+            waiting = await asyncio.to_thread(self._waiting, inp, plan.extensions if plan is not None else [])
             if waiting == 0 or time.monotonic() - started > inp.max_wait_s:
                 break
             activity.heartbeat("signal", cursor)
@@ -96,12 +109,15 @@ class ClosureActivities:
     def _plan(self, inp: CloseInput) -> Plan | None:
         with self.engine.connect() as c:
             row = c.execute(sql.CALL_DEFINITION_VERSION, {"b_id": inp.call_id}).first()
+            table = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if row is None:
             return None
+        extensions = EXTENSIONS.validate_python(json.loads(table.timetable_json).get("extensions", [])) if table else []
         call = CallDefinition.model_validate_json(row.definition_json)
         closing = closed_by(call, build_lifecycle(call), inp.phase)
         own = [c.id for c in call.categories if inp.phase in c.closes and c.closes[inp.phase] != inp.instant]
-        return Plan(call, CallNames.of(call.id, row.definition_json), row.version, closing, own) if closing else None
+        return Plan(call, CallNames.of(call.id, row.definition_json), row.version, closing, own,
+                    extensions) if closing else None
 
     def _close_batch(self, inp: CloseInput, plan: Plan, after: str) -> tuple[str, int]:
         """Close the next batch of settled applications after `after`, in one transaction: their transitions (at
@@ -118,6 +134,9 @@ class ClosureActivities:
             notices: list[dict[str, Any]] = []
             now = _now()
             for r in rows:
+                people = json.loads(r.people_json)
+                if plan.extensions and extended_past(plan.extensions, inp, r, people):
+                    continue
                 spec = plan.closing[r.state]
                 values = {"call_id": inp.call_id, "application_id": r.id, "seq": r.last_seq + 1,
                           "trigger": spec.trigger, "source": spec.source, "dest": spec.dest, "actor_id": SYSTEM_ACTOR,
@@ -126,9 +145,10 @@ class ClosureActivities:
                 prev = self._chain(c, values, prev)
                 c.execute(sql.CLOSE_APPLICATION, {"b_id": r.id, "b_last": r.last_seq, "state": spec.dest,
                                                   "last_seq": r.last_seq + 1, "updated_at": now})
-                notices += self._notices(plan, spec, r.workflow_id, json.loads(r.people_json), values, now)
+                notices += self._notices(plan, spec, r.workflow_id, people, values, now)
             if notices:
                 c.execute(sql.insert_new(c, sql.NOTICES), notices)
+        DEADLINE_CLOSURES.labels("bulk").inc(len(rows))  # committed: a retry's look-up no longer finds them
         if isinstance(self.channel, Postman):
             self.channel.wake()
         return str(rows[-1].id), len(rows)
@@ -190,18 +210,23 @@ class ClosureActivities:
             if c.execute(sql.MARK_DELIVERED, {"b_key": key, "delivered_at": notice.delivered_at,
                                               "channel": notice.channel, "status": "sent"}).rowcount == 1:
                 channel.deliver(notice)
+                NOTICES_SENT.labels(channel.name).inc()
 
     # ---- the report -------------------------------------------------------------------------------------
 
-    def _waiting(self, inp: CloseInput) -> int:
+    def _waiting(self, inp: CloseInput, extensions: list[Extension]) -> int:
         """Applications still in a state this deadline ends (those left to their own timers), extensions aside."""
         with Session(self.engine) as s:
             extended = select(ExtensionRow.application_id).where(
                 ExtensionRow.call_id == inp.call_id, col(ExtensionRow.window).in_(inp.windows),
                 col(ExtensionRow.closes) > inp.instant)
-            return int(s.exec(select(func.count()).select_from(ApplicationRow).where(
-                ApplicationRow.call_id == inp.call_id, col(ApplicationRow.state).in_(inp.settling_states),
-                col(ApplicationRow.id).not_in(extended))).one())
+            waiting = (ApplicationRow.call_id == inp.call_id, col(ApplicationRow.state).in_(inp.settling_states),
+                       col(ApplicationRow.id).not_in(extended))
+            if not extensions:
+                return int(s.exec(select(func.count()).select_from(ApplicationRow).where(*waiting)).one())
+            rows = s.exec(select(ApplicationRow, ContactRow.people_json).outerjoin(
+                ContactRow, col(ContactRow.application_id) == ApplicationRow.id).where(*waiting)).all()
+            return sum(not extended_past(extensions, inp, a, json.loads(people or "{}")) for a, people in rows)
 
     def _report(self, inp: CloseInput, waiting: int, settle_s: float) -> ClosureSummary:
         with Session(self.engine) as s:
@@ -220,13 +245,12 @@ class ClosureActivities:
     async def _catch_up(self, inp: CloseInput, states: list[str], after: str) -> None:
         """Tell every application this closure closed, or that is still settling, to catch up with it; at most
         CATCH_UP at once, resuming after the last workflow id heartbeated. A closed workflow is left alone."""
-        client = activity.client()
         gate = asyncio.Semaphore(CATCH_UP)
 
         async def one(workflow_id: str) -> None:
             async with gate:
                 try:
-                    await client.get_workflow_handle(workflow_id).signal(SIGNAL, inp.phase)
+                    await activity.client().get_workflow_handle(workflow_id).signal(SIGNAL, inp.phase)
                 except RPCError:  # already closed: it caught up by itself
                     pass
 

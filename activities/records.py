@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.notices import CallNames, Channel, Postman, render
+from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
 from models.rules import Verdict
 from models.timetable import Timetable
@@ -51,6 +52,8 @@ class RegisterInput:
     timetable_seq: int
     people: dict[str, str] = field(default_factory=dict)  # stored for the bulk closure's notices; none: old runs
     named: dict[str, str] = field(default_factory=dict)  # role -> person: whom a ratio quota counts as receiving
+    cohort: str = ""  # these two select the application for a conditional extension (the bulk closure skips it)
+    created: datetime | None = None
 
 
 @dataclass
@@ -141,6 +144,7 @@ class RecordActivities:
                     "id": inp.application_id, "call_id": inp.call_id, "workflow_id": inp.workflow_id,
                     "category": inp.category, "title": inp.title, "applicant": inp.applicant, "unit": inp.unit,
                     "version": inp.version, "state": "draft", "last_seq": -1, "updated_at": _now(),
+                    "cohort": inp.cohort, "created_at": inp.created,
                 })
                 if inp.people:
                     c.execute(sql.CONTACTS.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
@@ -165,6 +169,7 @@ class RecordActivities:
     def _record(self, inp: RecordInput) -> Recorded:
         chained: str | None = None
         stored = inp.transition
+        enforced = False  # a deadline's system transition, stored by this attempt
         with writing(self.engine), self.engine.begin() as c:
             t = inp.transition
             if t is not None:
@@ -179,6 +184,7 @@ class RecordActivities:
                     })
                     if chained is None:  # another process's attempt stored it first (SQLite: no lock before the insert)
                         row = c.execute(sql.STORED_TRANSITION, key).first()
+                    enforced = chained is not None and t.role == "system" and t.deadline is not None
                 if row is not None and row.trigger != t.trigger:
                     return self._pre_empted(c, inp.application_id, t.seq, row)
                 if row is not None:
@@ -200,6 +206,8 @@ class RecordActivities:
                                                             "window": t.data["window"], "call_id": inp.call_id,
                                                             "closes": extension["closes"]})
             sent = self._send(c, inp.notices)
+        if enforced:
+            DEADLINE_CLOSURES.labels("workflow").inc()
         keys = [n.key for n in inp.notices]
         return Recorded(stored, keys, keys if sent >= 0 else [], chained)
 
@@ -327,6 +335,7 @@ class RecordActivities:
             if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": notice.delivered_at,
                                               "channel": notice.channel, "status": "sent"}).rowcount == 1:
                 self.channel.deliver(notice)
+                NOTICES_SENT.labels(self.channel.name).inc()
                 sent += 1
         return sent
 

@@ -1,17 +1,18 @@
-"""The FastAPI application: routers, problem documents, and the service it shares with the command line; the pages
-for managers and auditors (api/pages/) are served by the same app."""
+"""The FastAPI application: routers, problem documents, the service it shares with the command line, the pages for
+managers and auditors (api/pages/), and the process's Prometheus counters at /metrics."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from temporalio.client import Client
 
 from api import pages, problems, routes_access, routes_applications, routes_calls, routes_paper, routes_review
 from client.service import Service
 from client.tokens import TokenConfig
+from infra import metrics
 from infra.settings import Settings
 from records.engine import make_engine
 
@@ -34,4 +35,11 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                    routes_review.router):
         app.include_router(router)
     pages.install(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        """This process's counters (deadlines enforced, late changes refused, notices sent and failed, refusals by
+        reason) in the Prometheus text format; not part of the API (no token: restrict it where the API is exposed)."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
     return app

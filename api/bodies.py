@@ -43,6 +43,22 @@ class Extension(Body):
     reason: Reason
 
 
+class Advance(WithReason):
+    until: Short | None = Field(default=None, description="the opened phase then closes (needed when its dated close "
+                                                          "passed): ISO 8601 instant with its offset")
+
+
+class ConditionalExtension(Body):
+    closes: Annotated[dict[Short, Short], Field(min_length=1, max_length=MAX_ITEMS,
+                                                description="window (a phase id or step:<id>) -> new close")]
+    reason: Reason
+    created_before: Short | None = Field(default=None, description="only applications created before this instant")
+    category: Annotated[list[Short], Field(max_length=MAX_ITEMS)] = []
+    cohort: Annotated[list[Short], Field(max_length=MAX_ITEMS)] = []
+    recommender: Annotated[list[Short], Field(max_length=MAX_ITEMS)] = []
+    unit: Annotated[list[Short], Field(max_length=MAX_ITEMS)] = []
+
+
 class Revision(Body):
     definition_yaml: Annotated[str, Field(max_length=1_000_000, description="the corrected call file")]
     reason: Reason

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.bodies import Apply, Extension, Revision, WithReason
+from api.bodies import Advance, Apply, ConditionalExtension, Extension, Revision, WithReason
 from api.idempotency import Key, once
 from api.security import Caller, Services
 from client.service import checked
@@ -62,10 +62,11 @@ async def apply(request: Request, call_id: str, body: Apply, service: Services, 
 
 
 @router.post("/calls/{call_id}/phase/advance")
-async def advance(request: Request, call_id: str, body: WithReason, service: Services, caller: Caller,
+async def advance(request: Request, call_id: str, body: Advance, service: Services, caller: Caller,
                   key: Key = None) -> JSONResponse:
+    until = checked(instant, body.until, "until") if body.until is not None else None
     return await once(request, service, caller, key, lambda: service.change_call(caller, call_id, "advance",
-                                                                                 body.reason))
+                                                                                 body.reason, until=until))
 
 
 @router.post("/calls/{call_id}/phase/close")
@@ -81,6 +82,16 @@ async def extend(request: Request, call_id: str, body: Extension, service: Servi
     closes = checked(instant, body.closes, "closes")
     return await once(request, service, caller, key, lambda: service.change_call(
         caller, call_id, "extend", body.reason, window=body.window, closes=closes))
+
+
+@router.post("/calls/{call_id}/deadlines/conditional")
+async def extend_for(request: Request, call_id: str, body: ConditionalExtension, service: Services, caller: Caller,
+                     key: Key = None) -> JSONResponse:
+    """In one act, new closes for the applications the predicate selects (those created later included)."""
+    closes = {window: checked(instant, value, f"closes.{window}") for window, value in body.closes.items()}
+    before = checked(instant, body.created_before, "created_before") if body.created_before is not None else None
+    return await once(request, service, caller, key, lambda: service.extend_for(
+        caller, call_id, closes, body.reason, body.category, body.cohort, body.recommender, body.unit, before))
 
 
 @router.post("/calls/{call_id}/revisions")

@@ -26,6 +26,7 @@ from models.messages import (
     ApplicationInput,
     CallEvent,
     CallInput,
+    ExtendForRequest,
     ExtendRequest,
     PhaseRequest,
     TransitionRecord,
@@ -33,7 +34,7 @@ from models.messages import (
 from models.timetable import Timetable
 
 REQUESTS: dict[str, type] = {"act": ActRequest, "extend_deadline": ExtendRequest, "advance_phase": PhaseRequest,
-                             "close_phase": PhaseRequest}
+                             "close_phase": PhaseRequest, "extend_for": ExtendForRequest}
 
 
 @dataclass
@@ -103,6 +104,7 @@ class ApplicationLife:
     step_deadlines: dict[str, datetime] = field(default_factory=dict)
     formal_findings: list[str] = field(default_factory=list)
     last_at: datetime | None = None
+    created: datetime | None = None
 
     @property
     def application_id(self) -> str:
@@ -118,7 +120,7 @@ class ApplicationLife:
     def rule(self) -> Deadlines:
         return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.extensions,
                          self.step_deadlines, self.inp.cohort,
-                         self.inp.people.get("recommender", ""))
+                         self.inp.people.get("recommender", ""), self.inp.people.get("unit_admin", ""), self.created)
 
     def bounds(self, w: Window) -> tuple[datetime | None, datetime | None]:
         return self.rule.opens(w), self.rule.close(w)
@@ -179,7 +181,7 @@ class _ApplicationFold(_Fold):
     def on(self, e: HistoryEvent, run_id: str) -> None:
         k, at = kind(e), instant(e)
         if k == "WORKFLOW_EXECUTION_STARTED":
-            self.started(decode(e.workflow_execution_started_event_attributes.input, ApplicationInput))
+            self.started(decode(e.workflow_execution_started_event_attributes.input, ApplicationInput), instant(e))
         elif k == "WORKFLOW_EXECUTION_UPDATE_ACCEPTED":
             self.accepted(e)
             self.wake = None
@@ -218,10 +220,11 @@ class _ApplicationFold(_Fold):
         self.wake = h
         self.a.happenings.append(h)
 
-    def started(self, inp: ApplicationInput) -> None:
+    def started(self, inp: ApplicationInput, at: datetime) -> None:
         if self.life is None:
             state = inp.carried.state if inp.carried else build_lifecycle(inp.call).initial
-            self.life = ApplicationLife(self.workflow_id, inp, state, copy.deepcopy(inp.timetable))
+            self.life = ApplicationLife(self.workflow_id, inp, state, copy.deepcopy(inp.timetable),
+                                        created=inp.carried.created if inp.carried else at)
             self.lifecycle = build_lifecycle(inp.call)
         else:
             self.newer(inp.timetable)

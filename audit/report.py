@@ -113,6 +113,8 @@ def exceptions(call: CallLife | None, apps: list[ApplicationLife]) -> list[Excep
             if e.kind == "extended":
                 moved = f"{e.phase}: {_when(e.previous, call.call.zone)} → {_when(e.new, call.call.zone)}"
                 out.append(ExceptionRow(e.at, "whole call", "deadline extended", who, e.reason, moved))
+            if e.kind == "extended_for":
+                out.append(ExceptionRow(e.at, "some applications", "deadlines extended", who, e.reason, e.detail))
             closes = planned[e.phase].closes if e.phase in planned else None
             if e.kind == "closed" and e.role == "manager" and closes is not None and e.at < closes:
                 out.append(ExceptionRow(e.at, "whole call", "closed early", who, e.reason,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
 from sqlmodel import Session
 
 from models.call import CallDefinition
+from models.extensions import Applicant, Extension, binding_extension
 from models.lifecycle import build_lifecycle
-from records.tables import ApplicationRow, CallRow, ExtensionRow, LockoutRow
+from records.tables import ApplicationRow, CallRow, ContactRow, ExtensionRow, LockoutRow
 
+EXTENSIONS = TypeAdapter(list[Extension])
 DEFAULT_ZONE = "Asia/Shanghai"
 
 
@@ -25,7 +28,8 @@ def call_lockout(s: Session, call_id: str, phase: str) -> str | None:
 
 
 def application_lockout(s: Session, application_id: str, trigger: str) -> str | None:
-    """Why `trigger` on `application_id` meets a locked window (an extension for this application lifts it)."""
+    """Why `trigger` on `application_id` meets a locked window (an extension for this application, or a conditional
+    one that selects it, lifts it)."""
     app = s.get(ApplicationRow, application_id)
     call = s.get(CallRow, app.call_id) if app is not None else None
     if app is None or call is None:
@@ -41,6 +45,20 @@ def application_lockout(s: Session, application_id: str, trigger: str) -> str | 
         if lock is None:
             continue
         extension = s.get(ExtensionRow, (application_id, window.key))
-        if extension is None or extension.closes <= lock.closed_at:
+        if extension is not None and extension.closes > lock.closed_at:
+            continue
+        conditional = binding_extension(_extensions(call), window.key, _applicant(s, app))
+        if conditional is None or conditional[0] <= lock.closed_at:
             return f"{call_lockout(s, app.call_id, lock.phase)}; application {application_id} cannot {trigger} any more"
     return None
+
+
+def _extensions(call: CallRow) -> list[Extension]:
+    """The conditional extensions the call's published timetable carries (none in a timetable from before them)."""
+    return EXTENSIONS.validate_python(json.loads(call.timetable_json).get("extensions", []))
+
+
+def _applicant(s: Session, app: ApplicationRow) -> Applicant:
+    contact = s.get(ContactRow, app.id)
+    people = json.loads(contact.people_json) if contact is not None else {}
+    return Applicant(app.category, app.cohort, people.get("recommender", ""), app.unit or "", app.created_at)

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 import structlog
 from temporalio.client import Client
@@ -20,9 +21,11 @@ from client.devserver import DevServer
 from client.mailsink import MailSink
 from client.supervisor import Component, StackError, supervise
 from client.tokens import secret_file
+from infra import metrics
 from infra.logs import configure
 from infra.reachability import watch
-from infra.settings import Settings
+from infra.runtime import runtime, serve_sdk_metrics
+from infra.settings import Settings, TemporalAccess
 from infra.temporal import connect
 from models.call import load_call
 from records.engine import make_engine
@@ -38,6 +41,7 @@ class Context:
 
     settings: Settings
     address: str
+    access: TemporalAccess = field(default_factory=TemporalAccess)  # TLS and API key of a cluster; none embedded
     connected: list[Client] = field(default_factory=list)
 
     @property
@@ -60,7 +64,8 @@ class Connection(Component):
         give_up = asyncio.get_running_loop().time() + self.within.total_seconds()
         while not self.context.connected:
             try:
-                self.context.connected.append(await connect(self.context.address, self.context.settings.namespace))
+                self.context.connected.append(await connect(self.context.address, self.context.settings.namespace,
+                                                            self.context.access))
             except RuntimeError as exc:
                 if asyncio.get_running_loop().time() > give_up:
                     raise StackError(f"Temporal at {self.context.address} did not answer within "
@@ -72,6 +77,40 @@ class Connection(Component):
         if self.watching is not None:
             self.watching.cancel()
         self.context.connected.clear()
+
+
+class Metrics(Component):
+    """Prometheus endpoints, each when its setting asks for it: grantflow's counters at GRANTFLOW_METRICS_ADDRESS,
+    the Temporal SDK's metrics at GRANTFLOW_SDK_METRICS_ADDRESS (by the runtime the connection is made with, so this
+    comes before the connection)."""
+
+    name = "metrics"
+
+    def __init__(self, context: Context) -> None:
+        self.telemetry = context.settings.telemetry
+        self.server: WSGIServer | None = None
+
+    def ports(self) -> Sequence[int]:
+        return [a[1] for a in (self.telemetry.metrics_address, self.telemetry.sdk_metrics_address) if a is not None]
+
+    async def start(self) -> None:
+        sdk, own = self.telemetry.sdk_metrics_address, self.telemetry.metrics_address
+        if sdk is not None:
+            serve_sdk_metrics(sdk)
+            try:
+                runtime()
+            except ValueError as exc:  # the core's exporter could not bind
+                raise StackError(f"GRANTFLOW_SDK_METRICS_ADDRESS {sdk[0]}:{sdk[1]}: {exc}") from None
+            print(f"Temporal SDK metrics: http://{sdk[0]}:{sdk[1]}/metrics", flush=True)
+        if own is not None:
+            self.server = metrics.serve(own)
+            print(f"grantflow metrics: http://{own[0]}:{own[1]}/metrics", flush=True)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
 
 
 class LocalMail(Component):
@@ -148,6 +187,7 @@ class Calls(Component):
 def up_components(context: Context, calls_dir: Path, port: int, ui_port: int) -> Sequence[Component]:
     return [
         DevServer(context.settings.var_dir, port, ui_port),
+        Metrics(context),
         LocalMail(context),
         Connection(context),
         TemporalWorker(context),
@@ -175,8 +215,8 @@ async def run_stack(settings: Settings, calls_dir: Path, port: int, ui_port: int
 async def run_worker(settings: Settings) -> None:
     """A worker for an existing server (`grantflow worker`), stopped as the stack is."""
     configure(settings.log_format)
-    context = Context(settings, settings.temporal_address)
+    context = Context(settings, settings.temporal_address, settings.temporal_access)
 
     def ready() -> None:
         print(f"Worker running on task queue {settings.task_queue} of {context.address}; Ctrl-C stops it.", flush=True)
-    await supervise([Connection(context), TemporalWorker(context)], ready)
+    await supervise([Metrics(context), Connection(context), TemporalWorker(context)], ready)

@@ -19,6 +19,8 @@ from commands.session import session
 from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call, parse_call
+from models.cloning import keep_working_days, move_rule_dates, weeks_to_year
+from models.holidays import build_calendar
 from models.lifecycle import build_lifecycle, mermaid
 from models.timetable import Timetable
 from records.tables import CallRow
@@ -124,31 +126,32 @@ def _who_table(call: CallDefinition, local: Callable[[datetime], str]) -> Table:
 
 
 @calls_app.command("clone")
-def calls_clone(file: Path, open_: str = typer.Option(..., "--open", help="new opening instant, aware"),
+def calls_clone(file: Path, open_: str | None = typer.Option(None, "--open", help="new opening instant, aware"),
+                year: int | None = typer.Option(None, help="the edition's year: moved by the whole weeks nearest it"),
                 new_id: str = typer.Option(..., "--id"), output: Path | None = typer.Option(None, "--out")) -> None:
-    """Write the next edition of a call: every date moved by the whole weeks that bring its first instant to --open.
+    """Write the next edition of a call: every date moved by the whole weeks that bring its first instant to --open,
+    or nearest its own day in --year.
 
-    Weekdays and hours stay; closes given in working days are recomputed from the new year's calendar.
+    Weekdays and hours stay; closes given in working days are recomputed from the new year's calendar. With --year,
+    an instant that would fall on a day off (a holiday of that year) where the original fell on a working day moves
+    to the next working day, and the rules' dates (birth cut-offs, "since" dates, years) move by the years; each
+    such move is one line on stderr.
     """
     import yaml
 
     call = load(file)
     origin = str(output or f"{file} (clone {new_id})")
+    notes: list[str] = []
     try:
         first = min(call.dated_instants(), default=None)
         if first is None:
             raise Failure(f"{file}: the call has no dates to shift")
-        weeks, rest = divmod(_open_option(open_) - first, timedelta(weeks=1))
-        if rest:
-            before, after = (first + timedelta(weeks=weeks + k) for k in (0, 1))
-            local = first.astimezone(call.zone)
-            raise Failure(
-                f"--open {open_}: a clone moves the call by whole weeks, so it opens on a {local:%A} at "
-                f"{local:%H:%M} as the original does ({local.isoformat()}): use "
-                f"{before.astimezone(call.zone).isoformat()} or {after.astimezone(call.zone).isoformat()}"
-            )
-        days = weeks * 7
-        data = translate(call, days).model_dump(mode="json")
+        if (open_ is None) == (year is None):
+            raise Failure("give one of --open INSTANT or --year YEAR")
+        if year is not None:
+            data, days, notes = _to_year(call, year)
+        else:
+            data, days = _to_open(call, _open_option(open_ or ""))
         data["id"] = new_id
         data["issued"] = (call.issued + timedelta(days=days)).isoformat() if call.issued else None
         data["calendar"] = [y.model_dump(mode="json") for y in call.calendar]
@@ -160,11 +163,39 @@ def calls_clone(file: Path, open_: str = typer.Option(..., "--open", help="new o
     except (Failure, CalendarNotCovered) as exc:
         problems([f"error: {exc}"])
         raise typer.Exit(1) from None
+    problems([f"{origin}: {n}" for n in notes])
     text = yaml.safe_dump(clone.model_dump(mode="json", exclude_defaults=True), allow_unicode=True, sort_keys=False)
     if output:
         output.write_text(text, encoding="utf-8")
     else:
         typer.echo(text, nl=False)
+
+
+def _to_open(call: CallDefinition, opens: datetime) -> tuple[dict[str, object], int]:
+    """The call moved by the whole weeks that bring its first instant to `opens`, as call file data, and the days."""
+    first = min(call.dated_instants())
+    weeks, rest = divmod(opens - first, timedelta(weeks=1))
+    if rest:
+        before, after = (first + timedelta(weeks=weeks + k) for k in (0, 1))
+        local = first.astimezone(call.zone)
+        raise Failure(
+            f"--open {opens.isoformat()}: a clone moves the call by whole weeks, so it opens on a {local:%A} at "
+            f"{local:%H:%M} as the original does ({local.isoformat()}): use "
+            f"{before.astimezone(call.zone).isoformat()} or {after.astimezone(call.zone).isoformat()}"
+        )
+    days = weeks * 7
+    return translate(call, days).model_dump(mode="json"), days
+
+
+def _to_year(call: CallDefinition, year: int) -> tuple[dict[str, object], int, list[str]]:
+    """The call moved to `year` as call file data, the days, and the lines saying what else moved."""
+    days = weeks_to_year(call, year)
+    moved = translate(call, days)
+    data = moved.model_dump()
+    notes = keep_working_days(call, data, days, build_calendar(call), build_calendar(moved))
+    first = min(call.dated_instants()).astimezone(call.zone).year
+    notes += move_rule_dates(data, year - first)
+    return CallDefinition.model_validate(data).model_dump(mode="json"), days, notes
 
 
 def _open_option(text: str) -> datetime:

@@ -10,12 +10,13 @@ import typer
 
 from client.errors import Invalid
 from client.service import Service
-from commands.common import aware, out, run, safe
+from commands.common import aware, fail, out, run, safe
 from commands.session import session
+from models.extension_checks import unchanged_before
 from models.identity import Identity
 from models.inputs import later_by
 from models.instants import local
-from models.messages import CallEvent
+from models.messages import CallEvent, ExtendForRequest
 
 phase_app = typer.Typer(no_args_is_help=True, help="Programme managers move a call's phases.")
 deadline_app = typer.Typer(no_args_is_help=True, help="Programme managers extend deadlines.")
@@ -38,9 +39,11 @@ def change_call(call_id: str, kind: str, reason: str, **more: object) -> None:
 
 
 @phase_app.command("advance")
-def phase_advance(call_id: str, reason: str = typer.Option(...)) -> None:
+def phase_advance(call_id: str, reason: str = typer.Option(...),
+                  until: str | None = typer.Option(None, help="the opened phase closes then (ISO 8601 with offset); "
+                                                              "needed when its dated close has passed")) -> None:
     """Open the next manual phase (closing the current manual one)."""
-    change_call(call_id, "advance", reason)
+    change_call(call_id, "advance", reason, until=aware(until, "--until") if until is not None else None)
 
 
 @phase_app.command("close")
@@ -49,13 +52,44 @@ def phase_close(call_id: str, reason: str = typer.Option(...)) -> None:
     change_call(call_id, "close", reason)
 
 
+def _also(pairs: list[str]) -> dict[str, datetime]:
+    out_: dict[str, datetime] = {}
+    for pair in pairs:
+        window, sep, closes = pair.partition("=")
+        if not sep or not window:
+            raise fail(f"--also {pair!r}: write WINDOW=INSTANT, e.g. step:unit_review=2026-04-10T17:00:00+08:00")
+        out_[window] = aware(closes, f"--also {window}")
+    return out_
+
+
 @deadline_app.command("extend")
-def deadline_extend(call_id: str, phase: str, closes: str, reason: str = typer.Option(...),
-                    application: str | None = typer.Option(None, help="extend for this application only")) -> None:
-    """Extend a phase deadline for the whole call, or for one application (--application). CLOSES is an ISO 8601
-    instant with its offset, or +Nd / +Nh: that much after the close that binds now."""
+def deadline_extend(
+    call_id: str, phase: str, closes: str, reason: str = typer.Option(...),
+    application: str | None = typer.Option(None, help="extend for this application only"),
+    created_before: str | None = typer.Option(None, help="only applications created before this instant"),
+    category: list[str] = typer.Option([], help="only applications of this category (repeatable)"),
+    cohort: list[str] = typer.Option([], help="only applicants of this cohort (repeatable)"),
+    recommender: list[str] = typer.Option([], help="only applications this unit recommends (repeatable)"),
+    unit: list[str] = typer.Option([], help="only applications of this unit (its admin's id; repeatable)"),
+    also: list[str] = typer.Option([], help="in the same act, another deadline: WINDOW=INSTANT, e.g. "
+                                            "step:unit_review=2026-04-10T17:00:00+08:00 (repeatable)"),
+) -> None:
+    """Extend a deadline (PHASE: a phase id or step:<id>) for the whole call, for one application (--application),
+    or, in one act, for the applications a predicate selects (--created-before, --category, --cohort,
+    --recommender, --unit; with --also for other deadlines). CLOSES is an ISO 8601 instant with its offset, or
+    +Nd / +Nh (whole call or one application): that much after the close that binds now."""
     later = later_by(closes)
     instant = None if later is not None else aware(closes, "new deadline")
+    conditional = bool(created_before or category or cohort or recommender or unit or also)
+    if conditional and application is not None:
+        raise fail("--application extends one application: leave out the predicate options, or --application")
+    if conditional:
+        if instant is None:
+            raise fail(f"new deadline {closes!r}: an extension for some applications takes an instant with its "
+                       f"offset, e.g. 2025-04-10T17:00:00+08:00")
+        before = aware(created_before, "--created-before") if created_before is not None else None
+        _extend_for(call_id, {phase: instant, **_also(also)}, reason, category, cohort, recommender, unit, before)
+        return
 
     async def go() -> None:
         async with session() as (service, identity):
@@ -84,6 +118,21 @@ async def _current(service: Service, identity: Identity, call_id: str, phase: st
         raise Invalid(f"{phase} has no close to count from in {application or call_id}: give the new close as an "
                       f"instant, e.g. 2025-04-10T17:00:00+08:00")
     return closes
+
+
+def _extend_for(call_id: str, windows: dict[str, datetime], reason: str, category: list[str], cohort: list[str],
+                recommender: list[str], unit: list[str], before: datetime | None) -> None:
+    async def go() -> None:
+        async with session() as (service, identity):
+            event = await service.extend_for(identity, call_id, windows, reason, category, cohort, recommender, unit,
+                                             before)
+            current = await service.call_input(call_id)
+        out.print(f"{call_id}: extended {safe(event.detail)}, at {local(current.call.zone, event.at)} by "
+                  f"{safe(event.actor_id)}", highlight=False)
+        request = ExtendForRequest(windows, event.actor_id, event.role, event.reason)
+        for line in unchanged_before(current.call, current.timetable, request):
+            out.print(f"  note: {safe(line)}", highlight=False)
+    run(go())
 
 
 @deadline_app.command("explain")

@@ -34,7 +34,9 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
              as_json: bool = typer.Option(False, "--json"),
              export: Path | None = typer.Option(None, "--export", help="write the audit export of the run here"),
              replace: bool = typer.Option(False, "--replace", help="delete the call's rows an earlier run left in "
-                                                                   "GRANTFLOW_DATABASE_URL first")) -> None:
+                                                                   "GRANTFLOW_DATABASE_URL first"),
+             late_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of units, recommenders, agencies "
+                                              "and reviewers who act after their deadline or never")) -> None:
     """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants. The
     records go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to a temporary SQLite file."""
     from infra.logs import configure
@@ -43,7 +45,8 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
     configure("json", level=40)
     call = load(file)
     report = run(run_simulation(call, applications, seed, database=configured_database(),
-                                finished=export_to(call.id, export) if export else None, replace=replace))
+                                finished=export_to(call.id, export) if export else None, replace=replace,
+                                late_share=late_share))
     if as_json:
         print(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
     else:
@@ -51,6 +54,8 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
         for state, n in report.final_states.items():
             out.print(f"  {state:<20} {n}")
         out.print(f"notices: {report.notices}; late attempts refused: {report.late_attempts - report.late_accepted}")
+        out.print(f"late actors ({report.late_share:.0%}): {report.late_actors or 'none'}; lapses {report.lapses}, "
+                  f"overdue {report.overdue}, escalations {report.escalations}", highlight=False)
         for phase, times in report.phases.items():
             out.print(f"  {phase:<16} {times['opened']} -> {times['closed']}")
         out.print("violations: " + ("none" if not report.violations else str(len(report.violations))))
@@ -93,7 +98,12 @@ def supervised(stack: Coroutine[Any, Any, None]) -> None:
 
 @running_app.command("api")
 def api_command() -> None:
-    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS."""
+    """Serve the HTTP API against an existing cluster (GRANTFLOW_TEMPORAL_ADDRESS) at GRANTFLOW_HTTP_ADDRESS, its
+    counters at /metrics (and the Temporal SDK's at GRANTFLOW_SDK_METRICS_ADDRESS when set)."""
     from api.serve import server
+    from infra.runtime import serve_sdk_metrics
 
-    run(server(settings()).serve())
+    s = settings()
+    if s.telemetry.sdk_metrics_address is not None:
+        serve_sdk_metrics(s.telemetry.sdk_metrics_address)
+    run(server(s).serve())

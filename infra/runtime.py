@@ -7,10 +7,11 @@ import gc
 import sys
 import time
 
-from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig
+from temporalio.runtime import LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig
 
 _runtimes: dict[str, Runtime] = {}
 _core_logging: list[LoggingConfig] = [LoggingConfig.default]
+_core_metrics: list[PrometheusConfig | None] = [None]
 
 
 def forward_core_logs(logging: LoggingConfig) -> None:
@@ -19,10 +20,18 @@ def forward_core_logs(logging: LoggingConfig) -> None:
     _runtimes.pop("main", None)
 
 
+def serve_sdk_metrics(address: tuple[str, int] | None) -> None:
+    """Where the main runtime serves the SDK's own metrics (Prometheus, http://HOST:PORT/metrics; None: nowhere); for
+    the runtime made next. Only a worker's or the API's process asks for it: every process binding one port would
+    clash."""
+    _core_metrics[:] = [PrometheusConfig(bind_address=f"{address[0]}:{address[1]}") if address else None]
+    _runtimes.pop("main", None)
+
+
 def runtime() -> Runtime:
     """The runtime of every client, worker and test server grantflow makes."""
     if "main" not in _runtimes:
-        _runtimes["main"] = Runtime(telemetry=TelemetryConfig(logging=_core_logging[0]))
+        _runtimes["main"] = Runtime(telemetry=TelemetryConfig(logging=_core_logging[0], metrics=_core_metrics[0]))
     return _runtimes["main"]
 
 

@@ -1,5 +1,5 @@
 """Settings from the environment, so the same worker joins the embedded stack or an existing cluster (address,
-namespace, TLS with client certificates, API key)."""
+namespace, TLS with client certificates, API key), and where it sends traces and serves metrics."""
 
 from __future__ import annotations
 
@@ -44,6 +44,27 @@ class TemporalAccess:
 
 
 @dataclass(frozen=True)
+class Telemetry:
+    """Where a process sends traces and serves metrics: the tracing interceptor's exporter (none, the console, or an
+    OTLP/HTTP collector), grantflow's counters on a port of their own, the Temporal SDK's metrics on another."""
+
+    traces: str = "none"  # none | console | an http(s):// OTLP endpoint (`otlp`: the OTEL_EXPORTER_OTLP_* variables')
+    metrics_address: tuple[str, int] | None = None
+    sdk_metrics_address: tuple[str, int] | None = None
+
+    @classmethod
+    def from_env(cls) -> Telemetry:
+        """GRANTFLOW_OTEL_EXPORTER, GRANTFLOW_METRICS_ADDRESS and GRANTFLOW_SDK_METRICS_ADDRESS (HOST:PORT, unset: off)."""
+        traces = os.environ.get("GRANTFLOW_OTEL_EXPORTER", "").strip() or "none"
+        if traces.lower() in ("none", "console", "otlp"):
+            traces = traces.lower()
+        elif not traces.startswith(("http://", "https://")):
+            raise ValueError("GRANTFLOW_OTEL_EXPORTER must be none, console, otlp or an http(s):// OTLP endpoint, "
+                             f"not {traces!r}")
+        return cls(traces, host_port("GRANTFLOW_METRICS_ADDRESS"), host_port("GRANTFLOW_SDK_METRICS_ADDRESS"))
+
+
+@dataclass(frozen=True)
 class Settings:
     temporal_address: str
     namespace: str
@@ -56,6 +77,7 @@ class Settings:
     smtp_sender: str = SMTP_SENDER
     notice_lease_s: int = NOTICE_LEASE_S  # a claimed notice is another postman's again this long after a crash
     temporal_access: TemporalAccess = field(default_factory=TemporalAccess)
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -72,6 +94,7 @@ class Settings:
             smtp_sender=os.environ.get("GRANTFLOW_SMTP_SENDER", SMTP_SENDER),
             notice_lease_s=positive("GRANTFLOW_NOTICE_LEASE", NOTICE_LEASE_S),
             temporal_access=TemporalAccess.from_env(),
+            telemetry=Telemetry.from_env(),
         )
 
 
@@ -88,6 +111,17 @@ def positive(variable: str, default: int) -> int:
     if not raw.strip().isdigit() or int(raw) < 1:
         raise ValueError(f"{variable} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def host_port(variable: str) -> tuple[str, int] | None:
+    """HOST:PORT from the environment, or None when unset; a message naming the variable if it is not one."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return None
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{variable} must be HOST:PORT, not {raw!r}")
+    return host.strip("[]"), int(port)
 
 
 def readable(variable: str) -> Path | None:

@@ -1,5 +1,6 @@
 """Temporal client connection with grantflow's data converter (pydantic, so call definitions travel as data), TLS
-and API key from the settings, and the search attributes the workflows use."""
+and API key from the settings, the tracing interceptor when traces are on, and the search attributes the workflows
+use."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from temporalio.converter import (
 )
 from temporalio.service import TLSConfig
 
+from infra import tracing
 from infra.runtime import runtime
 from infra.settings import TemporalAccess
 
@@ -72,4 +74,5 @@ def tls_config(access: TemporalAccess) -> bool | TLSConfig:
 async def connect(address: str, namespace: str = "default", access: TemporalAccess | None = None) -> Client:
     access = access or TemporalAccess()
     return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER,
-                                tls=tls_config(access), api_key=access.api_key, runtime=runtime())
+                                tls=tls_config(access), api_key=access.api_key, runtime=runtime(),
+                                interceptors=tracing.interceptors())

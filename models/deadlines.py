@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from models.calendar import CalendarNotCovered, WorkingCalendar
 from models.call import STEP_PREFIX, AfterClose, CallDefinition, CloseValue
+from models.extensions import Applicant, binding_extension
 from models.instants import local
 from models.lifecycle import STEP_KEY, Due, Window, state_step
 from models.messages import ApplicationStatus, CallInput, CallStatus
@@ -26,7 +27,8 @@ class Binding:
 @dataclass(frozen=True)
 class Deadlines:
     """The deadlines of one application as they stand: a window's close is, first, an extension granted to this
-    application; then, for a phase not yet closed, the earliest of the closes that depend on who applies (its
+    application; then the latest close a manager's conditional extension selecting it set; then, for a phase not yet
+    closed, the earliest of the closes that depend on who applies (its
     category's, its cohort's, its recommending unit's); then the call's timetable. A step closes with its phase, or
     a number of working days after the application entered it, or earlier where a close for who applies says so."""
 
@@ -38,6 +40,20 @@ class Deadlines:
     step_deadlines: Mapping[str, datetime]
     cohort: str = ""
     recommender: str = ""
+    unit: str = ""
+    created: datetime | None = None
+
+    @property
+    def applicant(self) -> Applicant:
+        return Applicant(self.category, self.cohort, self.recommender, self.unit, self.created)
+
+    def _later(self, key: str, base: Binding) -> Binding:
+        """`base`, or the later close a conditional extension selecting this application set for window `key` (an
+        extension never shortens a deadline, nor sets one where none is)."""
+        found = binding_extension(self.timetable.extensions, key, self.applicant)
+        if found is None or base.at is None or found[0] <= base.at:
+            return base
+        return Binding(found[0], found[1].act(self.call.zone))
 
     def phase_close(self, phase_id: str) -> datetime | None:
         return self.phase_binding(phase_id).at
@@ -45,6 +61,9 @@ class Deadlines:
     def phase_binding(self, phase_id: str) -> Binding:
         if phase_id in self.extensions:
             return Binding(self.extensions[phase_id], "an extension granted to this application")
+        return self._later(phase_id, self._planned_phase(phase_id))
+
+    def _planned_phase(self, phase_id: str) -> Binding:
         p = self.timetable.get(phase_id)
         if p.closed:
             return Binding(p.closes, f"phase {phase_id} closed")
@@ -83,6 +102,9 @@ class Deadlines:
     def step_binding(self, step_id: str) -> Binding:
         if STEP_KEY + step_id in self.extensions:
             return Binding(self.extensions[STEP_KEY + step_id], "an extension granted to this application")
+        return self._later(STEP_KEY + step_id, self._planned_step(step_id))
+
+    def _planned_step(self, step_id: str) -> Binding:
         step = self.call.step(step_id)
         if step.deadline and step.deadline.phase:
             base = Binding(self.phase_close(step.deadline.phase), self.phase_binding(step.deadline.phase).rule)

@@ -71,6 +71,22 @@ class ExtendRequest:
 
 
 @dataclass
+class ExtendForRequest:
+    """In one act, move some deadlines (window key -> new close) for the applications the predicate selects."""
+
+    closes: dict[str, datetime]
+    actor_id: str
+    role: str
+    reason: str
+    category: list[str] = field(default_factory=list)
+    cohort: list[str] = field(default_factory=list)
+    recommender: list[str] = field(default_factory=list)
+    unit: list[str] = field(default_factory=list)
+    created_before: datetime | None = None
+    identity: Identity | None = None
+
+
+@dataclass
 class ReviseRequest:
     """A corrected call definition, published by a manager; running applications keep theirs unless migrated."""
 
@@ -98,6 +114,7 @@ class PhaseRequest:
     role: str
     reason: str
     identity: Identity | None = None
+    until: datetime | None = None  # `phase advance --until`: the phase opened closes then (its dated close passed)
 
 
 @dataclass
@@ -137,6 +154,7 @@ class ApplicationState:
     reminder_log: list[ReminderRecord] = field(default_factory=list)
     receipt: str = ""  # receipt number of the latest submission, printed on the summary form
     content_sha256: str = ""  # hash of the online version that submission froze
+    created: datetime | None = None  # when the application's first run started; None: runs from before it was kept
 
 
 @dataclass

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from models.calendar import WorkingCalendar
 from models.call import AfterOpening, CallDefinition
+from models.extensions import Extension
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Timetable:
     timezone: str
     phases: list[PhaseTime] = field(default_factory=list)
     seq: int = 0
+    extensions: list[Extension] = field(default_factory=list)  # conditional extensions, in the order made
 
     @classmethod
     def from_definition(cls, call: CallDefinition, calendar: WorkingCalendar) -> Timetable:

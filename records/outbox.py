@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
 
+from infra.metrics import NOTICES_FAILED
 from records.addresses import address_of
 from records.engine import writing
 from records.tables import NoticeAttemptRow, NoticeRow
@@ -52,6 +53,7 @@ def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: in
     """Claim up to `limit` due notices for `token` until `now + lease`, each routed to the first channel its
     recipient has an address for, with a new attempt row; a recipient with none is marked undeliverable."""
     out: list[Claimed] = []
+    unaddressed = 0
     with writing(engine), engine.begin() as c:
         due = c.execute(select(NOTICES).where(
             NOTICES.c.status == "queued", _free(now),
@@ -70,6 +72,7 @@ def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: in
                 wanted = " or ".join(dict.fromkeys(r.field for r in routes))
                 c.execute(this.values(status="undeliverable", claim=None, claimed_until=None,
                                       failure=f"the registry has no {wanted} for {row.recipient}"))
+                unaddressed += 1
                 continue
             (chosen, address), attempt, mid = route, row.attempts + 1, message_id(row.key)
             c.execute(this.values(attempts=attempt, channel=chosen.channel, address=address, message_id=mid))
@@ -77,6 +80,7 @@ def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: in
                                                address=address, started_at=now))
             out.append(Claimed(row.key, row.call_id, row.recipient, row.kind, row.subject, row.body, attempt,
                                chosen.channel, address, mid))
+    NOTICES_FAILED.labels("none", "undeliverable").inc(unaddressed)
     return out
 
 

@@ -76,7 +76,8 @@ WORKFLOW_ID = select(APPLICATIONS.c.workflow_id).where(APPLICATIONS.c.id == bind
 CALL_DEFINITION_VERSION = select(CALLS.c.definition_json, CALLS.c.version).where(CALLS.c.id == bindparam("b_id"))
 CLOSE_CANDIDATES = select(
     APPLICATIONS.c.id, APPLICATIONS.c.workflow_id, APPLICATIONS.c.state, APPLICATIONS.c.last_seq,
-    CONTACTS.c.people_json,
+    CONTACTS.c.people_json, APPLICATIONS.c.category, APPLICATIONS.c.unit, APPLICATIONS.c.cohort,
+    APPLICATIONS.c.created_at,
 ).join(CONTACTS, CONTACTS.c.application_id == APPLICATIONS.c.id).where(
     APPLICATIONS.c.call_id == bindparam("b_call"), APPLICATIONS.c.id > bindparam("b_after"),
     APPLICATIONS.c.state.in_(bindparam("b_states", expanding=True)),

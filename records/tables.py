@@ -61,6 +61,8 @@ class ApplicationRow(SQLModel, table=True):
     last_seq: int = -1
     updated_at: datetime = Field(sa_type=AwareDateTime)
     verdicts_json: str | None = None  # formal review: one verdict per rule id, overrides applied
+    cohort: str = Field(default="", sa_column_kwargs={"server_default": ""})  # what a conditional extension selects
+    created_at: datetime | None = Field(default=None, sa_type=AwareDateTime)  # the workflow's start; None: older
 
 
 class ContactRow(SQLModel, table=True):

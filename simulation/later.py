@@ -14,6 +14,7 @@ from models.call import CallDefinition
 from models.identity import in_process
 from models.messages import PhaseRequest
 from models.timetable import PhaseTime, Timetable
+from simulation.late import LateActors
 from simulation.population import Population
 from simulation.report import Persona
 from workflows.call import CallWorkflow
@@ -30,6 +31,7 @@ class Running(Protocol):
     ids: list[str]
     people: list[Persona]
     population: Population
+    late: LateActors
 
     def states(self) -> dict[str, str]: ...
 
@@ -54,7 +56,8 @@ async def review_phase(sim: Running, p: PhaseTime) -> None:
     states = sim.states()
     assert p.role is not None
     await sim.each([sim.act(i, "score", p.role, "评审意见", score=str(x.score))
-                    for i, x in enumerate(sim.people) if states.get(sim.ids[i]) == f"in_{p.id}"])
+                    for i, x in enumerate(sim.people) if states.get(sim.ids[i]) == f"in_{p.id}"
+                    and not sim.late.holds(i, "score", p.role, f"in_{p.id}", "评审意见", score=str(x.score))])
 
 
 async def shortlist(sim: Running) -> None:

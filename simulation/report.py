@@ -65,6 +65,10 @@ class Report:
     quota_refusals: dict[str, int] = field(default_factory=dict)  # recommendations refused per quota id, zero included
     reminders: int = 0
     escalations: int = 0
+    overdue: int = 0  # overdue notices at service deadlines
+    lapses: int = 0  # applications lapsed at a step deadline, or their contract
+    late_share: float = 0.0  # of units, recommenders, agencies and reviewers, acting late or never
+    late_actors: dict[str, int] = field(default_factory=dict)  # late/never by role; late acts refused or accepted
     violations: list[str] = field(default_factory=list)
 
 

@@ -40,6 +40,8 @@ from records.tables import ApplicationRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
 from simulation.decisions import decide_waiting
+from simulation.late import LateActors
+from simulation.late_rounds import LateRounds
 from simulation.later import (
     DEFAULT_LENGTH,
     MANAGER,
@@ -56,9 +58,9 @@ from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 
-class Simulation:
+class Simulation(LateRounds):
     def __init__(self, env: WorkflowEnvironment, prepared: Prepared, n: int, seed: int, task_queue: str,
-                 engine: Any, channel: MemoryChannel | Postman) -> None:
+                 engine: Any, channel: MemoryChannel | Postman, late_share: float = 0.0) -> None:
         self.env = env
         self.client: Client = env.client
         self.prepared = prepared
@@ -85,6 +87,8 @@ class Simulation:
         self.beyond_quota: set[int] = set()  # recommended past a quota and refused: their recommender moves on
         self.late_attempts = 0
         self.late_accepted = 0
+        self.late = LateActors(seed, late_share)
+        self.late_violations: list[str] = []
 
     # ---- plumbing ------------------------------------------------------------------------------------
 
@@ -161,6 +165,7 @@ class Simulation:
                 await self.sleep_until(current.closes + timedelta(seconds=1))
                 await self.quiesce(self.due_sources(current.id, "closes"))
             await self.sleep_until(await self.now() + timedelta(days=1))
+            await self.service_deadlines()
             await manage(handle, CallWorkflow.advance_phase, MANAGER)
         else:
             assert live.opens is not None
@@ -168,6 +173,7 @@ class Simulation:
         await self.quiesce(self.due_sources(p.id, "opens"))
         opened = (await self.timetable()).get(p.id).opens
         assert opened is not None
+        await self.late_acts()
         return opened  # type: ignore[no-any-return]
 
     async def length(self, p: PhaseTime) -> timedelta:
@@ -215,7 +221,8 @@ class Simulation:
                 state, x = states.get(app_id), self.people[i]
                 if state in roles:
                     step = roles[state]
-                    if x.approver_sleeps or i in self.beyond_quota:
+                    if x.approver_sleeps or i in self.beyond_quota or self.late.holds(i, "approve", step.role,
+                                                                                         state, "同意推荐"):
                         continue
                     if x.returned_by_unit and step.can_return and step.role == "unit_admin":
                         x.returned_by_unit = False
@@ -227,6 +234,7 @@ class Simulation:
             if not work and at > start:
                 break
             await self.each(work)
+            await self.late_acts()
             at += tick
 
     async def late_attempts_after(self, closes: datetime) -> None:
@@ -250,7 +258,8 @@ class Simulation:
             at += timedelta(hours=1)
         await self.sleep_until(at)
         states = self.states()
-        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper]
+        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper
+                   and not self.late.holds(i, "receive_paper", "agency", "accepted")]
         await self.each([self.send_paper(i) for i in senders])
 
     async def send_paper(self, i: int) -> bool:
@@ -296,6 +305,7 @@ class Simulation:
                 await publicity_phase(self, p)
             elif p.kind == "contract":
                 await contract_phase(self, p)
+        await self.late_acts(final=True)
         await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL))
         with self.env.auto_time_skipping_disabled():
             status = await asyncio.wait_for(handle.result(), timeout=120)
@@ -327,6 +337,7 @@ class Simulation:
         violations += problems
         if self.late_accepted:
             violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
+        violations += self.late_violations
         return Report(
             call=self.call.id, applications=len(self.ids), seed=self.seed, shift_days=self.prepared.shift_days,
             final_states=dict(sorted(Counter(s.state for s in statuses).items())), phases=phases,
@@ -337,6 +348,9 @@ class Simulation:
             quota_refusals=dict(self.quota_refusals),
             reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
             escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
+            overdue=sum(r.kind == "overdue" for st in statuses for r in st.reminders),
+            lapses=sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
+            late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())),
         )
 
 
@@ -344,7 +358,7 @@ Finished = Callable[[Client, Engine, "Report"], Awaitable[None]]
 
 
 async def simulate(call: CallDefinition, n: int, seed: int, database: str | None = None,
-                   finished: Finished | None = None, replace: bool = False) -> Report:
+                   finished: Finished | None = None, replace: bool = False, late_share: float = 0.0) -> Report:
     """Run the simulation; `finished` is given the server's client, the records DB and the report before the
     time-skipping server stops (the command line writes the audit export there).
 
@@ -367,7 +381,7 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
             prepared = prepare(call, not_before=await env.get_current_time())
             async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
                     postman.running() if postman else nullcontext():
-                report = await Simulation(env, prepared, n, seed, task_queue, engine, channel).run()
+                report = await Simulation(env, prepared, n, seed, task_queue, engine, channel, late_share).run()
             if finished is not None:
                 await finished(env.client, engine, report)
             engine.dispose()

@@ -24,7 +24,7 @@ from models.call import load_call
 from models.identity import Grant, Identity
 from models.messages import ActRequest, PhaseRequest
 from records.registry_tables import PersonRow, UnitRow
-from records.tables import CallRow
+from records.tables import ApplicationRow, CallRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import hours, opens, refused, sleep_until
 from workflows.application import ApplicationWorkflow
@@ -74,8 +74,17 @@ async def api(stack: Stack, tmp_path: Path) -> AsyncIterator[Api]:
         add(stack.engine, account, None, grants)  # signs in with tokens only: argon2 is slow on purpose
     settings = Settings("unused", "default", str(stack.engine.url), stack.task_queue, tmp_path, "json")
     app = create_app(settings, stack.client)
-    async with stack.running(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                  base_url="http://grantflow") as http:
+    started: list[str] = []
+
+    async def note_applications(response: httpx.Response) -> None:
+        """Applications a test creates: their records rows are awaited before the test's workflows are ended."""
+        if response.request.method == "POST" and response.request.url.path.endswith("/applications") \
+                and response.status_code == 201:
+            await response.aread()
+            started.append(response.json()["id"])
+
+    async with stack.running(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://grantflow",
+                                                  event_hooks={"response": [note_applications]}) as http:
         await start_call(stack.client, prepared, stack.task_queue)
         while True:  # the call's records row is written by its first activity
             with Session(stack.engine) as s:
@@ -85,6 +94,11 @@ async def api(stack: Stack, tmp_path: Path) -> AsyncIterator[Api]:
         config = app.state.service.tokens
         tokens = {a: issue(config, a, datetime.now(UTC)) for a in accounts(prepared.definition.id)}
         yield Api(http, stack, prepared, tokens)
+        for _ in range(600):  # while the worker still runs: a workflow without its row would outlive the test
+            with Session(stack.engine) as s:
+                if all(s.get(ApplicationRow, a) is not None for a in started):
+                    break
+            await asyncio.sleep(0.05)
 
 
 async def test_every_non_public_operation_answers_401_to_an_anonymous_caller(api: Api) -> None:

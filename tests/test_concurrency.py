@@ -3,6 +3,7 @@ Outbox claims, quota counts, closure reports and the transition chain stay exact
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import threading
 from collections import Counter
@@ -13,7 +14,9 @@ from typing import TypeVar
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
+from temporalio.testing import ActivityEnvironment
 
+from activities.closure import ClosureActivities
 from activities.notices import MemoryChannel
 from activities.quotas import PlaceInput, QuotaActivities
 from activities.records import CloseInput, QuotaInput, RecordActivities, RecordInput
@@ -116,7 +119,8 @@ def test_recommendations_of_one_call_on_every_worker_at_once_never_exceed_a_cap_
 
 def test_a_closure_settled_by_every_worker_at_once_has_one_report(workers: list[RecordActivities]) -> None:
     close = CloseInput(call_id="c", phase="application", instant=AT, settling_states=["draft"], max_wait_s=1)
-    summaries = at_once([lambda w=w: w.close_window(close) for w in workers])
+    closures = [ClosureActivities(w.engine, w.channel) for w in workers]
+    summaries = at_once([lambda a=a: asyncio.run(ActivityEnvironment().run(a.close_window, close)) for a in closures])
     assert {(s.phase, s.unsettled) for s in summaries} == {("application", 0)}
     with Session(_engine(workers)) as s:
         reports = s.exec(select(ClosureReportRow)).all()

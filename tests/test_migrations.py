@@ -77,11 +77,11 @@ def test_rows_written_at_the_first_revision_are_kept_by_the_upgrade_to_head(db: 
     assert (notice.body, notice.delivered_at, notice.status, notice.attempts) == ("您的申请已提交", None, "queued", 0)
 
 
-def test_places_taken_before_revision_0006_keep_counting_under_their_category(db: Engine) -> None:
+def test_places_taken_before_revision_0007_keep_counting_under_their_category(db: Engine) -> None:
     """A place in quota_uses from before the quota forms gets its application's category (a planned count per
     category counts it) and no flags; application_people and quota_limits start empty."""
     _to_base(db)
-    upgrade(db, "0005")
+    upgrade(db, "0006")
     at = datetime(2025, 4, 7, 9, 0)
     with db.begin() as c:
         for app_id, category in (("a1", "key"), ("a2", "general")):

@@ -18,13 +18,14 @@ TRANSITION = {"trigger": "approve", "source": "awaiting_unit_review", "dest": "a
               "dest_label": "awaiting organiser review", "actor_id": "unit-1", "role": "unit_admin", "reason": "同意推荐"}
 EVENT = {"phase_name": "网上填报受理期", "at": "2025-03-05T09:30:00+08:00", "closes": UTC_CLOSE,
          "previous": "2025-04-01T17:00:00+08:00", "reason": "系统故障", "detail": "version a -> b"}
-KINDS = {  # every kind: the application workflow's, the call workflow's (phase_<event>, call_revised), the postman's
+KINDS = {  # every kind: the application workflow's, the call workflow's (phase_<event>, call_revised, call_extended_for), the postman's
     "transition": TRANSITION,
     "reminder": {"action": "approve", "deadline": UTC_CLOSE},
     "overdue": {"action": "approve", "deadline": UTC_CLOSE},
     "escalation": {"action": "approve", "deadline": UTC_CLOSE},
     "phase_opened": EVENT, "phase_closed": EVENT, "phase_extended": EVENT, "call_revised": EVENT,
     "call_quota_set": {**EVENT, "phase_name": "", "detail": "quota planned_by_area: unset -> 12"},
+    "call_extended_for": EVENT,
     FAILED_KIND: {"recipient": "applicant:pi-1", "address": "pi1@sxu.example.edu.cn", "subject": "申报项目",
                   "reply": "550 5.1.1 no such mailbox"},
 }

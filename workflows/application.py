@@ -325,6 +325,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         self.paper_receipts = workflow.patched("paper-receipts")
         self.bulk = workflow.patched("bulk-closure")
         if inp.carried is None:
+            self.s.created = workflow.info().workflow_start_time
             people = inp.people
             newer = await workflow.execute_local_activity_method(
                 RecordActivities.register_application,
@@ -332,7 +333,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                               workflow_id=workflow.info().workflow_id, category=inp.category, title=inp.title,
                               applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
                               version=self.call.version(), timetable_seq=self.timetable.seq,
-                              people=dict(people) if self.bulk else {}, named=dict(people)),
+                              people=dict(people) if self.bulk else {}, named=dict(people), cohort=inp.cohort,
+                              created=self.s.created),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
             self.registered = True

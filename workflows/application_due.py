@@ -56,7 +56,7 @@ class DueItems:
         """The deadline rule over this application's current timetable, extensions and step deadlines."""
         return Deadlines(self.call, self.inp.category, self.timetable, self.inp.calendar, self.s.extensions,
                          self.s.step_deadlines, self.inp.cohort,
-                         self.inp.people.get("recommender", ""))
+                         self.inp.people.get("recommender", ""), self.inp.people.get("unit_admin", ""), self.s.created)
 
     def _bounds(self, w: Window) -> tuple[datetime | None, datetime | None, str]:
         """(opens, closes, name) of a window; a step is open from the moment the application entered it."""

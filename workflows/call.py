@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
     from models.closure import CLOSING_KINDS
+    from models.extension_checks import advance_problem, extend_for_problem, new_extension
     from models.identity import Target, refusal
     from models.instants import local
     from models.lifecycle import Lifecycle, build_lifecycle
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         CallEvent,
         CallInput,
         CallStatus,
+        ExtendForRequest,
         ExtendRequest,
         NoticeDraft,
         PhaseRequest,
@@ -39,6 +41,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=60)
 CLOSURE_TIMEOUT = timedelta(minutes=15)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead worker is retried this soon
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
+DATED_PATCH = "dated-close-advance"  # handlers refuse opening a phase whose dated close passed, as validators do
 
 
 def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
@@ -139,7 +142,8 @@ class CallWorkflow:
 
     # ---- programme managers' updates ------------------------------------------------------------------
 
-    def _manager(self, req: PhaseRequest | ExtendRequest | ReviseRequest | QuotaRequest, identities: bool) -> None:
+    def _manager(self, req: PhaseRequest | ExtendRequest | ExtendForRequest | ReviseRequest | QuotaRequest,
+                 identities: bool) -> None:
         """A manager of this call (or its programme) with a reason; `identities` (every validator, and handlers of
         runs with the patch `identity-checks`) checks the identity and grants the request carries."""
         if req.role != "manager":
@@ -153,8 +157,10 @@ class CallWorkflow:
     def _next_to_open(self) -> PhaseTime | None:
         return next((p for p in self.timetable.phases if not p.opened), None)
 
-    def _check_advance(self, req: PhaseRequest, identities: bool = True) -> tuple[PhaseTime | None, PhaseTime]:
-        """(phase to close now, phase to open now) for `phase advance`, or a refusal."""
+    def _check_advance(self, req: PhaseRequest, identities: bool = True,
+                       dated: bool = True) -> tuple[PhaseTime | None, PhaseTime]:
+        """(phase to close now, phase to open now) for `phase advance`, or a refusal; `dated` (every validator, and
+        handlers of runs with the patch `dated-close-advance`) refuses a phase whose dated close passed."""
         self._manager(req, identities)
         current = self.timetable.current()
         if current is not None and current.closes_rule != "manual":
@@ -170,15 +176,24 @@ class CallWorkflow:
                 close_after(workflow.now(), nxt.closes_rule, nxt.closes_after, self.calendar, self.zone)
             except CalendarNotCovered as exc:
                 raise Refused(f"cannot open {nxt.id}: {exc}") from None
+        why = advance_problem(self.call, nxt, workflow.now(), req.until) if dated else None
+        if why:
+            raise Refused(why)
         return current, nxt
 
     @workflow.update
     def advance_phase(self, req: PhaseRequest) -> CallEvent:
-        current, nxt = self._check_advance(req, workflow.patched(IDENTITY_PATCH))
+        current, nxt = self._check_advance(req, workflow.patched(IDENTITY_PATCH), workflow.patched(DATED_PATCH))
         now = workflow.now()
         if current is not None:
             self._change("closed", current, now, req.actor_id, req.role, req.reason)
-        return self._change("opened", nxt, now, req.actor_id, req.role, req.reason)
+        opened = self._change("opened", nxt, now, req.actor_id, req.role, req.reason)
+        if req.until is not None:
+            previous, before = nxt.closes, self._instants()
+            nxt.closes_rule = "date"
+            self.timetable.set_close(nxt.id, req.until, self.calendar)
+            self._change("extended", nxt, req.until, req.actor_id, req.role, req.reason, previous, before)
+        return opened
 
     @advance_phase.validator
     def _validate_advance(self, req: PhaseRequest) -> None:
@@ -233,6 +248,32 @@ class CallWorkflow:
     @extend_deadline.validator
     def _validate_extend(self, req: ExtendRequest) -> None:
         self._check_extend(req)
+
+    def _check_extend_for(self, req: ExtendForRequest, identities: bool = True) -> None:
+        self._manager(req, identities)
+        why = extend_for_problem(self.call, self.timetable, workflow.now(), req)
+        if why:
+            raise Refused(why)
+
+    @workflow.update
+    def extend_for(self, req: ExtendForRequest) -> CallEvent:
+        """Extend some deadlines, in one act, for the applications a predicate selects (those created later too)."""
+        self._check_extend_for(req)
+        extension = new_extension(req, len(self.timetable.extensions) + 1, workflow.now())
+        self.timetable.extensions.append(extension)
+        self.timetable.seq += 1
+        closes = ", ".join(f"{w} to {local(self.zone, c)}" for w, c in req.closes.items())
+        event = CallEvent(seq=len(self.events), kind="extended_for", phase="", at=workflow.now(),
+                          actor_id=req.actor_id, role=req.role, reason=req.reason,
+                          detail=f"{closes}, for applications {extension.describe(self.zone)}")
+        self.events.append(event)
+        self.unpublished.append((event, True))
+        self.dirty = True
+        return event
+
+    @extend_for.validator
+    def _validate_extend_for(self, req: ExtendForRequest) -> None:
+        self._check_extend_for(req)
 
     def _check_revise(self, req: ReviseRequest, identities: bool = True) -> None:
         self._manager(req, identities)

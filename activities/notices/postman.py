@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from activities.notices.render import CallNames, render
 from activities.notices.smtp import message_id
 from activities.notices.transport import Refused, Transport
+from infra.metrics import NOTICES_FAILED, NOTICES_SENT
 from records import outbox
 from records import statements as sql
 from records.outbox import Claimed, Route
@@ -95,6 +96,7 @@ class Postman:
                 await asyncio.to_thread(self._refused, n, refusal)
                 return
             await asyncio.to_thread(outbox.accepted, self.engine, n, _now(), code, reply)
+            NOTICES_SENT.labels(n.channel).inc()
 
     def _refused(self, n: Claimed, refusal: Refused) -> None:
         now = _now()
@@ -106,6 +108,7 @@ class Postman:
         failure = str(refusal) if refusal.permanent else f"gave up after {n.attempt} attempts: {refusal}"
         outbox.failed(self.engine, n, now, "rejected" if refusal.permanent else "deferred", refusal.code,
                       refusal.reply, failure, None if n.kind == FAILED_KIND else self._tell_manager(n, failure, now))
+        NOTICES_FAILED.labels(n.channel, "rejected" if refusal.permanent else "gave_up").inc()
         log.warning("notice failed", key=n.key, recipient=n.recipient, failure=failure)
 
     def _tell_manager(self, n: Claimed, failure: str, now: datetime) -> dict[str, Any]:

@@ -3,7 +3,7 @@ application; each authorized here and again by the workflow's validator, refusal
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
@@ -13,12 +13,14 @@ from client.calls import Refusal, act_on, manage
 from client.errors import Conflict, Invalid
 from client.service.core import Core, checked
 from models.call import CallDefinition
+from models.extension_checks import advance_problem, extend_for_problem
 from models.identity import Identity, Target
 from models.inputs import MAX_REASON, identifier, pairs, reason, text
 from models.lifecycle import build_lifecycle
 from models.messages import (
     ActRequest,
     CallEvent,
+    ExtendForRequest,
     ExtendRequest,
     MigrateRequest,
     PhaseRequest,
@@ -31,7 +33,8 @@ from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 CALL_UPDATES = {"advance": CallWorkflow.advance_phase, "close": CallWorkflow.close_phase,
-                "extend": CallWorkflow.extend_deadline, "revise": CallWorkflow.revise_definition}
+                "extend": CallWorkflow.extend_deadline, "revise": CallWorkflow.revise_definition,
+                "extend_for": CallWorkflow.extend_for}
 
 
 def required_reason(value: str) -> str:
@@ -75,14 +78,23 @@ class Actions(Core):
             self.refuse(identity, acting, trigger, target, str(exc), Conflict)
 
     async def change_call(self, identity: Identity, call_id: str, kind: str, why: str, window: str = "",
-                          closes: datetime | None = None, definition: CallDefinition | None = None) -> CallEvent:
-        """A manager's change to a call: advance or close a phase, extend a deadline, revise the definition."""
+                          closes: datetime | None = None, definition: CallDefinition | None = None,
+                          until: datetime | None = None) -> CallEvent:
+        """A manager's change to a call: advance (`until`: the opened phase then closes) or close a phase, extend a
+        deadline, revise the definition."""
         why = required_reason(why)
         target = self.call_target(call_id)
         action = f"{kind} call"
         self.require(identity, "manager", action, target)
         request: Any
-        if kind == "extend" and closes is not None:
+        if kind == "advance":
+            current = await self.call_input(call_id)
+            nxt = next((p for p in current.timetable.phases if not p.opened), None)
+            problem = advance_problem(current.call, nxt, datetime.now(UTC), until) if nxt is not None else None
+            if problem:
+                self.refuse(identity, "manager", action, target, problem, Conflict)
+            request = PhaseRequest(identity.subject, "manager", why, identity, until)
+        elif kind == "extend" and closes is not None:
             request = ExtendRequest(checked(identifier, window, "phase"), closes, identity.subject, "manager", why,
                                     identity)
         elif kind == "revise" and definition is not None:
@@ -92,6 +104,34 @@ class Actions(Core):
         try:
             return await manage((await self.temporal()).get_workflow_handle(call_workflow_id(call_id)), CALL_UPDATES[kind],
                                 request)
+        except WorkflowUpdateFailedError as exc:
+            self.refuse(identity, "manager", action, target, str(getattr(exc.cause, "message", exc.cause)), Conflict)
+
+    async def extend_for(self, identity: Identity, call_id: str, closes: dict[str, datetime], why: str,
+                         category: list[str], cohort: list[str], recommender: list[str], unit: list[str],
+                         created_before: datetime | None) -> CallEvent:
+        """In one act, extend deadlines (window -> new close) for the applications of `call_id` the predicate selects
+        (created before an instant, categories, cohorts, recommenders, units; each list given must hold the
+        application's value), those created later included."""
+        why = required_reason(why)
+        for w in closes:
+            checked(identifier, w.removeprefix("step:"), "window")
+        for kind, values in (("category", category), ("cohort", cohort), ("recommender", recommender),
+                             ("unit", unit)):
+            for v in values:
+                checked(identifier, v, kind)
+        target = self.call_target(call_id)
+        action = "extend deadlines of"
+        self.require(identity, "manager", action, target)
+        request = ExtendForRequest(closes, identity.subject, "manager", why, category, cohort, recommender, unit,
+                                   created_before, identity)
+        current = await self.call_input(call_id)
+        problem = extend_for_problem(current.call, current.timetable, datetime.now(UTC), request)
+        if problem:
+            self.refuse(identity, "manager", action, target, problem, Invalid)
+        try:
+            return await manage((await self.temporal()).get_workflow_handle(call_workflow_id(call_id)),
+                                CallWorkflow.extend_for, request)
         except WorkflowUpdateFailedError as exc:
             self.refuse(identity, "manager", action, target, str(getattr(exc.cause, "message", exc.cause)), Conflict)
 

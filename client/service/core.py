@@ -4,6 +4,7 @@ and recording a refused attempt before refusing it."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from client.calls import ask
 from client.errors import Forbidden, Invalid, NotFound, Problem, Unauthenticated
 from client.lockouts import application_lockout, call_lockout
 from client.tokens import TokenConfig, is_operator, issue, verify
+from infra.metrics import LATE_CHANGES_REFUSED, REFUSALS
 from infra.settings import TemporalAccess
 from infra.temporal import connect
 from models.call import CallDefinition
@@ -33,11 +35,28 @@ from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 OPERATOR_ROLES = ("manager", "agency", "auditor")
+# Why a refusal was given, from its one line, as the metrics count it: the texts of the lockouts
+# (client/lockouts.py) and of the workflows' checks (workflows/application_checks.py, application.py, call.py).
+REASONS = (
+    ("late", re.compile(r"deadline passed|is locked: .+ closed at|was closed at .+ with its window|"
+                        r"was not made: the window closed|closed at .+; a closed phase cannot")),
+    ("not_open", re.compile(r"is not open yet|no phase of call .+ is open|accepts this only in its hours")),
+    ("quota", re.compile(r"places of its quota")),
+    ("state", re.compile(r"cannot .+ in state |; nothing to extend")),
+)
 
 
 @lru_cache(maxsize=64)
 def definition_of(definition_json: str) -> CallDefinition:
     return CallDefinition.model_validate_json(definition_json)
+
+
+def reason_of(why: str, kind: type[Problem]) -> str:
+    """The reason a refusal is counted under: forbidden (identity, role or scope), late, not_open, quota, state, or
+    other (a request that does not hold: a missing reason, a bad extension...)."""
+    if kind is Forbidden:
+        return "forbidden"
+    return next((name for name, pattern in REASONS if pattern.search(why)), "other")
 
 
 def checked(check: Any, *args: Any) -> Any:
@@ -84,11 +103,15 @@ class Core:
 
     def refuse(self, identity: Identity, role: str, action: str, target: Target, why: str,
                kind: type[Problem] = Forbidden) -> NoReturn:
-        """Record the refused attempt (who, in which role, what, on what, why), then refuse it."""
+        """Record the refused attempt (who, in which role, what, on what, why), count it by reason, then refuse it."""
         with Session(self.engine) as s:
             s.add(RefusalRow(at=datetime.now(UTC), subject=identity.subject, via=identity.via, role=role,
                              action=action, target=target.describe(), reason=why))
             s.commit()
+        counted = reason_of(why, kind)
+        REFUSALS.labels(counted).inc()
+        if counted == "late":
+            LATE_CHANGES_REFUSED.inc()
         raise kind(why)
 
     def require(self, identity: Identity, role: str, action: str, target: Target) -> None:

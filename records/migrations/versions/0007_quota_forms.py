@@ -1,4 +1,4 @@
-"""Revision 0006: quotas in every form. A place records the application's category and flags (planned counts per
+"""Revision 0007: quotas in every form. A place records the application's category and flags (planned counts per
 category, minimum shares); application_people names who acts for an application in each role (the base of a ratio);
 quota_limits holds the limits managers set in the system. Places taken before get their application's category (their
 flags were never recorded: they count as unflagged); applications registered before name nobody in a role."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
