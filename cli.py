@@ -23,10 +23,12 @@ from commands.db import db_app
 from commands.drafting import drafting_app
 from commands.manage import deadline_app, phase_app
 from commands.paper import ical_app, paper_app
+from commands.quotas import quota_app
 from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
 from commands.session import STATE
+from commands.summary import summary as _summary  # noqa: F401  (adds `review summary`)
 from infra import tracing
 from infra.runtime import shut_down
 from models.call import CallFileError
@@ -39,6 +41,7 @@ app.add_typer(applications_app)
 app.add_typer(paper_app)
 app.add_typer(phase_app, name="phase")
 app.add_typer(deadline_app, name="deadline")
+app.add_typer(quota_app, name="quota")
 app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
 app.add_typer(audit_app, name="audit")

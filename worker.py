@@ -16,8 +16,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.broadcast import BroadcastActivities
 from activities.closure import ClosureActivities
 from activities.eligibility import EligibilityActivities
-from activities.formal import check_formal
+from activities.formal import attachment_verdicts, check_formal
 from activities.notices import Channel, LogChannel, Postman
+from activities.quotas import QuotaActivities
 from activities.records import RecordActivities
 from infra.settings import WORKFLOW_CACHE
 from workflows.application import ApplicationWorkflow
@@ -55,6 +56,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     closure = ClosureActivities(engine, channel)
     broadcast = BroadcastActivities(engine)
     eligibility = EligibilityActivities(engine)
+    quotas = QuotaActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -63,10 +65,13 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             records.register_application,
             records.record_transition,
             records.reserve_quota,
+            quotas.take_quota_place,
+            quotas.set_quota_limit,
             records.publish_call,
             closure.close_window,
             broadcast.broadcast_timetable,
             check_formal,
+            attachment_verdicts,
             eligibility.evaluate_formal,
         ],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),

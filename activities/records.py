@@ -25,6 +25,7 @@ from models.timetable import Timetable
 from records import statements as sql
 from records.chain import GENESIS, row_hash
 from records.engine import writing
+from records.quota_tables import ApplicationPersonRow
 from records.tables import (
     CallEventRow,
     CallRow,
@@ -35,6 +36,7 @@ from records.tables import (
 
 TIMETABLE = TypeAdapter(Timetable)
 VERDICTS = TypeAdapter(list[Verdict])
+PEOPLE = ApplicationPersonRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -49,6 +51,7 @@ class RegisterInput:
     version: str
     timetable_seq: int
     people: dict[str, str] = field(default_factory=dict)  # stored for the bulk closure's notices; none: old runs
+    named: dict[str, str] = field(default_factory=dict)  # role -> person: whom a ratio quota counts as receiving
     cohort: str = ""  # these two select the application for a conditional extension (the bulk closure skips it)
     created: datetime | None = None
 
@@ -146,6 +149,9 @@ class RecordActivities:
                 if inp.people:
                     c.execute(sql.CONTACTS.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
                                                       "people_json": json.dumps(inp.people, sort_keys=True)})
+                if inp.named:
+                    c.execute(sql.insert_new(c, PEOPLE), [{"application_id": inp.application_id, "role": role,
+                                                          "actor_id": who} for role, who in sorted(inp.named.items())])
             call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if call is not None and call.timetable_seq > inp.timetable_seq:
             return TIMETABLE.validate_json(call.timetable_json)

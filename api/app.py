@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from temporalio.client import Client
 
-from api import pages, problems, routes_access, routes_applications, routes_calls, routes_paper
+from api import pages, problems, routes_access, routes_applications, routes_calls, routes_paper, routes_review
 from client.service import Service
 from client.tokens import TokenConfig
 from infra import metrics
@@ -31,7 +31,8 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                                 TokenConfig.from_env(settings.var_dir), settings.var_dir,
                                 (settings.temporal_address, settings.namespace), settings.temporal_access)
     problems.install(app)
-    for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_paper.router):
+    for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_paper.router,
+                   routes_review.router):
         app.include_router(router)
     pages.install(app)
 

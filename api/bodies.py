@@ -70,6 +70,18 @@ class Override(Body):
     reason: Reason
 
 
+class QuotaLimit(Body):
+    limit: Annotated[int, Field(ge=0, le=1_000_000)]
+    reason: Reason
+
+
+class Decision(Body):
+    rule: Short
+    outcome: Literal["pass", "fail"]
+    reason: Reason
+    evidence: Annotated[str, Field(max_length=MAX_VALUE + 100, description="what the decision rests on")]
+
+
 class PaperCopy(Body):
     code: Annotated[str, Field(max_length=1000, description="the text of the paper copy's QR code")]
     receive: bool = Field(default=False, description="register a matching copy as received")

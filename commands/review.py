@@ -1,4 +1,5 @@
-"""`grantflow review ...`: formal-review verdicts per call and per application, pre-checks, manager overrides."""
+"""`grantflow review ...`: formal-review verdicts per call and per application, pre-checks, manager overrides and
+decisions, the duplicate check at any time."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pydantic import TypeAdapter, ValidationError
 from rich.table import Table
 from sqlmodel import Session
 
+from client.service.review import Suspected
 from commands.common import fail, out, records_db, run, safe
 from commands.session import session
 from models.call import CallDefinition, CallFileError, load_call
+from models.duplicate_index import THRESHOLD
 from models.facts import Facts
 from models.forms import ApplicationForm
 from models.rules import Verdict, evaluate, rule_ids
@@ -22,7 +25,7 @@ from records.registry import snapshot
 from records.tables import ApplicationRow
 
 VERDICTS = TypeAdapter(list[Verdict])
-review_app = typer.Typer(no_args_is_help=True, help="Formal review: verdict table, explanations, pre-check, override.")
+review_app = typer.Typer(no_args_is_help=True, help="Formal review: verdict table, explanations, pre-check, override, decide, duplicates, summary.")
 
 
 def _verdicts(row: ApplicationRow) -> list[Verdict]:
@@ -59,6 +62,8 @@ def formal(call_id: str) -> None:
                       ", ".join(v.rule_id for v in verdicts if v.outcome == "review") or "-")
     out.print(table)
     out.print(", ".join(f"{rule}: {failed[rule]}" for rule in [v.rule_id for v in reviewed[0][1]]))
+    waiting = [row.id for row, _ in reviewed if row.state == "formal_pending"]
+    out.print(f"waiting for a decision (review decide APP RULE): {', '.join(waiting) or 'none'}")
 
 
 @review_app.command("explain")
@@ -112,3 +117,40 @@ def override(application_id: str, rule: str, outcome: str = typer.Option(..., he
         out.print(f"{application_id}: {record.source} -> {record.dest} ({safe(rule)} overridden by "
                   f"{safe(record.actor_id)})", highlight=False)
     run(go())
+
+
+@review_app.command("decide")
+def decide(application_id: str, rule: str, outcome: str = typer.Option(..., help="pass or fail"),
+           reason: str = typer.Option(..., "--reason"),
+           evidence: str = typer.Option(..., "--evidence", help="what the decision rests on")) -> None:
+    """A programme manager decides a verdict that waits for a person; the application moves on to formal_passed
+    or formal_failed once none waits any more. Recorded as a transition and on the verdict."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            record = await service.decide(identity, application_id, rule, outcome, reason, evidence)
+        out.print(f"{application_id}: {safe(rule)} decided {outcome} by {safe(record.actor_id)}; now {record.dest}",
+                  highlight=False)
+    run(go())
+
+
+@review_app.command("duplicates")
+def duplicates(call_id: str, threshold: float = typer.Option(THRESHOLD, help="score from which a pair is listed")
+               ) -> None:
+    """Run the duplicate check now, for every application of a call, against every application and project in the
+    records (all calls, all years): each suspected duplicate with its score and reasons."""
+    async def read() -> tuple[int, int, list[Suspected]]:
+        async with session() as (service, identity):
+            return service.duplicates(identity, call_id, threshold)
+    corpus, checked_apps, found = run(read())
+    if not checked_apps:
+        raise fail(f"call {call_id} has no applications in the records")
+    table = Table(title=f"suspected duplicates in {safe(call_id)} (against {corpus} applications and projects)")
+    for column in ("application", "title", "suspected duplicate", "score", "reasons"):
+        table.add_column(column, overflow="fold")
+    for f in found:
+        m = f.match
+        table.add_row(f.application.id, safe(f.application.title),
+                      safe(f"{m.work.ref} ({m.work.call_id or 'registry'}): {m.work.title}"), f"{m.score:.2f}",
+                      safe("; ".join(m.reasons)))
+    out.print(table)
+    out.print(f"{len(found)} suspected pairs for {checked_apps} applications at threshold {threshold}")

@@ -57,6 +57,7 @@ class PriorWork:
     unit_id: str | None
     title: str
     abstract: str = ""
+    budget_cny: int | None = None
 
     @cached_property
     def title_key(self) -> str:

@@ -197,7 +197,7 @@ def _build(call: CallDefinition) -> Lifecycle:
     if formal is not None:
         _formal(d, formal.id)
     selected = bool(publicity or contract)
-    unselected = list(d.at)
+    unselected = [*d.at, *(["formal_pending"] if formal is not None else [])]  # still undecided when funding is
     if reviews:
         _reviews(d, reviews)
         unselected += [*(f"in_{p.id}" for p in reviews), "scored"]
@@ -334,15 +334,27 @@ def _paper(d: _Draft, phase: PhaseDef) -> None:
 
 
 def _formal(d: _Draft, phase_id: str) -> None:
+    """Formal review at its opening: passed, failed, or waiting for a person's decision on each rule that needs one
+    (no rule fails but some say "review"); the manager decides each, reinstates or disqualifies."""
     d.states += [StateSpec("formal_passed", "formal review passed"),
-                 StateSpec("formal_failed", "formal review failed", True)]
+                 StateSpec("formal_failed", "formal review failed", True),
+                 StateSpec("formal_pending", "formal review waiting for a person's decision")]
     opens_formal = Due(phase=phase_id, edge="opens")
     for src in d.at:
         d.ts.append(TransitionSpec("pass_formal", src, "formal_passed", ("system",), due=opens_formal,
                                    conditions=("formal_ok",)))
         d.ts.append(TransitionSpec("fail_formal", src, "formal_failed", ("system",), due=opens_formal,
-                                   unless=("formal_ok",), notify=("applicant",)))
+                                   unless=("formal_ok", "formal_pending"), notify=("applicant",)))
+        d.ts.append(TransitionSpec("hold_formal", src, "formal_pending", ("system",), due=opens_formal,
+                                   conditions=("formal_pending",), unless=("formal_ok",),
+                                   notify=("applicant", "manager")))
     formal_window = Window(phase=phase_id)
+    d.ts.append(TransitionSpec("decide", "formal_pending", "formal_pending", ("manager",), formal_window,
+                               conditions=("formal_pending",), needs_reason=True, internal=True))
+    d.ts.append(TransitionSpec("decide", "formal_pending", "formal_passed", ("manager",), formal_window,
+                               conditions=("formal_ok",), needs_reason=True, notify=("applicant",)))
+    d.ts.append(TransitionSpec("decide", "formal_pending", "formal_failed", ("manager",), formal_window,
+                               unless=("formal_ok", "formal_pending"), needs_reason=True, notify=("applicant",)))
     d.ts.append(TransitionSpec("reinstate", "formal_failed", "formal_passed", ("manager",), formal_window,
                                needs_reason=True, notify=("applicant",)))
     d.ts.append(TransitionSpec("disqualify", "formal_passed", "formal_failed", ("manager",), formal_window,

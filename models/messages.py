@@ -118,6 +118,18 @@ class PhaseRequest:
 
 
 @dataclass
+class QuotaRequest:
+    """A programme manager sets a quota the notice leaves to the system (名额以系统显示为准)."""
+
+    quota: str
+    limit: int
+    actor_id: str
+    role: str
+    reason: str
+    identity: Identity | None = None
+
+
+@dataclass
 class NoticeDraft:
     key: str
     call_id: str
@@ -207,7 +219,7 @@ class CallEvent:
     """A change of the call's timetable and who made it (the system, at a planned instant, or a manager)."""
 
     seq: int
-    kind: str  # opened | closed | extended | revised (phase "" then)
+    kind: str  # opened | closed | extended | revised, quota_set (phase "" for these two)
     phase: str
     at: datetime
     actor_id: str
@@ -215,7 +227,7 @@ class CallEvent:
     reason: str
     previous: datetime | None = None
     new: datetime | None = None
-    detail: str = ""  # a revision: "version OLD -> NEW"
+    detail: str = ""  # a revision: "version OLD -> NEW"; a quota set: "quota ID: OLD -> NEW"
 
 
 @dataclass

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
 import records.accounts
+import records.quota_tables
 import records.registry_tables
 import records.tables  # noqa: F401  (registers the tables)
 from records.schema import require_head, upgrade

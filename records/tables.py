@@ -82,6 +82,8 @@ class QuotaUseRow(SQLModel, table=True):
     step: str = Field(primary_key=True)
     application_id: str = Field(primary_key=True)
     actor_id: str = Field(index=True)
+    category: str = ""
+    flags: str = ""  # the application's true flags as ",a,b,", for a quota's minimum share
 
 
 class ExtensionRow(SQLModel, table=True):

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from models.lifecycle import TERMINAL, Lifecycle
-from models.messages import ApplicationStatus
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from activities.notices import MemoryChannel, Postman
+from client.calls import Prepared
+from models.call import CallDefinition
+from models.lifecycle import TERMINAL, Lifecycle, step_state
+from models.messages import ApplicationStatus, CallEvent
+from models.quotas import Held
+from records.tables import NoticeRow
 
 
 @dataclass
@@ -52,6 +62,7 @@ class Report:
     late_accepted: int
     formal_failures: dict[str, int] = field(default_factory=dict)
     needs_person: dict[str, int] = field(default_factory=dict)  # "review" verdicts per rule id, zero included
+    quota_refusals: dict[str, int] = field(default_factory=dict)  # recommendations refused per quota id, zero included
     reminders: int = 0
     escalations: int = 0
     overdue: int = 0  # overdue notices at service deadlines
@@ -97,3 +108,41 @@ def reminder_violations(lifecycle: Lifecycle, st: ApplicationStatus) -> list[str
         if not set(r.roles) <= actors:
             out.append(f"{st.application_id}: {r.kind} {r.key} to {r.roles}, who cannot act in {r.state}")
     return out
+
+
+def held_places(call: CallDefinition, statuses: list[ApplicationStatus]) -> list[Held]:
+    """Every place a recommendation at a step with quotas took, from the workflows' own transitions."""
+    steps = {step_state(q.step): q.step for q in call.quotas}
+    out: list[Held] = []
+    for st in statuses:
+        for k, t in enumerate(st.transitions):
+            if t.trigger == "approve" and t.source in steps:
+                freed = next((u.at for u in st.transitions[k + 1:] if u.dest in ("returned", "withdrawn")), None)
+                out.append(Held(steps[t.source], t.actor_id, st.category, t.at, freed))
+    return out
+
+
+def phase_instants(prepared: Prepared, events: list[CallEvent]) -> dict[str, dict[str, str | None]]:
+    """When each phase opened and closed, in the call's own instants (the run is shifted by whole weeks)."""
+    shift = timedelta(days=prepared.shift_days)
+    phases: dict[str, dict[str, str | None]] = {p.id: {"opened": None, "closed": None}
+                                                for p in prepared.timetable.phases}
+    for e in events:
+        if e.kind in ("opened", "closed") and e.new is not None:
+            phases[e.phase][e.kind] = (e.new - shift).astimezone(prepared.definition.zone).isoformat()
+    return phases
+
+
+def notice_violations(engine: Engine, call_id: str, channel: MemoryChannel | Postman) -> tuple[list[str], list[str]]:
+    """The call's notice keys, and what went wrong with them: delivered twice, queued but never delivered (in
+    memory), failed or given up."""
+    with Session(engine) as s:
+        notices = s.exec(select(NoticeRow).where(NoticeRow.call_id == call_id)).all()
+    keys = [n.key for n in notices]
+    out: list[str] = []
+    if isinstance(channel, MemoryChannel):
+        delivered = Counter(channel.delivered)
+        out += [f"notice {k} delivered {n} times" for k, n in delivered.items() if n > 1]
+        out += [f"notice {k} queued but never delivered" for k in set(keys) - set(delivered)]
+    out += [f"notice {n.key} {n.status}: {n.failure}" for n in notices if n.status not in ("sent", "queued")]
+    return keys, out

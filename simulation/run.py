@@ -7,7 +7,6 @@ in the call's own instants. Every invariant is checked over the workflows' own t
 from __future__ import annotations
 
 import asyncio
-import random
 import tempfile
 import uuid
 from collections import Counter
@@ -31,27 +30,33 @@ from models.call import CallDefinition
 from models.deadlines import Deadlines
 from models.identity import in_process
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
-from models.messages import ActRequest, ApplicationInput, ApplicationStatus, PhaseRequest, application_workflow_id
+from models.messages import ActRequest, ApplicationInput, ApplicationStatus, application_workflow_id
+from models.quotas import overruns, refused_quota
 from models.rules import formal_failures, needs_person
 from models.timetable import PhaseTime
 from records.engine import make_engine
 from records.forget import forget_call, holds_call
-from records.tables import ApplicationRow, NoticeRow
+from records.tables import ApplicationRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
+from simulation.decisions import decide_waiting
 from simulation.late import LateActors
 from simulation.late_rounds import LateRounds
+from simulation.later import (
+    DEFAULT_LENGTH,
+    MANAGER,
+    MANUAL_LENGTH,
+    contract_phase,
+    publicity_phase,
+    review_phase,
+    shortlist,
+)
 from simulation.population import sample_population
-from simulation.report import Report, check_invariants, personas
+from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants
 from simulation.stages import batch_counts, stage_for, step_actor, work_until
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
-
-MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision",
-                       identity=in_process("pm-sim", "manager"))
-MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
-DEFAULT_LENGTH = timedelta(days=10)
 
 
 class Simulation(LateRounds):
@@ -76,10 +81,11 @@ class Simulation(LateRounds):
         self.task_queue = task_queue
         self.engine = engine
         self.channel = channel
-        self.rng = random.Random(seed + 1)
         self.gate = asyncio.Semaphore(64)
         self.query_gate = asyncio.Semaphore(16)
         self.refused: Counter[str] = Counter()
+        self.quota_refusals: Counter[str] = Counter({q.key: 0 for q in self.call.quotas})
+        self.beyond_quota: set[int] = set()  # recommended past a quota and refused: their recommender moves on
         self.late_attempts = 0
         self.late_accepted = 0
         self.late = LateActors(seed, late_share)
@@ -135,6 +141,10 @@ class Simulation(LateRounds):
                 return True
             except Refusal as exc:
                 self.refused[str(exc).split(":")[0]] += 1
+                quota = refused_quota(str(exc))
+                if quota is not None:
+                    self.quota_refusals[quota] += 1
+                    self.beyond_quota.add(i)
                 return False
 
     async def each(self, coros: list[Any]) -> list[Any]:
@@ -215,7 +225,8 @@ class Simulation(LateRounds):
                 state, x = states.get(app_id), self.people[i]
                 if state in roles:
                     step = roles[state]
-                    if x.approver_sleeps or self.late.holds(i, "approve", step.role, state, "同意推荐"):
+                    if x.approver_sleeps or i in self.beyond_quota or self.late.holds(i, "approve", step.role,
+                                                                                         state, "同意推荐"):
                         continue
                     if x.returned_by_unit and step.can_return and step.role == "unit_admin":
                         x.returned_by_unit = False
@@ -274,57 +285,9 @@ class Simulation(LateRounds):
         return workday and p.hours.start <= local.time() < p.hours.end
 
     async def formal_phase(self, p: PhaseTime) -> None:
-        await self.open_phase(p)
-
-    async def review_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
-        await self.sleep_until(opened + timedelta(days=1))
-        states = self.states()
-        assert p.role is not None
-        await self.each([self.act(i, "score", p.role, "评审意见", score=str(x.score))
-                         for i, x in enumerate(self.people) if states.get(self.ids[i]) == f"in_{p.id}"
-                         and not self.late.holds(i, "score", p.role, f"in_{p.id}", "评审意见", score=str(x.score))])
-
-    async def shortlist(self) -> None:
-        states = self.states()
-        scored = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "scored"]
-        chosen: list[int] = []
-        for c in self.call.categories:
-            mine = sorted((i for i in scored if self.population.forms[i].category == c.id),
-                          key=lambda i: -self.people[i].score)
-            quota = c.planned if c.planned else max(1, len(mine) * 3 // 10)
-            chosen += mine[:quota]
-        await self.each([self.act(i, "shortlist", "manager", "联席会议研究确定") for i in chosen])
-
-    async def publicity_phase(self, p: PhaseTime) -> None:
-        opened = await self.open_phase(p)
-        await self.sleep_until(opened + timedelta(hours=2))
-        states = self.states()
-        objected = [i for i, x in enumerate(self.people) if x.objection and states.get(self.ids[i]) == "publicised"]
-        await self.each([self.act(i, "object", "public", "对申报材料真实性有异议") for i in objected])
-        await self.sleep_until(opened + timedelta(hours=26))
-        await self.each([
-            self.act(i, "uphold_objection" if self.people[i].objection_upheld else "dismiss_objection", "manager",
-                     "经核查" + ("异议成立" if self.people[i].objection_upheld else "异议不成立"))
-            for i in objected])
-        live = (await self.timetable()).get(p.id)
-        if live.closes is not None:
-            await self.sleep_until(live.closes + timedelta(minutes=1))
-            await self.quiesce(self.due_sources(p.id, "closes"))
-
-    async def contract_phase(self, p: PhaseTime) -> None:
-        opened = await self.open_phase(p)
-        await self.sleep_until(opened + timedelta(days=3))
-        states = self.states()
-        await self.each([self.act(i, "sign_contract", "applicant") for i, x in enumerate(self.people)
-                         if x.signs and states.get(self.ids[i]) == "approved"])
-        handle = self.client.get_workflow_handle(f"call-{self.call.id}")
-        live = (await self.timetable()).get(p.id)
-        if live.closes is None:
-            await self.sleep_until(opened + MANUAL_LENGTH.get("contract", DEFAULT_LENGTH))
-            await manage(handle, CallWorkflow.close_phase, MANAGER)
-        else:
-            await self.sleep_until(live.closes + timedelta(minutes=1))
+        await self.sleep_until(opened + timedelta(hours=1))
+        await decide_waiting(self)
 
     async def run(self) -> Report:
         handle = await start_call(self.client, self.prepared, self.task_queue)
@@ -342,13 +305,13 @@ class Simulation(LateRounds):
             elif p.kind == "formal_review":
                 await self.formal_phase(p)
             elif p.kind == "expert_review":
-                await self.review_phase(p)
+                await review_phase(self, p)
                 if p is reviews[-1]:
-                    await self.shortlist()
+                    await shortlist(self)
             elif p.kind == "publicity":
-                await self.publicity_phase(p)
+                await publicity_phase(self, p)
             elif p.kind == "contract":
-                await self.contract_phase(p)
+                await contract_phase(self, p)
         await self.late_acts(final=True)
         await self.close_last(handle)
         await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL))
@@ -383,25 +346,14 @@ class Simulation(LateRounds):
         return await self.each([one(a) for a in self.ids])
 
     async def report(self, events: list[Any]) -> Report:
-        shift = timedelta(days=self.prepared.shift_days)
-        zone = self.call.zone
-        phases: dict[str, dict[str, str | None]] = {p.id: {"opened": None, "closed": None}
-                                                    for p in self.prepared.timetable.phases}
-        for e in events:
-            if e.kind in ("opened", "closed") and e.new is not None:
-                phases[e.phase][e.kind] = (e.new - shift).astimezone(zone).isoformat()
+        phases = phase_instants(self.prepared, events)
         statuses = await self.statuses()
         violations = check_invariants(self.lifecycle, statuses)
         if isinstance(self.channel, Postman):
             await self.channel.drain()
-        with Session(self.engine) as s:
-            notices = s.exec(select(NoticeRow).where(NoticeRow.call_id == self.call.id)).all()
-        notice_keys = [n.key for n in notices]
-        if isinstance(self.channel, MemoryChannel):
-            delivered = Counter(self.channel.delivered)
-            violations += [f"notice {k} delivered {n} times" for k, n in delivered.items() if n > 1]
-            violations += [f"notice {k} queued but never delivered" for k in set(notice_keys) - set(delivered)]
-        violations += [f"notice {n.key} {n.status}: {n.failure}" for n in notices if n.status not in ("sent", "queued")]
+        violations += overruns(self.call, held_places(self.call, statuses))
+        notice_keys, problems = notice_violations(self.engine, self.call.id, self.channel)
+        violations += problems
         if self.late_accepted:
             violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
         violations += self.late_violations
@@ -412,6 +364,7 @@ class Simulation(LateRounds):
             late_accepted=self.late_accepted, violations=violations,
             formal_failures=formal_failures(self.call, [st.verdicts for st in statuses if st.verdicts]),
             needs_person=needs_person(self.call, [st.verdicts for st in statuses if st.verdicts]),
+            quota_refusals=dict(self.quota_refusals),
             reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
             escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
             overdue=sum(r.kind == "overdue" for st in statuses for r in st.reminders),

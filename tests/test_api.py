@@ -251,3 +251,31 @@ async def test_a_direct_temporal_client_cannot_bypass_the_checks(api: Api) -> No
     assert (await handle.query(ApplicationWorkflow.status)).state == "draft"
 
 
+
+
+async def test_quotas_decisions_and_duplicates_through_http(api: Api) -> None:
+    """Only the call's manager sets a quota or decides, the validator refuses what the call does not allow (409 with
+    its line); the places and the duplicate check are read within scope."""
+    call = api.call
+    r = await api.http.post(f"/calls/{call}/applications", headers=api.auth("pi-1"),
+                            json={"category": "key", "title": "深部找矿预测"})
+    app_id = r.json()["id"]
+    quota = f"/calls/{call}/quotas/shown"
+    for who in ("pm-x", "org-1", "au-1"):
+        r = await api.http.post(quota, headers=api.auth(who), json={"limit": 3, "reason": "系统名额"})
+        assert r.status_code == 403, (who, r.text)
+    r = await api.http.post(quota, headers=api.auth("pm-1"), json={"limit": 3, "reason": "系统名额"})
+    assert r.status_code == 409 and "quota 'shown' is not one the system sets" in r.json()["detail"], r.text
+    r = await api.http.post(quota, headers=api.auth("pm-1"), json={"limit": -1, "reason": "系统名额"})
+    assert r.status_code == 422, r.text
+    decision = f"/applications/{app_id}/decisions"
+    body = {"rule": "age_limit", "outcome": "pass", "reason": "复核", "evidence": "原件"}
+    assert (await api.http.post(decision, headers=api.auth("pm-x"), json=body)).status_code == 403
+    r = await api.http.post(decision, headers=api.auth("pm-1"), json=body)
+    assert r.status_code == 409 and "may not decide" not in r.text and "cannot decide" in r.json()["detail"], r.text
+    places = await api.http.get(f"/calls/{call}/quotas", headers=api.auth("pm-1"))
+    assert places.status_code == 200 and places.json() == {"used": [], "limits": []}
+    assert (await api.http.get(f"/calls/{call}/quotas", headers=api.auth("pi-1"))).status_code == 403
+    duplicates = await api.http.get(f"/calls/{call}/duplicates", headers=api.auth("pm-1"))
+    assert duplicates.status_code == 200 and duplicates.json()["applications"] == 1, duplicates.text
+    assert (await api.http.get(f"/calls/{call}/duplicates", headers=api.auth("org-1"))).status_code == 403

@@ -18,7 +18,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.closure import ClosureActivities
 from activities.notices import MemoryChannel
+from activities.quotas import PlaceInput, QuotaActivities
 from activities.records import CloseInput, QuotaInput, RecordActivities, RecordInput
+from models.call import QuotaDef
 from models.messages import NoticeDraft, TransitionRecord
 from records.engine import make_engine
 from records.tables import ClosureReportRow, NoticeRow, QuotaUseRow, TransitionRow
@@ -93,6 +95,26 @@ def test_endorsements_at_once_never_exceed_the_quota(workers: list[RecordActivit
     assert used.count(-1) == asked - limit
     with Session(_engine(workers)) as s:
         assert s.exec(select(func.count()).select_from(QuotaUseRow)).one() == limit
+
+
+def test_recommendations_of_one_call_on_every_worker_at_once_never_exceed_a_cap_across_recommenders(
+        database_url: str) -> None:
+    """The quota forms' lock is the call's, not the recommender's: a cap across recommenders and a per-recommender
+    count hold together while twelve workers, each with its own engine, ask for places at once."""
+    quotas = [QuotaDef.model_validate(q) for q in ({"id": "province", "step": "s", "max": 5, "scope": "call"},
+                                                   {"id": "each", "step": "s", "max": 2})]
+    engines = [make_engine(database_url) for _ in range(WORKERS)]
+    try:
+        places = at_once([lambda i=i: QuotaActivities(engines[i % WORKERS]).take_quota_place(PlaceInput(
+            "c", quotas, {}, f"a{i}", "s", "recommender", f"org-{i % 4}", "key")) for i in range(WORKERS * 2)])
+        with Session(engines[0]) as s:
+            held = Counter(s.exec(select(QuotaUseRow.actor_id)).all())
+    finally:
+        for engine in engines:
+            engine.dispose()
+    taken = [p for p in places if not p.refusal]
+    assert len(taken) == 5 and sorted(p.uses["province"] for p in taken) == [1, 2, 3, 4, 5]
+    assert sum(held.values()) == 5 and max(held.values()) <= 2
 
 
 def test_a_closure_settled_by_every_worker_at_once_has_one_report(workers: list[RecordActivities]) -> None:

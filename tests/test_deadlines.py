@@ -205,7 +205,7 @@ async def test_a_unit_over_its_recommendation_quota_is_refused_until_a_place_is_
         for app in (first, second):
             await act(app, "submit", "applicant")
         await act(first, "approve", "unit_admin", reason="推荐")
-        await refused(act(second, "approve", "unit_admin", reason="推荐"), "unit-1 has used all 1 places of its quota")
+        await refused(act(second, "approve", "unit_admin", reason="推荐"), "quota unit_review (a count, each recommender): limit 1, used 1")
         assert await state(second) == "awaiting_unit_review"
         await act(first, "withdraw", "applicant", reason="不再申报")
         await act(second, "approve", "unit_admin", reason="推荐")

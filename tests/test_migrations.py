@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from cli import app
 from records.engine import connect, make_engine
+from records.quota_tables import ApplicationPersonRow, QuotaLimitRow
 from records.schema import SchemaBehind, config, current, differences, head, upgrade
-from records.tables import ApplicationRow, NoticeRow, TransitionRow
+from records.tables import ApplicationRow, NoticeRow, QuotaUseRow, TransitionRow
 from tests.conftest import Postgres
 
 FIRST = "0001"
@@ -74,6 +75,28 @@ def test_rows_written_at_the_first_revision_are_kept_by_the_upgrade_to_head(db: 
     assert application.updated_at == transition.at == at.replace(tzinfo=UTC)
     assert (transition.actor_id, transition.role, transition.hash) == ("pi-1", "applicant", "h")
     assert (notice.body, notice.delivered_at, notice.status, notice.attempts) == ("您的申请已提交", None, "queued", 0)
+
+
+def test_places_taken_before_revision_0007_keep_counting_under_their_category(db: Engine) -> None:
+    """A place in quota_uses from before the quota forms gets its application's category (a planned count per
+    category counts it) and no flags; application_people and quota_limits start empty."""
+    _to_base(db)
+    upgrade(db, "0006")
+    at = datetime(2025, 4, 7, 9, 0)
+    with db.begin() as c:
+        for app_id, category in (("a1", "key"), ("a2", "general")):
+            c.execute(text("INSERT INTO applications (id, call_id, workflow_id, category, title, applicant, unit, "
+                           "version, state, last_seq, updated_at) VALUES (:id, 'c1', :wf, :cat, 't', 'pi-1', "
+                           "'unit-1', 'v1', 'awaiting_organiser_review', 1, :at)"),
+                      {"id": app_id, "wf": f"application-{app_id}", "cat": category, "at": at})
+            c.execute(text("INSERT INTO quota_uses (call_id, step, application_id, actor_id) "
+                           "VALUES ('c1', 'unit_review', :id, 'unit-1')"), {"id": app_id})
+    upgrade(db)
+    assert differences(db) == []
+    with Session(db) as s:
+        places = s.exec(select(QuotaUseRow).order_by(QuotaUseRow.application_id)).all()
+        assert [(p.application_id, p.category, p.flags) for p in places] == [("a1", "key", ""), ("a2", "general", "")]
+        assert s.exec(select(ApplicationPersonRow)).all() == [] and s.exec(select(QuotaLimitRow)).all() == []
 
 
 def test_db_upgrade_brings_an_empty_database_to_head_once(database_url: str) -> None:

@@ -24,6 +24,7 @@ KINDS = {  # every kind: the application workflow's, the call workflow's (phase_
     "overdue": {"action": "approve", "deadline": UTC_CLOSE},
     "escalation": {"action": "approve", "deadline": UTC_CLOSE},
     "phase_opened": EVENT, "phase_closed": EVENT, "phase_extended": EVENT, "call_revised": EVENT,
+    "call_quota_set": {**EVENT, "phase_name": "", "detail": "quota planned_by_area: unset -> 12"},
     "call_extended_for": EVENT,
     FAILED_KIND: {"recipient": "applicant:pi-1", "address": "pi1@sxu.example.edu.cn", "subject": "申报项目",
                   "reply": "550 5.1.1 no such mailbox"},

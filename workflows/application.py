@@ -17,13 +17,13 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.application_checks import ApplicationChecks
 from workflows.application_due import Model
+from workflows.application_formal import FormalReview
 from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from transitions import Machine
 
-    from activities.eligibility import EligibilityActivities, EvaluateInput
-    from activities.formal import FormalInput, check_formal
+    from activities.quotas import PlaceInput, QuotaActivities
     from activities.records import QuotaInput, RecordActivities, Recorded, RecordInput, RegisterInput
     from models.call import CallDefinition, shared
     from models.call.levels import level_flags
@@ -42,7 +42,8 @@ with workflow.unsafe.imports_passed_through():
         ReminderRecord,
         TransitionRecord,
     )
-    from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
+    from models.quotas import planned_counts
+    from models.rules import Verdict
     from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
@@ -50,9 +51,8 @@ IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and 
 EXTENSION_FLOOR_PATCH = "extension-never-shortens"  # an application's extension never binds before a later call-wide close
 
 
-
 @workflow.defn
-class ApplicationWorkflow(ApplicationChecks):
+class ApplicationWorkflow(ApplicationChecks, FormalReview):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         inp = dataclasses.replace(inp, call=shared(inp.call))
@@ -76,6 +76,7 @@ class ApplicationWorkflow(ApplicationChecks):
         self.model = Model(self.inp.flags | level_flags(call, self.inp.people.get("recommender", ""))
                            | stage_flags(call, self.inp.category))
         self.model.formal_ok = formal_ok
+        self.model.formal_pending = self.s.state == "formal_pending"
         config = {**self.lifecycle.machine_config(), "initial": self.s.state}
         self.machine = Machine(model=self.model, **config)  # type: ignore[arg-type]
 
@@ -155,6 +156,8 @@ class ApplicationWorkflow(ApplicationChecks):
         deadline = self._bounds(spec.window)[1] if spec.window else None
         await self._take_quota_place(spec, req.actor_id)
         verdicts = self._override(req) if req.data.get("rule") else None
+        if spec.trigger == "decide":  # the decision applied, the machine's facts say where the application goes
+            spec = self._resolve(req.trigger) or spec
         data = {**req.data, **self._receipt()} if spec.trigger in ("submit", "resubmit") else req.data
         record, notices = self._fire(spec, req.actor_id, req.role, req.reason, data, deadline)
         if await self._record(record, notices, verdicts):
@@ -162,14 +165,27 @@ class ApplicationWorkflow(ApplicationChecks):
         return record
 
     async def _take_quota_place(self, spec: TransitionSpec, actor_id: str) -> None:
-        """An endorsement at a step with a quota (推荐名额) takes one of the actor's places, or is refused."""
+        """An endorsement at a step with a quota (推荐名额) takes one of its places, or is refused. The records DB
+        decides, in one transaction per call at a time: the instant is this update's, and concurrent endorsements
+        of other applications are counted before or after it, never beside it (activities/quotas.py)."""
         step = next((s for s in self.call.chain if state_step(spec.source) == s.id), None)
         quota = next((q for q in self.call.quotas if step is not None and q.step == step.id), None)
         if spec.trigger != "approve" or step is None or quota is None:
             return
+        if workflow.patched("quota-forms"):
+            place = await workflow.execute_local_activity_method(
+                QuotaActivities.take_quota_place,
+                PlaceInput(self.call.id, list(self.call.quotas), planned_counts(self.call), self.inp.application_id,
+                           step.id, step.role, actor_id, self.inp.category,
+                           sorted(k for k, v in self.inp.flags.items() if v)),
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+            if place.refusal:
+                raise Refused(place.refusal)
+            return
         used = await workflow.execute_local_activity_method(
             RecordActivities.reserve_quota,
-            QuotaInput(self.call.id, step.id, actor_id, self.inp.application_id, quota.max),
+            QuotaInput(self.call.id, step.id, actor_id, self.inp.application_id, quota.max or 0),
             start_to_close_timeout=RECORD_TIMEOUT,
         )
         if used < 0:
@@ -186,14 +202,6 @@ class ApplicationWorkflow(ApplicationChecks):
         self.s.receipt = f"{self.inp.application_id}/{count}"
         self.s.content_sha256 = hashlib.sha256(content.encode()).hexdigest()
         return {"receipt": self.s.receipt, "content_sha256": self.s.content_sha256}
-
-    def _override(self, req: ActRequest) -> list[Verdict]:
-        """A manager's reinstate (pass) or disqualify (fail) naming a rule overrides that rule's verdict."""
-        outcome: Outcome = "pass" if req.trigger == "reinstate" else "fail"
-        override = Override(req.data["rule"], outcome, req.actor_id, req.reason, workflow.now())
-        self.s.verdicts = apply_overrides(self.s.verdicts, [override])
-        self.s.formal_findings = failure_reasons(self.s.verdicts)
-        return self.s.verdicts
 
     @act.validator
     def _validate_act(self, req: ActRequest) -> None:
@@ -299,30 +307,10 @@ class ApplicationWorkflow(ApplicationChecks):
         due = spec.due
         spec = next((t for t in self.lifecycle.outgoing(self.model.state) if t.due == due and self._holds(t)), spec)
         reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {local(self.zone, at)}"
+        if spec.trigger == "hold_formal":
+            reason = "a person decides: " + ", ".join(v.rule_id for v in self.s.verdicts if v.outcome == "review")
         record, notices = self._fire(spec, "grantflow", "system", reason, {}, at, at if covered else None)
         await self._record(record, notices, verdicts)
-
-    async def _formal_review(self) -> list[Verdict] | None:
-        """Evaluate the call's rules on the form (or, without a form, the required attachment kinds)."""
-        form = self.inp.form
-        if form is None:
-            self.s.formal_findings = await workflow.execute_activity(
-                check_formal,
-                FormalInput(self.inp.application_id, list(self.call.attachments), self.inp.attachments,
-                            self.inp.flags),
-                start_to_close_timeout=RECORD_TIMEOUT,
-            )
-            self.model.formal_ok = not self.s.formal_findings
-            return None
-        submitted = [t.at for t in self.s.transitions if t.trigger in ("submit", "resubmit")]
-        at = (submitted[-1] if submitted else workflow.now()) - timedelta(days=self.inp.shift_days)
-        self.s.verdicts = await workflow.execute_activity_method(
-            EligibilityActivities.evaluate_formal, EvaluateInput(self.call, form, at),
-            start_to_close_timeout=RECORD_TIMEOUT,
-        )
-        self.s.formal_findings = failure_reasons(self.s.verdicts)
-        self.model.formal_ok = not self.s.formal_findings
-        return self.s.verdicts
 
     async def _remind(self, spec: TransitionSpec, key: str) -> None:
         """Remind whoever still has to act, tell them it is overdue, or escalate to the manager; once per key."""
@@ -351,7 +339,7 @@ class ApplicationWorkflow(ApplicationChecks):
                               workflow_id=workflow.info().workflow_id, category=inp.category, title=inp.title,
                               applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
                               version=self.call.version(), timetable_seq=self.timetable.seq,
-                              people=dict(people) if self.bulk else {}, cohort=inp.cohort,
+                              people=dict(people) if self.bulk else {}, named=dict(people), cohort=inp.cohort,
                               created=self.s.created),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )

@@ -76,6 +76,8 @@ class ApplicationChecks(DueItems):
         if closed := self._closed_at(now):
             return closed
         rule = req.data.get("rule")
+        if req.trigger == "decide":
+            return self._decision_refusal(req)
         if rule is not None:
             if req.trigger not in ("reinstate", "disqualify"):
                 return f"a rule can be named only to reinstate or disqualify, not to {req.trigger}"
@@ -114,6 +116,17 @@ class ApplicationChecks(DueItems):
         if req.actor_id != owner:
             return (f"recommender {req.actor_id} does not recommend application {self.inp.application_id} at the "
                     f"{step.level} level ({owner or 'no unit'} does)")
+        return None
+
+    def _decision_refusal(self, req: ActRequest) -> str | None:
+        """A manager's decision names a rule whose verdict waits for a person, and says pass or fail."""
+        rule, outcome = req.data.get("rule", ""), req.data.get("outcome", "")
+        waiting = [v.rule_id for v in self.s.verdicts if v.outcome == "review"]
+        if rule not in waiting:
+            return (f"rule {rule!r} of application {self.inp.application_id} waits for no decision "
+                    f"(waiting: {', '.join(waiting) or 'none'})")
+        if outcome not in ("pass", "fail"):
+            return f"a decision's outcome is pass or fail, not {outcome!r}"
         return None
 
     def _extension_refusal(self, req: ExtendRequest, now: datetime, identities: bool = True) -> str | None:

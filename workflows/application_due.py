@@ -21,7 +21,8 @@ BACKSTOP = timedelta(hours=1)  # a bulk closure not caught up with by then is ma
 
 
 class Model:
-    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`)."""
+    """What the machine drives: the state, and the facts its conditions read (`when_<flag>`, `formal_ok`,
+    `formal_pending`)."""
 
     state: str
     trigger: Callable[[str], bool]  # added by the Machine
@@ -29,6 +30,7 @@ class Model:
     def __init__(self, flags: dict[str, bool]) -> None:
         self.flags = flags
         self.formal_ok = False
+        self.formal_pending = False  # no rule fails, some need a person's decision
 
     def __getattr__(self, name: str) -> bool:
         if name.startswith("when_"):

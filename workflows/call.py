@@ -16,6 +16,7 @@ from workflows.refusal import Refused
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
     from activities.closure import ClosureActivities
+    from activities.quotas import LimitInput, QuotaActivities
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
     from models.closure import CLOSING_KINDS
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ExtendRequest,
         NoticeDraft,
         PhaseRequest,
+        QuotaRequest,
         ReviseRequest,
     )
     from models.timetable import PhaseTime, close_after
@@ -144,7 +146,8 @@ class CallWorkflow:
 
     # ---- programme managers' updates ------------------------------------------------------------------
 
-    def _manager(self, req: PhaseRequest | ExtendRequest | ExtendForRequest | ReviseRequest, identities: bool) -> None:
+    def _manager(self, req: PhaseRequest | ExtendRequest | ExtendForRequest | ReviseRequest | QuotaRequest,
+                 identities: bool) -> None:
         """A manager of this call (or its programme) with a reason; `identities` (every validator, and handlers of
         runs with the patch `identity-checks`) checks the identity and grants the request carries."""
         if req.role != "manager":
@@ -310,6 +313,39 @@ class CallWorkflow:
     @revise_definition.validator
     def _validate_revise(self, req: ReviseRequest) -> None:
         self._check_revise(req)
+
+    def _check_quota(self, req: QuotaRequest) -> None:
+        """A manager of this call (identity and grants checked, by the validator and the handler alike) sets a quota
+        the call shows in the system to a count."""
+        if req.role != "manager":
+            raise Refused(f"role {req.role} may not set a quota (allowed: manager)")
+        self._manager(req, True)
+        shown = [q.key for q in self.call.quotas if q.in_system]
+        if req.quota not in shown:
+            raise Refused(f"quota {req.quota!r} is not one the system sets (those of call {self.call.id}: "
+                          f"{', '.join(shown) or 'none'})")
+        if req.limit < 0:
+            raise Refused(f"a quota's limit is a count, not {req.limit}")
+
+    @workflow.update
+    async def set_quota(self, req: QuotaRequest) -> CallEvent:
+        """Set a limit the notice leaves to the system; in force for every recommendation once this returns."""
+        self._check_quota(req)
+        previous = await workflow.execute_activity_method(
+            QuotaActivities.set_quota_limit, LimitInput(self.call.id, req.quota, req.limit),
+            start_to_close_timeout=ACTIVITY_TIMEOUT)
+        event = CallEvent(seq=len(self.events), kind="quota_set", phase="", at=workflow.now(), actor_id=req.actor_id,
+                          role=req.role, reason=req.reason,
+                          detail=f"quota {req.quota}: {'unset' if previous is None else previous} -> {req.limit}")
+        self.events.append(event)
+        self.unpublished.append((event, False))
+        self.dirty = True
+        await workflow.wait_condition(lambda: self.published >= event.seq)
+        return event
+
+    @set_quota.validator
+    def _validate_quota(self, req: QuotaRequest) -> None:
+        self._check_quota(req)
 
     @workflow.query
     def definition(self) -> CallInput:

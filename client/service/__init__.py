@@ -3,16 +3,16 @@ may, input checked once, the change made, refused attempts recorded."""
 
 from __future__ import annotations
 
-from client.service.actions import Actions
 from client.service.applying import Applying
 from client.service.core import Core, checked
 from client.service.overview import Overview
 from client.service.paper import Paper
 from client.service.reads import Reads
+from client.service.review import Review
 from client.service.uploads import Uploads
 
 
-class Service(Paper, Actions, Applying, Overview, Reads, Uploads):
+class Service(Paper, Review, Applying, Overview, Reads, Uploads):
     """Everything a person or the operator can do with grantflow."""
 
 

@@ -37,7 +37,7 @@ CALL_UPDATES = {"advance": CallWorkflow.advance_phase, "close": CallWorkflow.clo
                 "extend_for": CallWorkflow.extend_for}
 
 
-def _required_reason(value: str) -> str:
+def required_reason(value: str) -> str:
     return str(checked(text, value, "reason", MAX_REASON, True))
 
 
@@ -82,7 +82,7 @@ class Actions(Core):
                           until: datetime | None = None) -> CallEvent:
         """A manager's change to a call: advance (`until`: the opened phase then closes) or close a phase, extend a
         deadline, revise the definition."""
-        why = _required_reason(why)
+        why = required_reason(why)
         target = self.call_target(call_id)
         action = f"{kind} call"
         self.require(identity, "manager", action, target)
@@ -113,7 +113,7 @@ class Actions(Core):
         """In one act, extend deadlines (window -> new close) for the applications of `call_id` the predicate selects
         (created before an instant, categories, cohorts, recommenders, units; each list given must hold the
         application's value), those created later included."""
-        why = _required_reason(why)
+        why = required_reason(why)
         for w in closes:
             checked(identifier, w.removeprefix("step:"), "window")
         for kind, values in (("category", category), ("cohort", cohort), ("recommender", recommender),
@@ -155,7 +155,7 @@ class Actions(Core):
         """Extend one deadline (a phase id or `step:<id>`) for one application."""
         window = window if window.startswith("step:") and checked(identifier, window[5:], "step") else checked(
             identifier, window, "phase")
-        request = ExtendRequest(window, closes, identity.subject, "manager", _required_reason(why), identity)
+        request = ExtendRequest(window, closes, identity.subject, "manager", required_reason(why), identity)
         return await self._application_update(identity, application_id, "extend a deadline of",
                                                ApplicationWorkflow.extend_deadline, request)
 
@@ -163,6 +163,6 @@ class Actions(Core):
         """Move a running application to its call's current definition."""
         st, _ = await self.application(application_id)
         current = await self.call_input(st.call_id)
-        request = MigrateRequest(current.call, identity.subject, "manager", _required_reason(why), identity)
+        request = MigrateRequest(current.call, identity.subject, "manager", required_reason(why), identity)
         return await self._application_update(identity, application_id, "migrate", ApplicationWorkflow.migrate,
                                               request)

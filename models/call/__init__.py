@@ -2,7 +2,9 @@
 (`loading`)."""
 
 from models.call.closes import STEP_PREFIX, AfterClose, CloseOverride, CloseValue, Party, Who, who_problem
+from models.call.documents import PaperDocument
 from models.call.loading import CallFileError, load_call, parse_call
+from models.call.quota import MinShare, QuotaDef
 from models.call.schema import (
     PHASE_ORDER,
     REQUIRED_KINDS,
@@ -15,7 +17,6 @@ from models.call.schema import (
     Intake,
     PhaseDef,
     PhaseKind,
-    QuotaDef,
     Role,
     StepDeadline,
     StepDef,
@@ -26,7 +27,8 @@ from models.rules import AttachmentDef, RuleDef
 
 __all__ = [
     "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
-    "CallFileError", "CategoryDef", "FlagDef", "Intake", "PhaseDef", "PhaseKind", "QuotaDef", "Role", "RuleDef",
+    "CallFileError", "CategoryDef", "FlagDef", "Intake", "MinShare", "PaperDocument", "PhaseDef", "PhaseKind",
+    "QuotaDef", "Role", "RuleDef",
     "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
     "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "who_problem",
 ]

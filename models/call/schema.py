@@ -17,6 +17,8 @@ from pydantic import (
 )
 
 from models.call.closes import CloseOverride, CloseValue, Level, Party, close_problems
+from models.call.documents import PaperDocument
+from models.call.quota import QuotaDef
 from models.call.timeline import timeline_problems
 from models.facts import Province
 from models.rules import AttachmentDef, RuleDef
@@ -141,13 +143,6 @@ class StepDeadline(Strict):
         return self
 
 
-class QuotaDef(Strict):
-    """推荐名额: each actor at `step` (a recommending unit, say) endorses at most `max` applications of the call."""
-
-    step: Slug
-    max: int = Field(ge=1)
-
-
 class StepDef(Strict):
     """One step of the approval chain an application passes after submission."""
 
@@ -258,6 +253,7 @@ class CallDefinition(Strict):
     calendar: list[CalendarYear] = Field(default_factory=list)
     # documentation of the file, not behaviour: left out of the dump, so of the version and the workflows' input
     unchecked: list[Unchecked] = Field(default_factory=list, exclude=True)
+    documents: list[PaperDocument] = Field(default_factory=list, exclude=True)  # the paper checklist, client side
     cohorts: list[Party] = Field(default_factory=list)  # e.g. 港澳台申请人, with closes of their own (overrides)
     recommenders: list[Party] = Field(default_factory=list)  # recommending units whose closes differ (overrides)
     overrides: list[CloseOverride] = Field(default_factory=list)
@@ -282,6 +278,7 @@ class CallDefinition(Strict):
         problems += [f"quotas: unknown step {q.step!r} (steps: {', '.join(steps)})" for q in self.quotas
                      if q.step not in steps]
         problems += timeline_problems(self)
+        problems += quota_problems(self)
         if self.phases and self.phases[0].opens == "previous":
             problems.append(f"phases: the first phase {self.phases[0].id} cannot open 'previous'")
         flags = {f.id for f in self.flags}
@@ -363,6 +360,18 @@ class CallDefinition(Strict):
 
 def _repeated(items: list[str]) -> list[str]:
     return sorted({i for i in items if items.count(i) > 1})
+
+def quota_problems(call: CallDefinition) -> list[str]:
+    """Quota ids unique, categories known, planned counts present where a quota uses them."""
+    keys = [q.key for q in call.quotas]
+    out = [f"quotas: duplicate quota {k!r} (give each an id)" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    known = {c.id for c in call.categories}
+    out += [f"quotas.{q.key}.category: unknown category {q.category!r}" for q in call.quotas
+            if q.category is not None and q.category not in known]
+    out += [f"quotas.{q.key}.planned: category {c.id!r} has no planned count" for q in call.quotas if q.planned
+            for c in call.categories if c.planned is None]
+    return out
+
 
 def shared(call: CallDefinition) -> CallDefinition:
     """The process's one instance of `call`'s content. Every application workflow of a call decodes its own copy of

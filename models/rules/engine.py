@@ -75,5 +75,11 @@ def formal_failures(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]
 
 
 def needs_person(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
-    """Rule id -> applications whose verdict on it is for a person to decide ("review"), zero included."""
-    return count_outcomes(call, verdict_lists, "review")
+    """Rule id -> applications whose verdict on it was for a person to decide ("review"), zero included: still
+    waiting, or decided since (the overridden verdict was "review")."""
+    counts = dict.fromkeys(rule_ids(call), 0)
+    for verdicts in verdict_lists:
+        for v in verdicts:
+            if v.outcome == "review" or v.evidence.get("overridden", "").startswith("review:"):
+                counts[v.rule_id] += 1
+    return counts

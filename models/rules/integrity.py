@@ -7,21 +7,21 @@ from typing import Literal
 
 from pydantic import Field
 
-from models.duplicates import Thresholds, find_duplicates
+from models.duplicate_index import THRESHOLD, index_for
+from models.duplicates import PriorWork
 from models.facts import Facts
 from models.rules.base import Finding, Params, failed, passed, review, rule
 
 
 class NoDuplicate(Params):
-    title_threshold: float = Field(default=90, gt=0, le=100)
-    abstract_threshold: float = Field(default=85, gt=0, le=100)
-    related_threshold: float = Field(default=80, gt=0, le=100)
+    threshold: float = Field(default=THRESHOLD, gt=0, le=1.5)
 
 
 @rule("no_duplicate", NoDuplicate)
 def no_duplicate(p: NoDuplicate, facts: Facts) -> Finding:
-    """No near-identical title or abstract among other applications and projects (any call, any year); for the
-    same PI or unit a looser title similarity is flagged. Hits go to a person: similarity is a suspicion, not proof.
+    """No other application or project (any call, any year) scoring as a duplicate: title, abstract and wording
+    weighed, raised by the same PI, unit or budget (models/duplicate_index.py). Hits go to a person with their
+    reasons: similarity is a suspicion, not proof.
 
     000「同一单位及关联单位不得将内容相同或相近的研究内容同时申报不同的省级科技计划项目。」
     001「已获得其他财政支持的项目、同一单位研究内容相同或相近的项目不得重复、多头申报。」
@@ -29,13 +29,14 @@ def no_duplicate(p: NoDuplicate, facts: Facts) -> Finding:
     004「广西壮族自治区科学技术厅将随时对申报受理的项目进行查重，存在重复申报嫌疑的，一经核实将取消项目立项资助资格，追回已拨付财政科技经费，并将申报单位和项目负责人纳入科研诚信档案。」
     """
     form = facts.form
-    others = [w for w in facts.registry.prior_work if w.ref != form.application_id]
-    hits = find_duplicates(form.title, form.abstract, form.pi_id, form.unit_id, others,
-                           Thresholds(p.title_threshold, p.abstract_threshold, p.related_threshold))
+    corpus = facts.registry.prior_work
+    query = PriorWork(form.application_id, form.call_id, None, form.pi_id, form.unit_id, form.title, form.abstract,
+                      form.requested_cny or None)
+    hits = index_for(corpus).check(query, p.threshold)
+    compared = sum(w.ref != form.application_id for w in corpus)
     if not hits:
-        return passed(f"no similar title or abstract among {len(others)} applications and projects",
-                      compared=len(others))
-    return review(f"{len(hits)} similar: {hits[0].describe()}", **{f"hit_{i + 1}": h.describe()
+        return passed(f"no duplicate among {compared} applications and projects", compared=compared)
+    return review(f"{len(hits)} suspected: {hits[0].describe()}", **{f"hit_{i + 1}": h.describe()
                                                                     for i, h in enumerate(hits[:10])})
 
 

@@ -1,0 +1,104 @@
+"""The simulation's later phases: experts score, the manager shortlists (each category's planned count, else three
+in ten), the public objects during publicity and the manager rules on it, applicants sign their contracts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from temporalio.client import Client
+
+from client.calls import manage
+from models.call import CallDefinition
+from models.identity import in_process
+from models.messages import PhaseRequest
+from models.timetable import PhaseTime, Timetable
+from simulation.late import LateActors
+from simulation.population import Population
+from simulation.report import Persona
+from workflows.call import CallWorkflow
+
+MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision",
+                       identity=in_process("pm-sim", "manager"))
+MANUAL_LENGTH = {"application": timedelta(days=12), "recommendation": timedelta(days=3)}
+DEFAULT_LENGTH = timedelta(days=10)
+
+
+class Running(Protocol):
+    client: Client
+    call: CallDefinition
+    ids: list[str]
+    people: list[Persona]
+    population: Population
+    late: LateActors
+
+    def states(self) -> dict[str, str]: ...
+
+    def due_sources(self, phase: str, edge: str) -> set[str]: ...
+
+    async def open_phase(self, p: PhaseTime) -> datetime: ...
+
+    async def sleep_until(self, instant: datetime) -> None: ...
+
+    async def quiesce(self, states: set[str], limit_s: float = 120.0) -> None: ...
+
+    async def timetable(self) -> Timetable: ...
+
+    async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool: ...
+
+    async def each(self, coros: list[Awaitable[Any]]) -> list[Any]: ...
+
+
+async def review_phase(sim: Running, p: PhaseTime) -> None:
+    opened = await sim.open_phase(p)
+    await sim.sleep_until(opened + timedelta(days=1))
+    states = sim.states()
+    assert p.role is not None
+    await sim.each([sim.act(i, "score", p.role, "评审意见", score=str(x.score))
+                    for i, x in enumerate(sim.people) if states.get(sim.ids[i]) == f"in_{p.id}"
+                    and not sim.late.holds(i, "score", p.role, f"in_{p.id}", "评审意见", score=str(x.score))])
+
+
+async def shortlist(sim: Running) -> None:
+    states = sim.states()
+    scored = [i for i, app_id in enumerate(sim.ids) if states.get(app_id) == "scored"]
+    chosen: list[int] = []
+    for c in sim.call.categories:
+        mine = sorted((i for i in scored if sim.population.forms[i].category == c.id),
+                      key=lambda i: -sim.people[i].score)
+        quota = c.planned if c.planned else max(1, len(mine) * 3 // 10)
+        chosen += mine[:quota]
+    await sim.each([sim.act(i, "shortlist", "manager", "联席会议研究确定") for i in chosen])
+
+
+async def publicity_phase(sim: Running, p: PhaseTime) -> None:
+    opened = await sim.open_phase(p)
+    await sim.sleep_until(opened + timedelta(hours=2))
+    states = sim.states()
+    objected = [i for i, x in enumerate(sim.people) if x.objection and states.get(sim.ids[i]) == "publicised"]
+    await sim.each([sim.act(i, "object", "public", "对申报材料真实性有异议") for i in objected])
+    await sim.sleep_until(opened + timedelta(hours=26))
+    await sim.each([
+        sim.act(i, "uphold_objection" if sim.people[i].objection_upheld else "dismiss_objection", "manager",
+                "经核查" + ("异议成立" if sim.people[i].objection_upheld else "异议不成立"))
+        for i in objected])
+    live = (await sim.timetable()).get(p.id)
+    if live.closes is not None:
+        await sim.sleep_until(live.closes + timedelta(minutes=1))
+        await sim.quiesce(sim.due_sources(p.id, "closes"))
+
+
+async def contract_phase(sim: Running, p: PhaseTime) -> None:
+    opened = await sim.open_phase(p)
+    await sim.sleep_until(opened + timedelta(days=3))
+    states = sim.states()
+    await sim.each([sim.act(i, "sign_contract", "applicant") for i, x in enumerate(sim.people)
+                    if x.signs and states.get(sim.ids[i]) == "approved"])
+    handle = sim.client.get_workflow_handle(f"call-{sim.call.id}")
+    live = (await sim.timetable()).get(p.id)
+    if live.closes is None:
+        await sim.sleep_until(opened + MANUAL_LENGTH.get("contract", DEFAULT_LENGTH))
+        await manage(handle, CallWorkflow.close_phase, MANAGER)
+    else:
+        await sim.sleep_until(live.closes + timedelta(minutes=1))
