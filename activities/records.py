@@ -20,6 +20,7 @@ from temporalio import activity
 from activities.notices import CallNames, Channel, Postman, render
 from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
+from models.review.profile import ReviewProfile, profile_json
 from models.rules import Verdict
 from models.timetable import Timetable
 from records import statements as sql
@@ -51,6 +52,7 @@ class RegisterInput:
     people: dict[str, str] = field(default_factory=dict)  # stored for the bulk closure's notices; none: old runs
     cohort: str = ""  # these two select the application for a conditional extension (the bulk closure skips it)
     created: datetime | None = None
+    profile: ReviewProfile | None = None  # calls with expert review: what assignment and ranking read
 
 
 @dataclass
@@ -146,6 +148,9 @@ class RecordActivities:
                 if inp.people:
                     c.execute(sql.CONTACTS.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
                                                       "people_json": json.dumps(inp.people, sort_keys=True)})
+                if inp.profile is not None:
+                    c.execute(sql.PROFILES.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
+                                                      "profile_json": profile_json(inp.profile)})
             call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if call is not None and call.timetable_seq > inp.timetable_seq:
             return TIMETABLE.validate_json(call.timetable_json)

@@ -93,6 +93,7 @@ class ApplicationForm(Strict):
     topic: str | None = None
     goals: list[Kind] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
+    excluded_experts: list[str] = Field(default_factory=list)  # experts the applicant asks not to review (回避专家)
 
     @model_validator(mode="after")
     def _coherent(self) -> ApplicationForm:

@@ -66,6 +66,7 @@ class TransitionSpec:
     remind: bool = False
     internal: bool = False
     service: Window | None = None  # a service deadline: reminded, then overdue and escalated, never a cutoff
+    anonymous: bool = False  # the actor is recorded but never named in the applicant's notices (an objector)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,12 @@ def _build(call: CallDefinition) -> Lifecycle:
     ts.append(TransitionSpec("disqualify", "formal_passed", "formal_failed", ("manager",), formal_window,
                              needs_reason=True, notify=("applicant",)))
 
+    if call.review is not None:
+        from models.lifecycle_stages import staged
+
+        more_states, more = staged(call, reviews, publicity, contract)
+        return Lifecycle(call_id=call.id, states=tuple(states + more_states), transitions=tuple(ts + more),
+                         steps=tuple(s.id for s in call.chain))
     review_states = [f"in_{p.id}" for p in reviews]
     states += [StateSpec(s, f"in {p.name}") for s, p in zip(review_states, reviews)]
     ts.append(TransitionSpec("start_review", "formal_passed", review_states[0], ("system",),

@@ -43,6 +43,8 @@ from simulation.late import LateActors
 from simulation.late_rounds import LateRounds
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, personas
+from simulation.review import ReviewDriver
+from simulation.stand_in import with_stand_in_years
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -83,6 +85,7 @@ class Simulation(LateRounds):
         self.late_accepted = 0
         self.late = LateActors(seed, late_share)
         self.late_violations: list[str] = []
+        self.staged = ReviewDriver(self) if self.call.review is not None else None
 
     # ---- plumbing ------------------------------------------------------------------------------------
 
@@ -307,10 +310,13 @@ class Simulation(LateRounds):
 
     async def contract_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
-        await self.sleep_until(opened + timedelta(days=3))
-        states = self.states()
-        await self.each([self.act(i, "sign_contract", "applicant") for i, x in enumerate(self.people)
-                         if x.signs and states.get(self.ids[i]) == "approved"])
+        if self.staged is not None:
+            await self.staged.contract(opened)
+        else:
+            await self.sleep_until(opened + timedelta(days=3))
+            states = self.states()
+            await self.each([self.act(i, "sign_contract", "applicant") for i, x in enumerate(self.people)
+                             if x.signs and states.get(self.ids[i]) == "approved"])
         handle = self.client.get_workflow_handle(f"call-{self.call.id}")
         live = (await self.timetable()).get(p.id)
         if live.closes is None:
@@ -334,6 +340,8 @@ class Simulation(LateRounds):
                 await self.paper_phase(p)
             elif p.kind == "formal_review":
                 await self.formal_phase(p)
+            elif p.kind == "expert_review" and self.staged is not None:
+                await self.staged.stage(p, p is reviews[-1])
             elif p.kind == "expert_review":
                 await self.review_phase(p)
                 if p is reviews[-1]:
@@ -386,6 +394,8 @@ class Simulation(LateRounds):
         if self.late_accepted:
             violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
         violations += self.late_violations
+        expert_review, ranking, publicity, problems = await self.staged.report() if self.staged else ({}, {}, {}, [])
+        violations += problems
         return Report(
             call=self.call.id, applications=len(self.ids), seed=self.seed, shift_days=self.prepared.shift_days,
             final_states=dict(sorted(Counter(s.state for s in statuses).items())), phases=phases,
@@ -398,6 +408,7 @@ class Simulation(LateRounds):
             overdue=sum(r.kind == "overdue" for st in statuses for r in st.reminders),
             lapses=sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
             late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())),
+            expert_review=expert_review, ranking=ranking, publicity=publicity,
         )
 
 
@@ -425,7 +436,8 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
             postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
-            prepared = prepare(call, not_before=await env.get_current_time())
+            now = await env.get_current_time()
+            prepared = prepare(with_stand_in_years(call, now.date()), not_before=now)
             async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
                     postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel, late_share).run()
