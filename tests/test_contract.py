@@ -37,7 +37,7 @@ async def test_return_loop_then_signatures_in_order_on_the_accepted_content(stac
         await refused(act(app, "sign", "applicant", content_sha256=V1), "is not the accepted task book")
         await refused(act(app, "sign", "applicant", "someone-else", content_sha256=V2), "does not act for")
         for role, after in (("applicant", "signing_cto"), ("cto", "signing_unit_admin"),
-                            ("unit_admin", "signing_recommender"), ("recommender", "awaiting_receipt")):
+                            ("unit_admin", "signing_recommender"), ("recommender", "signed_unreceived")):
             record = await act(app, "sign", role, content_sha256=V2)
             assert (record.role, record.data["content_sha256"]) == (role, V2)
             assert await state(app) == after
