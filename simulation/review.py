@@ -87,16 +87,20 @@ class ReviewDriver:
         role = self.call.phase(p.id).role or "expert"
         status = await self.until(p.id, lambda s: s.state.drawn is not None)
         done: set[tuple[str, str]] = set()
-        at = opened + timedelta(hours=6)
+        await self.sim.sleep_until(opened + timedelta(hours=6))
         while status.state.settled is None:
-            await self.sim.sleep_until(at)
-            status = await self.until(p.id, lambda s: True)
             todo = [(t.application_id, t.expert_id) for t in status.state.tasks
                     if t.status == OPEN and (t.application_id, t.expert_id) not in done]
             done.update(todo)
             await asyncio.gather(*(self.review(p.id, a, e, role) for a, e in todo))
-            at += timedelta(days=1)
+            await asyncio.sleep(0.2)  # a decline's replacement is drawn by an activity
             status = await self.until(p.id, lambda s: True)
+            waiting = [t.due for t in status.state.tasks if t.status == OPEN
+                       and (t.application_id, t.expert_id) in done]
+            fresh = any(t.status == OPEN and (t.application_id, t.expert_id) not in done for t in status.state.tasks)
+            if waiting and not fresh and status.state.settled is None:
+                await self.sim.sleep_until(min(waiting) + timedelta(minutes=1))  # the ignored tasks lapse
+                status = await self.until(p.id, lambda s: True)
         if final:
             await self.handle(p.id).execute_update(ReviewStageWorkflow.decide, ManagerRequest(
                 "pm-sim", "manager", "部门联席会议审定排序名单"))
