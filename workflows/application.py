@@ -157,7 +157,7 @@ class ApplicationWorkflow(ApplicationChecks):
         record, notices = self._fire(spec, req.actor_id, req.role, req.reason, data, deadline)
         if await self._record(record, notices, verdicts):
             raise self._not_made(record)
-        if spec.trigger == \"uphold_objection\" and self.call.review is not None and workflow.patched("vacancy"):
+        if spec.trigger == "uphold_objection" and self.call.review is not None and workflow.patched("vacancy"):
             await self._vacate(req)
         return record
 
