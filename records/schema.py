@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 import records.registry_tables
+import records.review_tables
 import records.tables  # noqa: F401  (registers the tables)
 
 METADATA = SQLModel.metadata
