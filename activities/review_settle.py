@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from activities.review_draw import ReviewDrawActivities
 from models.call import CallDefinition
+from models.identity import in_process
 from models.messages import ActRequest, application_workflow_id
 from models.review.aggregate import Scored, aggregate, outliers
 from models.review.messages import Outcome, Review, Settled
@@ -137,13 +138,14 @@ class ReviewSettleActivities:
         client = activity.client()
         gate = asyncio.Semaphore(inp.concurrency)
         told = 0
+        worker = in_process(inp.actor_id, "system")  # the worker tells on the stage's behalf; no person holds "system"
 
         async def one(o: Outcome) -> None:
             nonlocal told
             async with gate:
                 try:
                     await client.get_workflow_handle(application_workflow_id(o.application_id)).execute_update(
-                        "act", ActRequest(o.trigger, inp.actor_id, "system", o.reason, dict(o.data)))
+                        "act", ActRequest(o.trigger, inp.actor_id, "system", o.reason, dict(o.data), worker))
                     told += 1
                 except (WorkflowUpdateFailedError, RPCError):
                     pass

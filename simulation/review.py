@@ -16,6 +16,7 @@ from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from activities.review_draw import expert_from_json, policy_of
 from client.calls import ask
 from models.experts import conflict_reasons
+from models.identity import in_process
 from models.lifecycle_stages import SIGNATORIES, signing_state
 from models.review.messages import OPEN, ManagerRequest, ReviewRequest, StageStatus, stage_workflow_id
 from models.review.profile import profile_from_json
@@ -71,7 +72,8 @@ class ReviewDriver:
     async def review(self, phase_id: str, application_id: str, expert_id: str, role: str) -> None:
         what = _chance(self.sim.seed, phase_id, application_id, expert_id)
         scores, comments = self.scores(application_id, expert_id)
-        request = ReviewRequest(application_id, expert_id, role, scores, comments, "与本人研究方向不符")
+        request = ReviewRequest(application_id, expert_id, role, scores, comments, "与本人研究方向不符",
+                                in_process(expert_id, role))
         update = ReviewStageWorkflow.decline_review if what < DECLINES else ReviewStageWorkflow.submit_review
         if what < DECLINES + IGNORES and what >= DECLINES:
             return
@@ -103,7 +105,7 @@ class ReviewDriver:
                 status = await self.until(p.id, lambda s: True)
         if final:
             await self.handle(p.id).execute_update(ReviewStageWorkflow.decide, ManagerRequest(
-                "pm-sim", "manager", "部门联席会议审定排序名单"))
+                "pm-sim", "manager", "部门联席会议审定排序名单", identity=in_process("pm-sim", "manager")))
         else:
             try:
                 await self.handle(p.id).result()

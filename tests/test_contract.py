@@ -22,7 +22,7 @@ async def test_return_loop_then_signatures_in_order_on_the_accepted_content(stac
     prepared.timetable.mark_opened("contract", opened, prepared.input.calendar)
     async with stack.running():
         app = await start_application(stack.client, application_input(
-            prepared, "k1", flags={"enterprise_led": True}, carried=ApplicationState(state="approved")),
+            prepared, f"k1-{stack.task_queue}", flags={"enterprise_led": True}, carried=ApplicationState(state="approved")),
             stack.task_queue)
         await sleep_until(stack.env, opened + timedelta(hours=1))
         await refused(act(app, "submit_taskbook", "applicant"), "needs data content_sha256")
@@ -35,7 +35,7 @@ async def test_return_loop_then_signatures_in_order_on_the_accepted_content(stac
         assert await state(app) == "signing_applicant"
         await refused(act(app, "sign", "unit_admin", content_sha256=V2), "may not sign")
         await refused(act(app, "sign", "applicant", content_sha256=V1), "is not the accepted task book")
-        await refused(act(app, "sign", "applicant", "someone-else", content_sha256=V2), "does not act for")
+        await refused(act(app, "sign", "applicant", "someone-else", content_sha256=V2), "is not the applicant of")
         for role, after in (("applicant", "signing_cto"), ("cto", "signing_unit_admin"),
                             ("unit_admin", "signing_recommender"), ("recommender", "signed_unreceived")):
             record = await act(app, "sign", role, content_sha256=V2)
@@ -52,7 +52,7 @@ async def test_without_an_enterprise_lead_the_cto_signs_nothing(stack: Stack) ->
     prepared.timetable.mark_opened("contract", opened, prepared.input.calendar)
     async with stack.running():
         app = await start_application(stack.client, application_input(
-            prepared, "k2", carried=ApplicationState(state="approved")), stack.task_queue)
+            prepared, f"k2-{stack.task_queue}", carried=ApplicationState(state="approved")), stack.task_queue)
         await sleep_until(stack.env, opened + timedelta(hours=1))
         await act(app, "submit_taskbook", "applicant", content_sha256=V1)
         await act(app, "accept_taskbook", "manager", reason="同意")

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from client.calls import Prepared, prepare, start_application
 from models.call import load_call
+from models.identity import Grant, Identity, in_process
 from models.messages import ApplicationState
 from models.review.messages import (
     DECLINED,
@@ -40,6 +41,13 @@ SCORES = {"innovation": 8, "feasibility": 7, "team": 9, "benefit": 6}
 COMMENTS = {"feasibility": "技术路线可行"}
 
 
+def _req(application_id: str, expert_id: str, role: str, scores: dict[str, int] | None = None,
+         comments: dict[str, str] | None = None, reason: str = "", identity: Identity | None = None) -> ReviewRequest:
+    """An expert's request carrying the expert's own identity unless the test gives another."""
+    return ReviewRequest(application_id, expert_id, role, scores or {}, comments or {}, reason,
+                         identity or in_process(expert_id, role))
+
+
 def _stage_input(prepared: Prepared, opened: datetime, carried: StageState | None = None,
                  phase: str = "preliminary", final: bool = False) -> StageInput:
     return StageInput(prepared.definition, prepared.input.calendar, phase, opened, None, final, carried=carried)
@@ -51,16 +59,47 @@ def test_a_review_is_taken_only_from_the_assigned_expert_before_the_task_deadlin
     due = datetime.fromisoformat("2017-03-08T00:00:00+08:00")
     stage = ReviewStageWorkflow(_stage_input(prepared, opened, StageState(
         tasks=[Task("a1", "x1", "tcm_clinical", opened, due)])))
-    mine = ReviewRequest("a1", "x1", "expert", SCORES, COMMENTS)
+    mine = _req("a1", "x1", "expert", SCORES, COMMENTS)
     assert stage._review_refusal(mine, due - MS, False) is None
     assert (stage._review_refusal(mine, due, False) or "").startswith("deadline passed")
-    other = ReviewRequest("a1", "x2", "expert", SCORES, COMMENTS)
+    other = _req("a1", "x2", "expert", SCORES, COMMENTS)
     assert "has no open review task" in (stage._review_refusal(other, opened, False) or "")
-    assert "may not review" in (stage._review_refusal(ReviewRequest("a1", "x1", "applicant", SCORES), opened,
+    assert "may not review" in (stage._review_refusal(_req("a1", "x1", "applicant", SCORES), opened,
                                                       False) or "")
-    assert "needs a comment" in (stage._review_refusal(ReviewRequest("a1", "x1", "expert", SCORES), opened,
+    assert "needs a comment" in (stage._review_refusal(_req("a1", "x1", "expert", SCORES), opened,
                                                        False) or "")
     assert "needs a reason" in (stage._review_refusal(mine, opened, True) or "")
+
+
+def test_a_review_is_refused_unless_the_identity_is_the_assigned_expert_holding_the_role() -> None:
+    prepared = prepare(load_call(CALL_003))
+    opened = datetime.fromisoformat("2017-03-01T09:00:00+08:00")
+    stage = ReviewStageWorkflow(_stage_input(prepared, opened, StageState(
+        tasks=[Task("a1", "x1", "tcm_clinical", opened, opened + timedelta(days=7))])))
+    impostor = _req("a1", "x1", "expert", SCORES, COMMENTS, identity=in_process("x2", "expert"))
+    assert "its identity is x2" in (stage._review_refusal(impostor, opened, False) or "")
+    unsent = ReviewRequest("a1", "x1", "expert", SCORES, COMMENTS)
+    assert "carries no identity" in (stage._review_refusal(unsent, opened, False) or "")
+    applicant = _req("a1", "x1", "expert", SCORES, COMMENTS, identity=Identity("x1", [Grant("applicant", "self")]))
+    assert "has no expert role" in (stage._review_refusal(applicant, opened, False) or "")
+    scoped = _req("a1", "x1", "expert", SCORES, COMMENTS, identity=Identity("x1", [Grant("expert", "application:a9")]))
+    assert stage._review_refusal(scoped, opened, False) is None  # the draw is the scope
+
+
+def test_only_a_manager_of_the_call_reopens_a_review_or_approves_the_list() -> None:
+    prepared = prepare(load_call(CALL_003))
+    call = prepared.definition
+    opened = datetime.fromisoformat("2017-03-01T09:00:00+08:00")
+    stage = ReviewStageWorkflow(_stage_input(prepared, opened, StageState(settled=Settled([], {})), "joint_meeting", True))
+    other_call = Identity("pm-2", [Grant("manager", "call:another-call")])
+    assert "has no manager role" in (stage._decide_refusal(ManagerRequest("pm-2", "manager", "审定", identity=other_call))
+                                     or "")
+    assert "its identity is pm-2" in (stage._decide_refusal(ManagerRequest(
+        "pm-1", "manager", "审定", identity=in_process("pm-2", "manager"))) or "")
+    own = Identity("pm-1", [Grant("manager", f"call:{call.id}")])
+    assert stage._decide_refusal(ManagerRequest("pm-1", "manager", "审定", identity=own)) is None
+    assert "has no manager role" in (stage._reopen_refusal(ManagerRequest(
+        "pm-2", "manager", "复核", "a1", "x1", identity=other_call)) or "")
 
 
 def _register(stack: Stack, prepared: Prepared, n: int, phase_state: str) -> list[str]:
@@ -97,12 +136,12 @@ async def test_a_task_open_at_its_deadline_and_a_declined_one_go_to_the_next_eli
         assert len(tasks) == 18 and {t.status for t in tasks} == {OPEN}
         due = tasks[0].due
         first, declined, *rest = tasks
-        await refused(handle.execute_update(ReviewStageWorkflow.submit_review, ReviewRequest(
+        await refused(handle.execute_update(ReviewStageWorkflow.submit_review, _req(
             first.application_id, "not-assigned", "expert", SCORES, COMMENTS)), "has no open review task")
-        await handle.execute_update(ReviewStageWorkflow.decline_review, ReviewRequest(
+        await handle.execute_update(ReviewStageWorkflow.decline_review, _req(
             declined.application_id, declined.expert_id, "expert", reason="与本人研究方向不符"))
         await sleep_until(stack.env, due - timedelta(seconds=1))
-        await handle.execute_update(ReviewStageWorkflow.submit_review, ReviewRequest(
+        await handle.execute_update(ReviewStageWorkflow.submit_review, _req(
             first.application_id, first.expert_id, "expert", SCORES, COMMENTS))
         await sleep_until(stack.env, due + timedelta(seconds=1))
         for _ in range(100):  # the replacements are drawn one activity at a time
@@ -111,7 +150,7 @@ async def test_a_task_open_at_its_deadline_and_a_declined_one_go_to_the_next_eli
                 break
             await asyncio.sleep(0.1)
         late = rest[0]
-        await refused(handle.execute_update(ReviewStageWorkflow.submit_review, ReviewRequest(
+        await refused(handle.execute_update(ReviewStageWorkflow.submit_review, _req(
             late.application_id, late.expert_id, "expert", SCORES, COMMENTS)), "has no open review task")
         by_pair = {(t.application_id, t.expert_id): t for t in status.state.tasks}
         assert by_pair[(declined.application_id, declined.expert_id)].status == DECLINED
@@ -141,17 +180,18 @@ async def test_an_upheld_objection_promotes_the_first_reserve(stack: Stack) -> N
     publicity = prepared.timetable.get("publicity")
     assert publicity.opens is not None
     category = call.categories[0].id
-    settled = Settled([Outcome("p-funded", "fund", "rank 1")], {category: [1, 1]}, {category: ["p-funded"]},
-                      {category: ["p-reserve", "p-next"]})
+    ids = [f"p-{who}-{stack.task_queue}" for who in ("funded", "reserve", "next")]  # one server for both back ends
+    settled = Settled([Outcome(ids[0], "fund", "rank 1")], {category: [1, 1]}, {category: [ids[0]]},
+                      {category: ids[1:]})
     carried = StageState(drawn=Drawn([], 1, "h", "r", 0, 0, 0), settled=settled, decided=True)
     async with stack.running():
         stage = await stack.client.start_workflow(
             ReviewStageWorkflow.run, _stage_input(prepared, publicity.opens, carried, final, True),
             id=stage_workflow_id(call.id, final), task_queue=stack.task_queue)
         funded = await start_application(stack.client, application_input(
-            prepared, "p-funded", carried=ApplicationState(state="publicised")), stack.task_queue)
+            prepared, ids[0], carried=ApplicationState(state="publicised")), stack.task_queue)
         reserve = await start_application(stack.client, application_input(
-            prepared, "p-reserve", carried=ApplicationState(state="reserve")), stack.task_queue)
+            prepared, ids[1], carried=ApplicationState(state="reserve")), stack.task_queue)
         await sleep_until(stack.env, publicity.opens + timedelta(hours=1))
         await act(funded, "object", "public", "citizen-7", "成果造假")
         await act(funded, "uphold_objection", "manager", "pm-1", "经核查异议成立")
@@ -162,10 +202,10 @@ async def test_an_upheld_objection_promotes_the_first_reserve(stack: Stack) -> N
         assert await state(funded) == "not_funded"
         assert await state(reserve) == "publicised"
         status = await stage.query(ReviewStageWorkflow.status)
-        assert status.state.promoted == ["p-reserve"]
-        assert status.state.settled is not None and status.state.settled.funded[category] == ["p-reserve"]
+        assert status.state.promoted == [ids[1]]
+        assert status.state.settled is not None and status.state.settled.funded[category] == [ids[1]]
         promoted = (await reserve.query(ApplicationWorkflow.status)).transitions[-1]
-        assert (promoted.trigger, promoted.role) == ("promote", "system") and "p-funded" in promoted.reason
-        await refused(stage.execute_update(ReviewStageWorkflow.decide, ManagerRequest("pm-1", "manager", "再批")),
+        assert (promoted.trigger, promoted.role) == ("promote", "system") and ids[0] in promoted.reason
+        await refused(stage.execute_update(ReviewStageWorkflow.decide, ManagerRequest("pm-1", "manager", "再批", identity=in_process("pm-1", "manager"))),
                       "already approved")
         await stage.terminate("test finished")

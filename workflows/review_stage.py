@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.review_draw import DrawInput, ReassignInput, ReviewDrawActivities
     from activities.review_settle import AnnounceInput, ReviewSettleActivities, SettleInput
     from models.calendar import CalendarNotCovered
+    from models.identity import Target, assigned_refusal, refusal
     from models.instants import local
     from models.messages import NoticeDraft
     from models.review.messages import (
@@ -70,6 +71,9 @@ class ReviewStageWorkflow:
             due = start + timedelta(days=self.stage.task_working_days * 7 // 5 + 1)
         return min(due, self.inp.closes) if self.inp.closes is not None else due
 
+    def _target(self) -> Target:
+        return Target(call=self.call.id, programme=self.call.programme)
+
     def _open_task(self, application_id: str, expert_id: str) -> Task | None:
         return next((t for t in self.s.tasks if t.application_id == application_id and t.expert_id == expert_id
                      and t.status == OPEN), None)
@@ -77,6 +81,9 @@ class ReviewStageWorkflow:
     def _review_refusal(self, req: ReviewRequest, now: datetime, declining: bool) -> str | None:
         if req.role != self.role:
             return f"role {req.role} may not review in {self.inp.phase_id} (allowed: {self.role})"
+        who = assigned_refusal(req.identity, req.expert_id, req.role)
+        if who:
+            return who
         if self.s.settled is not None:
             return f"stage {self.inp.phase_id} is settled; no review is taken"
         task = self._open_task(req.application_id, req.expert_id)
@@ -134,6 +141,9 @@ class ReviewStageWorkflow:
     def _reopen_refusal(self, req: ManagerRequest) -> str | None:
         if req.role != "manager":
             return f"role {req.role} may not reopen a review (allowed: manager)"
+        who = refusal(req.identity, req.actor_id, req.role, self._target())
+        if who:
+            return who
         if not req.reason.strip():
             return "reopening a review needs a reason"
         if self.s.settled is not None:
@@ -170,6 +180,9 @@ class ReviewStageWorkflow:
     def _decide_refusal(self, req: ManagerRequest) -> str | None:
         if req.role not in ("manager", "committee"):
             return f"role {req.role} may not approve the ranked list (allowed: manager, committee)"
+        who = refusal(req.identity, req.actor_id, req.role, self._target())
+        if who:
+            return who
         if not req.reason.strip():
             return "approving the ranked list needs a reason"
         if not self.inp.final:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from models.calendar import WorkingCalendar
 from models.call import CallDefinition
+from models.identity import Identity
 
 OPEN, SUBMITTED, DECLINED, LAPSED = "open", "submitted", "declined", "lapsed"
 
@@ -73,6 +74,7 @@ class ReviewRequest:
     scores: dict[str, int] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+    identity: Identity | None = None  # who sent it: must be the assigned expert, holding the stage's role
 
 
 @dataclass
@@ -84,6 +86,7 @@ class ManagerRequest:
     reason: str
     application_id: str = ""
     expert_id: str = ""
+    identity: Identity | None = None  # who sent it: a manager (or committee member) of the call
 
 
 @dataclass
