@@ -27,6 +27,7 @@ from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
 from commands.session import STATE
+from commands.stages import stage_app
 from infra import tracing
 from infra.runtime import shut_down
 from models.call import CallFileError
@@ -41,6 +42,7 @@ app.add_typer(phase_app, name="phase")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
+app.add_typer(stage_app, name="stage")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")
