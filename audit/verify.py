@@ -9,6 +9,7 @@ from audit.export import MANIFEST, sha256_of
 from audit.findings import Finding, Result
 from audit.life import ApplicationLife, CallLife, Notice, PhaseChange, Proven, life
 from audit.records import Records, differences
+from audit.signatures import signature_rules
 from audit.source import Bundle
 from audit.stage_life import stage_notices
 from models.identity import Target, refusal
@@ -225,7 +226,7 @@ def verify(bundle: Bundle) -> Result:
     call, apps, findings = lives(bundle)
     findings += [*manifest_rules(bundle), *notice_rules([*([call] if call else []), *apps])]
     for app in apps:
-        findings += application_rules(app)
+        findings += [*application_rules(app), *signature_rules(app)]
     if call is not None:
         findings += call_rules(call)
     if bundle.records is not None:
