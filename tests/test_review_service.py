@@ -9,8 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
+from cli import app
 from client.calls import prepare, start_call
 from client.errors import Conflict, Forbidden, Invalid
 from client.service import Service
@@ -93,3 +96,20 @@ async def test_experts_managers_and_others_through_the_service(stack: Stack, tmp
             refusals = s.exec(select(RefusalRow)).all()
         assert {r.subject for r in refusals} >= {"pi-9", other.expert_id, "pm-x", task.expert_id}
         await handle.terminate("test finished")
+
+
+def test_the_stage_commands_sign_in_and_refuse_in_one_line(db: Engine, tmp_path: Path) -> None:
+    env = {"GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9",
+           "GRANTFLOW_VAR_DIR": str(tmp_path / "var"), "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config")}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert "Traceback" not in result.output
+        return result.exit_code, result.output
+
+    code, output = run("stage", "tasks", "sx-2017-key-rd-general", "preliminary")
+    assert (code, output.count("\n")) == (1, 1) and "not signed in" in output
+    code, output = run("--operator", "stage", "review", "no-such-call", "preliminary", "a1", "--score", "innovation=8")
+    assert (code, output) == (1, "error: unknown call no-such-call\n")
+    code, output = run("--operator", "stage", "decline", "sx-2017-key-rd-general", "preliminary", "a/b", "--reason", "r")
+    assert code == 1 and "application id 'a/b' must be" in output
