@@ -18,7 +18,7 @@ from client.calls import ask
 from models.experts import conflict_reasons
 from models.identity import in_process
 from models.lifecycle_stages import SIGNATORIES, signing_state
-from models.review.messages import OPEN, ManagerRequest, ReviewRequest, StageStatus, stage_workflow_id
+from models.review.messages import ManagerRequest, ReviewRequest, StageProgress, StageStatus, stage_workflow_id
 from models.review.profile import profile_from_json
 from models.timetable import PhaseTime
 from records.review_tables import AssignmentRow, ExpertRow, ReviewProfileRow
@@ -51,11 +51,14 @@ class ReviewDriver:
             return None
         return status
 
-    async def until(self, phase_id: str, ready: Any, limit_s: float = 300.0) -> StageStatus:
+    async def until(self, phase_id: str, ready: Any, limit_s: float = 300.0) -> StageProgress:
         for _ in range(int(limit_s / 0.2)):
-            status = await self.status(phase_id)
-            if status is not None and ready(status):
-                return status
+            try:
+                progress: StageProgress = await ask(self.handle(phase_id), ReviewStageWorkflow.progress)
+            except Exception:  # noqa: BLE001 - not started yet: the draw is still on its way
+                progress = StageProgress(False, False, False, [])
+            if ready(progress):
+                return progress
             await asyncio.sleep(0.2)
         raise TimeoutError(f"stage {phase_id} did not get there in {limit_s} s")
 
@@ -87,22 +90,21 @@ class ReviewDriver:
         """Open the phase, let the experts work their tasks until the stage settles, then approve the list."""
         opened = await self.sim.open_phase(p)
         role = self.call.phase(p.id).role or "expert"
-        status = await self.until(p.id, lambda s: s.state.drawn is not None)
+        progress = await self.until(p.id, lambda s: s.drawn)
         done: set[tuple[str, str]] = set()
         await self.sim.sleep_until(opened + timedelta(hours=6))
-        while status.state.settled is None:
-            todo = [(t.application_id, t.expert_id) for t in status.state.tasks
-                    if t.status == OPEN and (t.application_id, t.expert_id) not in done]
+        while not progress.settled:
+            todo = [(t.application_id, t.expert_id) for t in progress.open
+                    if (t.application_id, t.expert_id) not in done]
             done.update(todo)
             await asyncio.gather(*(self.review(p.id, a, e, role) for a, e in todo))
             await asyncio.sleep(0.2)  # a decline's replacement is drawn by an activity
-            status = await self.until(p.id, lambda s: True)
-            waiting = [t.due for t in status.state.tasks if t.status == OPEN
-                       and (t.application_id, t.expert_id) in done]
-            fresh = any(t.status == OPEN and (t.application_id, t.expert_id) not in done for t in status.state.tasks)
-            if waiting and not fresh and status.state.settled is None:
+            progress = await self.until(p.id, lambda s: True)
+            waiting = [t.due for t in progress.open if (t.application_id, t.expert_id) in done]
+            fresh = any((t.application_id, t.expert_id) not in done for t in progress.open)
+            if waiting and not fresh and not progress.settled:
                 await self.sim.sleep_until(min(waiting) + timedelta(minutes=1))  # the ignored tasks lapse
-                status = await self.until(p.id, lambda s: True)
+                progress = await self.until(p.id, lambda s: True)
         if final:
             await self.handle(p.id).execute_update(ReviewStageWorkflow.decide, ManagerRequest(
                 "pm-sim", "manager", "部门联席会议审定排序名单", identity=in_process("pm-sim", "manager")))

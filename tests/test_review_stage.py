@@ -160,6 +160,8 @@ async def test_a_task_open_at_its_deadline_and_a_declined_one_go_to_the_next_eli
         assert status.state.reassigned == len(lapsed) + 1  # and the declined one
         fresh = [t for t in status.state.tasks if t.status == OPEN]
         assert len(fresh) == 16 + 1 and all(t.due > due for t in fresh)
+        progress = await handle.query(ReviewStageWorkflow.progress)
+        assert (progress.drawn, progress.settled, progress.open) == (True, False, fresh)
         for t in fresh:  # never an expert who held the application before
             held = {x.expert_id for x in status.state.tasks if x.application_id == t.application_id and x is not t}
             assert t.expert_id not in held

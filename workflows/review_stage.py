@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Review,
         ReviewRequest,
         StageInput,
+        StageProgress,
         StageState,
         StageStatus,
         Task,
@@ -230,6 +231,12 @@ class ReviewStageWorkflow:
     @workflow.query
     def status(self) -> StageStatus:
         return StageStatus(self.call.id, self.inp.phase_id, self.s)
+
+    @workflow.query
+    def progress(self) -> StageProgress:
+        """What a driver polls: a few flags and the open tasks, not the whole state (thousands of tasks and reviews)."""
+        return StageProgress(self.s.drawn is not None, self.s.settled is not None, self.s.decided,
+                             [t for t in self.s.tasks if t.status == OPEN])
 
     # ---- activities ------------------------------------------------------------------------------------
 

@@ -150,6 +150,16 @@ class StageState:
 
 
 @dataclass
+class StageProgress:
+    """A stage at a glance, cheap to ask often: whether it is drawn, settled and decided, and its open tasks."""
+
+    drawn: bool
+    settled: bool
+    decided: bool
+    open: list[Task]
+
+
+@dataclass
 class StageStatus:
     call_id: str
     phase_id: str
