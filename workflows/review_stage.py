@@ -60,6 +60,7 @@ class ReviewStageWorkflow:
         self.role = inp.call.phase(inp.phase_id).role or "expert"
         self.s = inp.carried or StageState()
         self.dirty = False
+        self._index()
         self.ended = False
 
     # ---- deadlines and tasks --------------------------------------------------------------------------
@@ -75,9 +76,22 @@ class ReviewStageWorkflow:
     def _target(self) -> Target:
         return Target(call=self.call.id, programme=self.call.programme)
 
+    def _index(self) -> None:
+        """Tasks and reviews by (application, expert): one workflow task may carry hundreds of reviews, and each
+        is checked twice (validator, handler), so a look-up must not scan every task of the stage."""
+        self.tasks_of: dict[tuple[str, str], list[Task]] = {}
+        self.reviews_of: dict[tuple[str, str], list[Review]] = {}
+        for t in self.s.tasks:
+            self.tasks_of.setdefault((t.application_id, t.expert_id), []).append(t)
+        for r in self.s.reviews:
+            self.reviews_of.setdefault((r.application_id, r.expert_id), []).append(r)
+
+    def _add_task(self, task: Task) -> None:
+        self.s.tasks.append(task)
+        self.tasks_of.setdefault((task.application_id, task.expert_id), []).append(task)
+
     def _open_task(self, application_id: str, expert_id: str) -> Task | None:
-        return next((t for t in self.s.tasks if t.application_id == application_id and t.expert_id == expert_id
-                     and t.status == OPEN), None)
+        return next((t for t in self.tasks_of.get((application_id, expert_id), []) if t.status == OPEN), None)
 
     def _review_refusal(self, req: ReviewRequest, now: datetime, declining: bool) -> str | None:
         if req.role != self.role:
@@ -107,13 +121,13 @@ class ReviewStageWorkflow:
         if why or task is None:
             raise Refused(why or "no open task")
         task.status = SUBMITTED
-        earlier = [r for r in self.s.reviews if r.application_id == req.application_id
-                   and r.expert_id == req.expert_id]
+        earlier = self.reviews_of.get((req.application_id, req.expert_id), [])
         for r in earlier:
             self.s.reviews.remove(r)
         review = Review(req.application_id, req.expert_id, dict(req.scores), dict(req.comments),
                         total(self.rules.sheet, req.scores), workflow.now(), len(earlier) + 1)
         self.s.reviews.append(review)
+        self.reviews_of[(req.application_id, req.expert_id)] = [review]
         self.dirty = True
         return review
 
@@ -149,8 +163,7 @@ class ReviewStageWorkflow:
             return "reopening a review needs a reason"
         if self.s.settled is not None:
             return f"stage {self.inp.phase_id} is settled"
-        if not any(r.application_id == req.application_id and r.expert_id == req.expert_id and r.final
-                   for r in self.s.reviews):
+        if not any(r.final for r in self.reviews_of.get((req.application_id, req.expert_id), [])):
             return f"no submitted review of {req.application_id} by {req.expert_id} to reopen"
         return None
 
@@ -161,12 +174,11 @@ class ReviewStageWorkflow:
         if why:
             raise Refused(why)
         now = workflow.now()
-        for r in self.s.reviews:
-            if r.application_id == req.application_id and r.expert_id == req.expert_id:
-                r.final = False
+        for r in self.reviews_of.get((req.application_id, req.expert_id), []):
+            r.final = False
         category = next(t.category for t in self.s.tasks if t.application_id == req.application_id)
         task = Task(req.application_id, req.expert_id, category, now, self._due(now), reason=f"reopened: {req.reason}")
-        self.s.tasks.append(task)
+        self._add_task(task)
         self.s.log.append(f"{local(self.call.zone, now)} {req.role} {req.actor_id} reopened {req.application_id} "
                           f"<- {req.expert_id}: {req.reason}")
         self.dirty = True
@@ -268,6 +280,7 @@ class ReviewStageWorkflow:
         self.s.drawn = drawn
         due = self._due(opened)
         self.s.tasks = [Task(p.application_id, p.expert_id, p.category, opened, due) for p in drawn.pairs]
+        self._index()
         await self._notify([self._notice(f"assigned:{t.application_id}:{t.expert_id}", f"expert:{t.expert_id}",
                                          "assigned", t.application_id,
                                          {"action": "review", "deadline": local(self.call.zone, t.due)})
@@ -288,8 +301,7 @@ class ReviewStageWorkflow:
         self.s.log.append(f"{local(self.call.zone, now)} system grantflow reassigned {task.application_id} from "
                           f"{task.expert_id} to {added or 'nobody (no eligible expert or no time left)'}: {task.reason}")
         if added:
-            self.s.tasks.append(Task(task.application_id, added, task.category, now, due,
-                                     reason=f"replaces {task.expert_id}"))
+            self._add_task(Task(task.application_id, added, task.category, now, due, reason=f"replaces {task.expert_id}"))
             await self._notify([self._notice(f"assigned:{task.application_id}:{added}", f"expert:{added}",
                                              "assigned", task.application_id,
                                              {"action": "review", "deadline": local(self.call.zone, due)})])
