@@ -73,7 +73,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             check_formal,
             eligibility.evaluate_formal,
             draws.draw_stage,
-            draws.reassign_task,
+            draws.reassign_tasks,
             settles.settle_stage,
             settles.announce,
         ],

@@ -49,14 +49,24 @@ class DrawInput:
 
 
 @dataclass
-class ReassignInput:
-    call: CallDefinition
-    phase_id: str
+class Vacated:
+    """A declined or lapsed task to give to someone else; `held`: every expert who held its application before."""
+
     application_id: str
     expert_id: str
     reason: str
-    pairs: list[Pair]
     held: list[str]
+
+
+@dataclass
+class ReassignInput:
+    """The tasks vacated at one instant, replaced in one activity (in order, each seeing the loads the one before
+    left), with the stage's current pairs."""
+
+    call: CallDefinition
+    phase_id: str
+    vacated: list[Vacated]
+    pairs: list[Pair]
     opened: datetime
     due: datetime
 
@@ -174,36 +184,42 @@ class ReviewDrawActivities:
                      result.load_min if result else 0, result.load_max if result else 0, short)
 
     @activity.defn
-    def reassign_task(self, inp: ReassignInput) -> str:
-        """The next-best eligible expert for a declined or lapsed task ("" when none is left); the replaced pair keeps
-        its row with the reason, the new one gets its own."""
+    def reassign_tasks(self, inp: ReassignInput) -> list[str]:
+        """The next-best eligible expert for each vacated task ("" when none is left); a replaced pair keeps its row
+        with the reason, a new one gets its own. A retry recomputes the same choices (deterministic ties) and
+        rewrites the same rows."""
         profiles = self.profiles(inp.call.id)
         policy = policy_of(inp.call, inp.phase_id, inp.opened, inp.due)
         experts = self.pool(inp.call, policy.stage, profiles, policy)
-        wanted = {p.application_id for p in inp.pairs} | {inp.application_id}
+        wanted = {p.application_id for p in inp.pairs} | {v.application_id for v in inp.vacated}
         proposals = [p.proposal() for p in profiles if p.application_id in wanted]
         reviewers: dict[str, list[str]] = {}
         for p in inp.pairs:
             reviewers.setdefault(p.application_id, []).append(p.expert_id)
         done = self._recorded(inp.call.id, inp.phase_id)
         seed = done[0].seed if done else 0
-        held = tuple(Replacement(inp.application_id, e, "", "earlier", "") for e in inp.held if e != inp.expert_id)
+        held = tuple(Replacement(v.application_id, e, "", "earlier", "") for v in inp.vacated for e in v.held
+                     if e != v.expert_id)
         current = Assignment({a: tuple(sorted(es)) for a, es in reviewers.items()}, seed, "", "", SOLVER, Overrides(),
                              (), 0, 0, 0.0, 1.0, 0, 0, 0, held)
-        try:
-            after = reassign(current, inp.application_id, inp.expert_id, experts, proposals, policy, inp.reason)
-        except AssignmentError:
-            added = ""
-        else:
-            added = after.replacements[-1].added
+        added: list[str] = []
+        for v in inp.vacated:
+            try:
+                current = reassign(current, v.application_id, v.expert_id, experts, proposals, policy, v.reason)
+            except AssignmentError:
+                added.append("")
+            else:
+                added.append(current.replacements[-1].added)
+        pool_hash = snapshot_hash(experts)
         with writing(self.engine), Session(self.engine) as s:
-            old = s.get(AssignmentRow, (inp.call.id, inp.phase_id, inp.application_id, inp.expert_id))
-            if old is not None:
-                old.status, old.reason = ("declined" if inp.reason.startswith("declined") else "lapsed"), inp.reason
-                s.add(old)
-            if added:
-                s.merge(AssignmentRow(call_id=inp.call.id, stage=inp.phase_id, application_id=inp.application_id,
-                                      expert_id=added, seed=seed, pool_hash=snapshot_hash(experts),
-                                      request_hash=old.request_hash if old else "", status="assigned", due=inp.due))
+            for v, new in zip(inp.vacated, added):
+                old = s.get(AssignmentRow, (inp.call.id, inp.phase_id, v.application_id, v.expert_id))
+                if old is not None:
+                    old.status, old.reason = ("declined" if v.reason.startswith("declined") else "lapsed"), v.reason
+                    s.add(old)
+                if new:
+                    s.merge(AssignmentRow(call_id=inp.call.id, stage=inp.phase_id, application_id=v.application_id,
+                                          expert_id=new, seed=seed, pool_hash=pool_hash,
+                                          request_hash=old.request_hash if old else "", status="assigned", due=inp.due))
             s.commit()
         return added

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from activities.review_draw import DrawInput, ReassignInput, ReviewDrawActivities, _expert_json, policy_of
+from activities.review_draw import (
+    DrawInput,
+    ReassignInput,
+    ReviewDrawActivities,
+    Vacated,
+    _expert_json,
+    policy_of,
+)
 from client.calls import prepare
 from models.call import load_call
 from models.experts import Collaboration, Expert, Window, conflict_reasons
@@ -78,13 +85,19 @@ def test_the_draw_assigns_no_conflicted_pair_and_a_replacement_neither(db: Engin
 
     gone = next(p for p in drawn.pairs if p.application_id == "t00")
     earlier = [p.expert_id for p in drawn.pairs if p.application_id == "t00"]
-    added = draws.reassign_task(ReassignInput(
-        call, "preliminary", "t00", gone.expert_id, "no review by the deadline", list(drawn.pairs), earlier, OPENED,
-        DUE))
+    other = next(p for p in drawn.pairs if p.application_id == "t03")
+    added, again_added = draws.reassign_tasks(ReassignInput(
+        call, "preliminary", [Vacated("t00", gone.expert_id, "no review by the deadline", earlier),
+                              Vacated("t03", other.expert_id, "declined by the expert: 与本人研究方向不符",
+                                      [p.expert_id for p in drawn.pairs if p.application_id == "t03"])],
+        list(drawn.pairs), OPENED, DUE))
+    assert again_added and again_added not in [p.expert_id for p in drawn.pairs if p.application_id == "t03"]
     assert added and added not in earlier
     assert conflict_reasons(experts[added], profiles["t00"].proposal(), policy) == []
     with Session(db) as s:
         old = s.get(AssignmentRow, (call.id, "preliminary", "t00", gone.expert_id))
         new = s.get(AssignmentRow, (call.id, "preliminary", "t00", added))
+        declined = s.get(AssignmentRow, (call.id, "preliminary", "t03", other.expert_id))
     assert old is not None and (old.status, old.reason) == ("lapsed", "no review by the deadline")
+    assert declined is not None and declined.status == "declined"
     assert new is not None and new.status == "assigned" and new.seed == drawn.seed

@@ -1,12 +1,5 @@
-"""ReviewStageWorkflow: one expert-review stage of a call. It draws the assignment (an activity), holds every review
-task with its own deadline, reminds and reassigns, takes reviews only from the assigned expert before the task's
-deadline, settles the stage, and tells the applications their outcomes through a bounded broadcast activity.
-
-The tasks live here rather than in the application workflows: a reassignment needs every expert's current load,
-normalisation needs each reviewer's reviews across applications, and ranking needs the whole category, so one
-workflow per stage holds them and each application receives one update per stage. The last stage keeps the ranked
-list with its reserves through publicity, to promote the next reserve when an objection is upheld.
-"""
+"""ReviewStageWorkflow: one expert-review stage (draw, tasks with deadlines, reminders and reassignment, reviews,
+settling, the ranked list kept through publicity for promotion); README, "Expert review", says why tasks live here."""
 
 from __future__ import annotations
 
@@ -18,7 +11,7 @@ from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities, RecordInput
-    from activities.review_draw import DrawInput, ReassignInput, ReviewDrawActivities
+    from activities.review_draw import DrawInput, ReassignInput, ReviewDrawActivities, Vacated
     from activities.review_settle import AnnounceInput, ReviewSettleActivities, SettleInput
     from models.calendar import CalendarNotCovered
     from models.identity import Target, assigned_refusal, refusal
@@ -286,35 +279,43 @@ class ReviewStageWorkflow:
                                          {"action": "review", "deadline": local(self.call.zone, t.due)})
                             for t in self.s.tasks])
 
-    async def _replace(self, task: Task, now: datetime) -> None:
-        """The next-best eligible expert takes a declined or lapsed task, if a deadline is still possible."""
-        self.s.reassigned += 1
+    async def _replace(self, vacated: list[Task], now: datetime) -> None:
+        """The next-best eligible experts take the declined and lapsed tasks (one activity for all of them), if a
+        deadline is still possible."""
+        self.s.reassigned += len(vacated)
         due = self._due(now)
-        held = [t.expert_id for t in self.s.tasks if t.application_id == task.application_id]
+        batch = {id(t) for t in vacated}
         active = [Pair(t.application_id, t.expert_id, t.category) for t in self.s.tasks
-                  if t.status in (OPEN, SUBMITTED) or t is task]
-        added = "" if due <= now else await workflow.execute_activity_method(
-            ReviewDrawActivities.reassign_task,
-            ReassignInput(self.call, self.inp.phase_id, task.application_id, task.expert_id, task.reason, active,
-                          held, self.inp.opened, due),
-            start_to_close_timeout=TIMEOUT)
-        self.s.log.append(f"{local(self.call.zone, now)} system grantflow reassigned {task.application_id} from "
-                          f"{task.expert_id} to {added or 'nobody (no eligible expert or no time left)'}: {task.reason}")
-        if added:
-            self._add_task(Task(task.application_id, added, task.category, now, due, reason=f"replaces {task.expert_id}"))
-            await self._notify([self._notice(f"assigned:{task.application_id}:{added}", f"expert:{added}",
-                                             "assigned", task.application_id,
-                                             {"action": "review", "deadline": local(self.call.zone, due)})])
+                  if t.status in (OPEN, SUBMITTED) or id(t) in batch]
+        items = [Vacated(t.application_id, t.expert_id, t.reason,
+                         [x.expert_id for x in self.s.tasks if x.application_id == t.application_id]) for t in vacated]
+        added: list[str] = [""] * len(vacated) if due <= now else await workflow.execute_activity_method(
+            ReviewDrawActivities.reassign_tasks, ReassignInput(self.call, self.inp.phase_id, items, active,
+                                                               self.inp.opened, due),
+            start_to_close_timeout=BROADCAST_TIMEOUT)
+        notices: list[NoticeDraft] = []
+        for task, expert in zip(vacated, added):
+            self.s.log.append(f"{local(self.call.zone, now)} system grantflow reassigned {task.application_id} from "
+                              f"{task.expert_id} to {expert or 'nobody (no eligible expert or no time left)'}: "
+                              f"{task.reason}")
+            if expert:
+                self._add_task(Task(task.application_id, expert, task.category, now, due,
+                                    reason=f"replaces {task.expert_id}"))
+                notices.append(self._notice(f"assigned:{task.application_id}:{expert}", f"expert:{expert}", "assigned",
+                                            task.application_id,
+                                            {"action": "review", "deadline": local(self.call.zone, due)}))
+        await self._notify(notices)
 
     async def _tend(self, now: datetime) -> datetime | None:
         """Lapse tasks at their deadline, replace declined and lapsed ones, send reminders due; the next wake-up."""
         for task in [t for t in self.s.tasks if t.status == OPEN and t.due <= now]:
             task.status, task.reason = LAPSED, f"no review by the deadline {local(self.call.zone, task.due)}"
             self.s.late += 1
-        for task in [t for t in self.s.tasks if t.status in (DECLINED, LAPSED) and not t.replaced]:
+        vacated = [t for t in self.s.tasks if t.status in (DECLINED, LAPSED) and not t.replaced]
+        for task in vacated:
             task.replaced = True
-            if not self.s.closed:
-                await self._replace(task, now)
+        if vacated and not self.s.closed:
+            await self._replace(vacated, now)
         notices: list[NoticeDraft] = []
         wakes: list[datetime] = []
         for t in [t for t in self.s.tasks if t.status == OPEN]:
