@@ -1,4 +1,4 @@
-"""Revision 0006: expert review (the expert pool, review profiles, every assigned pair with its draw, the valid
+"""Revision 0007: expert review (the expert pool, review profiles, every assigned pair with its draw, the valid
 reviews and each stage's ranking)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
