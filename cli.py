@@ -28,6 +28,7 @@ from commands.registry import registry_app
 from commands.review import review_app
 from commands.running import running_app
 from commands.session import STATE
+from commands.stages import stage_app
 from commands.summary import summary as _summary  # noqa: F401  (adds `review summary`)
 from infra import tracing
 from infra.runtime import shut_down
@@ -44,6 +45,7 @@ app.add_typer(deadline_app, name="deadline")
 app.add_typer(quota_app, name="quota")
 app.add_typer(registry_app, name="registry")
 app.add_typer(review_app, name="review")
+app.add_typer(stage_app, name="stage")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(db_app, name="db")

@@ -20,11 +20,14 @@ from activities.formal import attachment_verdicts, check_formal
 from activities.notices import Channel, LogChannel, Postman
 from activities.quotas import QuotaActivities
 from activities.records import RecordActivities
+from activities.review_draw import ReviewDrawActivities
+from activities.review_settle import ReviewSettleActivities
 from infra.settings import WORKFLOW_CACHE
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
+from workflows.review_stage import ReviewStageWorkflow
 
-WORKFLOWS: Sequence[type] = (CallWorkflow, ApplicationWorkflow)
+WORKFLOWS: Sequence[type] = (CallWorkflow, ApplicationWorkflow, ReviewStageWorkflow)
 PASSTHROUGH = ("transitions", "six", "models", "activities", "records", "infra", "pydantic", "pydantic_core", "annotated_types",
                "sqlalchemy", "sqlmodel", "structlog", "yaml")
 
@@ -57,6 +60,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     broadcast = BroadcastActivities(engine)
     eligibility = EligibilityActivities(engine)
     quotas = QuotaActivities(engine)
+    draws, settles = ReviewDrawActivities(engine), ReviewSettleActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
@@ -73,6 +77,10 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             check_formal,
             attachment_verdicts,
             eligibility.evaluate_formal,
+            draws.draw_stage,
+            draws.reassign_tasks,
+            settles.settle_stage,
+            settles.announce,
         ],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),
         workflow_runner=sandbox_runner(),

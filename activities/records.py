@@ -20,6 +20,7 @@ from temporalio import activity
 from activities.notices import CallNames, Channel, Postman, render
 from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.messages import CallEvent, NoticeDraft, TransitionRecord
+from models.review.profile import ReviewProfile, profile_json
 from models.rules import Verdict
 from models.timetable import Timetable
 from records import statements as sql
@@ -54,6 +55,7 @@ class RegisterInput:
     named: dict[str, str] = field(default_factory=dict)  # role -> person: whom a ratio quota counts as receiving
     cohort: str = ""  # these two select the application for a conditional extension (the bulk closure skips it)
     created: datetime | None = None
+    profile: ReviewProfile | None = None  # calls with expert review: what assignment and ranking read
 
 
 @dataclass
@@ -152,6 +154,9 @@ class RecordActivities:
                 if inp.named:
                     c.execute(sql.insert_new(c, PEOPLE), [{"application_id": inp.application_id, "role": role,
                                                           "actor_id": who} for role, who in sorted(inp.named.items())])
+                if inp.profile is not None:
+                    c.execute(sql.PROFILES.insert(), {"application_id": inp.application_id, "call_id": inp.call_id,
+                                                      "profile_json": profile_json(inp.profile)})
             call = c.execute(sql.CALL_TIMETABLE, {"b_id": inp.call_id}).first()
         if call is not None and call.timetable_seq > inp.timetable_seq:
             return TIMETABLE.validate_json(call.timetable_json)

@@ -16,6 +16,8 @@ from temporalio.client import Client, WorkflowHistory
 
 from infra.temporal import DATA_CONVERTER
 from models.messages import application_workflow_id, call_workflow_id
+from models.review.messages import stage_workflow_id
+from records.review_tables import AssignmentRow
 from records.tables import ApplicationRow, TransitionRow
 
 T = TypeVar("T")
@@ -75,6 +77,13 @@ def application_workflow_ids(engine: Engine, call_id: str) -> list[str]:
     return sorted(set(known.values()))
 
 
+def stage_workflow_ids(engine: Engine, call_id: str) -> list[str]:
+    """The call's review stage workflows: one per stage with a recorded assignment."""
+    with Session(engine) as s:
+        stages = set(s.exec(select(AssignmentRow.stage).where(AssignmentRow.call_id == call_id)).all())
+    return sorted(stage_workflow_id(call_id, stage) for stage in stages)
+
+
 async def fetch_call(client: Client, engine: Engine, call_id: str) -> list[Execution]:
     """The call workflow's execution first, then every application's."""
     gate = asyncio.Semaphore(FETCH_CONCURRENCY)
@@ -83,6 +92,6 @@ async def fetch_call(client: Client, engine: Engine, call_id: str) -> list[Execu
         async with gate:
             return await fetch_execution(client, workflow_id)
 
-    ids = [call_workflow_id(call_id), *application_workflow_ids(engine, call_id)]
+    ids = [call_workflow_id(call_id), *application_workflow_ids(engine, call_id), *stage_workflow_ids(engine, call_id)]
     return list(await asyncio.gather(*(one(w) for w in ids)))
 

@@ -42,7 +42,8 @@ class Bundle:
         return call_life(ex.workflow_id, ex.runs) if ex else None
 
     def applications(self) -> list[ApplicationLife]:
-        return [application_life(e.workflow_id, e.runs) for e in self.executions if e.workflow_type != "CallWorkflow"]
+        return [application_life(e.workflow_id, e.runs) for e in self.executions
+                if e.workflow_type == "ApplicationWorkflow"]
 
     def application(self, application_id: str) -> ApplicationLife:
         for e in self.executions:

@@ -9,7 +9,9 @@ from audit.export import MANIFEST, sha256_of
 from audit.findings import Finding, Result
 from audit.life import ApplicationLife, CallLife, Notice, PhaseChange, Proven, life
 from audit.records import Records, differences
+from audit.signatures import signature_rules
 from audit.source import Bundle
+from audit.stage_life import stage_notices
 from models.identity import Target, refusal
 from models.instants import local
 from models.messages import application_workflow_id, call_workflow_id
@@ -201,8 +203,12 @@ def lives(bundle: Bundle) -> tuple[CallLife | None, list[ApplicationLife], list[
     call: CallLife | None = None
     apps: list[ApplicationLife] = []
     findings: list[Finding] = []
+    staged: list[Notice] = []
     for ex in bundle.executions:
         try:
+            if ex.workflow_type == "ReviewStageWorkflow":  # its notices are the call's, proven by its history
+                staged += stage_notices(ex.runs)
+                continue
             folded = life(ex)
         except (ValueError, KeyError, AssertionError) as exc:
             findings.append(Finding("history.undecodable", ex.workflow_id, None, f"{type(exc).__name__}: {exc}"))
@@ -211,6 +217,8 @@ def lives(bundle: Bundle) -> tuple[CallLife | None, list[ApplicationLife], list[
             call = folded
         else:
             apps.append(folded)
+    if call is not None:
+        call.notices += staged
     return call, apps, findings
 
 
@@ -218,7 +226,7 @@ def verify(bundle: Bundle) -> Result:
     call, apps, findings = lives(bundle)
     findings += [*manifest_rules(bundle), *notice_rules([*([call] if call else []), *apps])]
     for app in apps:
-        findings += application_rules(app)
+        findings += [*application_rules(app), *signature_rules(app)]
     if call is not None:
         findings += call_rules(call)
     if bundle.records is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Kind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -93,6 +93,16 @@ class ApplicationForm(Strict):
     topic: str | None = None
     goals: list[Kind] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
+    excluded_experts: list[str] = Field(default_factory=list)  # experts the applicant asks not to review (回避专家)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Without exclusions the form dumps as it did before they existed: its content hash (the paper receipt's)
+        stays the same in histories written earlier."""
+        data: dict[str, object] = handler(self)
+        if not self.excluded_experts:
+            data.pop("excluded_experts", None)
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> ApplicationForm:

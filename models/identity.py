@@ -112,6 +112,19 @@ def refusal(identity: Identity | None, actor_id: str, role: str, target: Target)
     return None
 
 
+def assigned_refusal(identity: Identity | None, actor_id: str, role: str) -> str | None:
+    """Why `identity` may not do, in `role`, work a recorded draw assigned to `actor_id` (an expert's review task), or
+    None: the assignment is the scope, so the identity must be `actor_id` and hold `role` under any grant."""
+    if identity is None:
+        return "the request carries no identity"
+    if identity.subject != actor_id:
+        return f"the request acts as {actor_id}, but its identity is {identity.subject}"
+    if role not in identity.roles():
+        held = ", ".join(f"{g.role}@{g.scope}" for g in identity.grants) or "none"
+        return f"{identity.subject} has no {role} role (grants: {held})"
+    return None
+
+
 def read_refusal(identity: Identity, target: Target) -> str | None:
     """Why `identity` may not read `target`, or None."""
     if identity.may_read(target):

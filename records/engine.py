@@ -15,6 +15,7 @@ from sqlmodel import create_engine
 import records.accounts
 import records.quota_tables
 import records.registry_tables
+import records.review_tables  # noqa: F401  (registers the review tables)
 import records.tables  # noqa: F401  (registers the tables)
 from records.schema import require_head, upgrade
 

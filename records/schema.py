@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 
 import records.quota_tables
 import records.registry_tables
+import records.review_tables
 import records.tables  # noqa: F401  (registers the tables)
 
 METADATA = SQLModel.metadata

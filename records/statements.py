@@ -15,12 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import records.review_tables  # noqa: F401  (registers the review tables)
 import records.tables  # noqa: F401  (registers the tables)
 
 APPLICATIONS, CALLS, CLOSURE_REPORTS, CONTACTS, EXTENSIONS, NOTICES, QUOTA_USES, TRANSITIONS = (
     SQLModel.metadata.tables[name] for name in (
         "applications", "calls", "closure_reports", "application_contacts", "extensions", "notices", "quota_uses",
         "transitions"))
+PROFILES = SQLModel.metadata.tables["review_profiles"]
 APPLICATION_EXISTS = select(APPLICATIONS.c.id).where(APPLICATIONS.c.id == bindparam("b_id"))
 CALL_TIMETABLE = select(CALLS.c.timetable_seq, CALLS.c.timetable_json).where(CALLS.c.id == bindparam("b_id"))
 CALL_VERSION = select(CALLS.c.version).where(CALLS.c.id == bindparam("b_id"))

@@ -17,6 +17,7 @@ from models.timetable import PhaseTime, Timetable
 from simulation.late import LateActors
 from simulation.population import Population
 from simulation.report import Persona
+from simulation.review import ReviewDriver
 from workflows.call import CallWorkflow
 
 MANAGER = PhaseRequest(actor_id="pm-sim", role="manager", reason="simulated programme office decision",
@@ -32,6 +33,7 @@ class Running(Protocol):
     people: list[Persona]
     population: Population
     late: LateActors
+    staged: ReviewDriver | None
 
     def states(self) -> dict[str, str]: ...
 
@@ -91,10 +93,13 @@ async def publicity_phase(sim: Running, p: PhaseTime) -> None:
 
 async def contract_phase(sim: Running, p: PhaseTime) -> None:
     opened = await sim.open_phase(p)
-    await sim.sleep_until(opened + timedelta(days=3))
-    states = sim.states()
-    await sim.each([sim.act(i, "sign_contract", "applicant") for i, x in enumerate(sim.people)
-                    if x.signs and states.get(sim.ids[i]) == "approved"])
+    if sim.staged is not None:
+        await sim.staged.contract(opened)
+    else:
+        await sim.sleep_until(opened + timedelta(days=3))
+        states = sim.states()
+        await sim.each([sim.act(i, "sign_contract", "applicant") for i, x in enumerate(sim.people)
+                        if x.signs and states.get(sim.ids[i]) == "approved"])
     handle = sim.client.get_workflow_handle(f"call-{sim.call.id}")
     live = (await sim.timetable()).get(p.id)
     if live.closes is None:

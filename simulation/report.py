@@ -71,6 +71,9 @@ class Report:
     late_actors: dict[str, int] = field(default_factory=dict)  # late/never by role; late acts refused or accepted
     batches: dict[str, int] = field(default_factory=dict)  # a rolling intake: applications per review batch
     violations: list[str] = field(default_factory=list)
+    expert_review: dict[str, int] = field(default_factory=dict)
+    ranking: dict[str, list[int]] = field(default_factory=dict)  # category -> [funded, quota]
+    publicity: dict[str, int] = field(default_factory=dict)
 
 
 def check_invariants(lifecycle: Lifecycle, statuses: list[ApplicationStatus]) -> list[str]:

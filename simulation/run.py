@@ -53,7 +53,9 @@ from simulation.later import (
 )
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants
+from simulation.review import ReviewDriver
 from simulation.stages import batch_counts, stage_for, step_actor, work_until
+from simulation.stand_in import with_stand_in_years
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -90,6 +92,7 @@ class Simulation(LateRounds):
         self.late_accepted = 0
         self.late = LateActors(seed, late_share)
         self.late_violations: list[str] = []
+        self.staged = ReviewDriver(self) if self.call.review is not None else None
 
     # ---- plumbing ------------------------------------------------------------------------------------
 
@@ -304,6 +307,8 @@ class Simulation(LateRounds):
                 await self.paper_phase(p)
             elif p.kind == "formal_review":
                 await self.formal_phase(p)
+            elif p.kind == "expert_review" and self.staged is not None:
+                await self.staged.stage(p, p is reviews[-1])
             elif p.kind == "expert_review":
                 await review_phase(self, p)
                 if p is reviews[-1]:
@@ -357,6 +362,8 @@ class Simulation(LateRounds):
         if self.late_accepted:
             violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
         violations += self.late_violations
+        expert_review, ranking, publicity, problems = await self.staged.report() if self.staged else ({}, {}, {}, [])
+        violations += problems
         return Report(
             call=self.call.id, applications=len(self.ids), seed=self.seed, shift_days=self.prepared.shift_days,
             final_states=dict(sorted(Counter(s.state for s in statuses).items())), phases=phases,
@@ -371,6 +378,7 @@ class Simulation(LateRounds):
             lapses=sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
             late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())),
             batches=batch_counts(self.call, statuses),
+            expert_review=expert_review, ranking=ranking, publicity=publicity,
         )
 
 
@@ -398,7 +406,8 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
             postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
-            prepared = prepare(call, not_before=await env.get_current_time())
+            now = await env.get_current_time()
+            prepared = prepare(with_stand_in_years(call, now.date()), not_before=now)
             async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
                     postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel, late_share).run()

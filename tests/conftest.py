@@ -4,6 +4,7 @@ database on both back ends: a copy of an upgraded SQLite file, or a fresh databa
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +30,7 @@ from activities.notices import MemoryChannel
 from infra.settings import binary
 from infra.temporal import DATA_CONVERTER
 from models.messages import call_workflow_id
+from models.review.messages import stage_workflow_id
 from records.engine import connect, make_engine
 from records.tables import ApplicationRow, CallRow
 from worker import build_worker
@@ -159,8 +161,11 @@ async def stack(env: WorkflowEnvironment, db: Engine) -> AsyncIterator[Stack]:
 async def terminate_open_workflows(client: Client, db: Engine) -> None:
     """End what a test left running: on the shared server, its timers would fire with no worker and stop time skipping."""
     with Session(db) as s:
-        ids = [call_workflow_id(c) for c in s.exec(select(CallRow.id)).all()]
+        calls = s.exec(select(CallRow.id, CallRow.definition_json)).all()
+        ids = [call_workflow_id(c) for c, _ in calls]
         ids += list(s.exec(select(ApplicationRow.workflow_id)).all())
+        ids += [stage_workflow_id(c, p["id"]) for c, d in calls for p in json.loads(d)["phases"]
+                if p["kind"] == "expert_review"]  # started by the call workflow as its review phases opened
     for workflow_id in ids:
         try:
             await client.get_workflow_handle(workflow_id).terminate("test finished")

@@ -630,6 +630,7 @@ async def test_simulate_export_is_an_audit_that_needs_no_server(tmp_path: Path) 
     report = await simulate(call, 3, seed=5, finished=export_to(call.id, tmp_path / "export"))
     bundle = read_export(tmp_path / "export")
     assert bundle.extras["simulation.json"]["final_states"] == report.final_states
-    assert len(bundle.executions) == 4 and bundle.records is not None
+    types = sorted(e.workflow_type for e in bundle.executions)
+    assert types == ["ApplicationWorkflow"] * 3 + ["CallWorkflow", "ReviewStageWorkflow"] and bundle.records is not None
     assert verify(bundle).findings == []
     assert (await replay_all(bundle.executions)).findings == []

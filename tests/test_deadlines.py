@@ -143,7 +143,7 @@ async def test_illegal_transitions_wrong_roles_and_unknown_ids_change_nothing(st
         await refused(act(app, "approve", "unit_admin", actor="ua-999", identity=other_unit),
                       "ua-999 has no unit_admin role for application i1")
         await refused(act(app, "submit", "applicant"), "cannot submit application i1 in state awaiting_unit_review")
-        await refused(act(app, "sign_contract", "applicant"), "cannot sign_contract")
+        await refused(act(app, "sign", "applicant", content_sha256="0" * 64), "cannot sign")
         await refused(act(app, "teleport", "applicant"), "unknown event 'teleport'")
         await refused(act(app, "return", "unit_admin"), "return needs a reason")
         after = await app.query(ApplicationWorkflow.status)

@@ -21,6 +21,8 @@ EVENT = {"phase_name": "网上填报受理期", "at": "2025-03-05T09:30:00+08:00
 KINDS = {  # every kind: the application workflow's, the call workflow's (phase_<event>, call_revised, call_extended_for), the postman's
     "transition": TRANSITION,
     "reminder": {"action": "approve", "deadline": UTC_CLOSE},
+    "assigned": {"action": "review", "deadline": UTC_CLOSE},
+    "vacancy": {"application_id": "a1", "promoted": "a9", "reason": "经核查异议成立"},
     "overdue": {"action": "approve", "deadline": UTC_CLOSE},
     "escalation": {"action": "approve", "deadline": UTC_CLOSE},
     "phase_opened": EVENT, "phase_closed": EVENT, "phase_extended": EVENT, "call_revised": EVENT,

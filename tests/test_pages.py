@@ -159,11 +159,13 @@ def test_what_a_manager_may_do_follows_the_timetable_and_the_lifecycle() -> None
         p.opened = p.closed = True
     timetable.get("formal_review").opened = True  # formal review is open, and closes by hand
     assert call_actions(timetable) == ["advance", "close", "extend"]
-    may = {(t.trigger, t.source) for t in manager_transitions(lifecycle, timetable, {"formal_failed": 2, "scored": 1})}
-    assert may == {("reinstate", "formal_failed"), ("shortlist", "scored"), ("reject", "scored")}
-    timetable.get("formal_review").closed = True  # the overrides' window is shut; the scored ones are not windowed
-    may = {(t.trigger, t.source) for t in manager_transitions(lifecycle, timetable, {"formal_failed": 2, "scored": 1})}
-    assert may == {("shortlist", "scored"), ("reject", "scored")}
+    counts = {"formal_failed": 2, "objection_raised": 1}  # 000 is reviewed in stages: no manager scores by hand
+    may = {(t.trigger, t.source) for t in manager_transitions(lifecycle, timetable, counts)}
+    assert may == {("reinstate", "formal_failed"), ("dismiss_objection", "objection_raised"),
+                   ("uphold_objection", "objection_raised")}
+    timetable.get("formal_review").closed = True  # the overrides' window is shut; an objection's is not windowed
+    may = {(t.trigger, t.source) for t in manager_transitions(lifecycle, timetable, counts)}
+    assert may == {("dismiss_objection", "objection_raised"), ("uphold_objection", "objection_raised")}
     assert manager_transitions(lifecycle, timetable, {"draft": 5}) == []
 
 

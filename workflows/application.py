@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
     )
     from models.quotas import planned_counts
+    from models.review.messages import Vacancy, stage_workflow_id
+    from models.review.profile import profile_of
     from models.rules import Verdict
     from models.timetable import Timetable
 
@@ -105,7 +107,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                                                   "actor_id": actor_id, "role": role})
         notices = [self._notice(f"{record.seq}:{r}", r, "transition", {
             "trigger": spec.trigger, "source": source, "dest": dest, "dest_label": dest.replace("_", " "),
-            "actor_id": actor_id, "role": role, "reason": reason}) for r in spec.notify]
+            "actor_id": "（匿名）" if spec.anonymous and r != "manager" else actor_id, "role": role,
+            "reason": reason}) for r in spec.notify]
         return record, notices
 
     def _notice(self, key: str, role: str, kind: str, data: dict[str, str]) -> NoticeDraft:
@@ -162,7 +165,16 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         record, notices = self._fire(spec, req.actor_id, req.role, req.reason, data, deadline)
         if await self._record(record, notices, verdicts):
             raise self._not_made(record)
+        if spec.trigger == "uphold_objection" and self.call.review is not None and workflow.patched("vacancy"):
+            await self._vacate(req)
         return record
+
+    async def _vacate(self, req: ActRequest) -> None:
+        """Tell the deciding stage that this funded place is free (one signal): it promotes the next reserve."""
+        final = [p.id for p in self.call.phases if p.kind == "expert_review"][-1]
+        objector = next((t.actor_id for t in reversed(self.s.transitions) if t.trigger == "object"), "")
+        await workflow.get_external_workflow_handle(stage_workflow_id(self.call.id, final)).signal(
+            "vacancy", Vacancy(self.inp.application_id, self.inp.category, req.actor_id, req.reason, objector))
 
     async def _take_quota_place(self, spec: TransitionSpec, actor_id: str) -> None:
         """An endorsement at a step with a quota (推荐名额) takes one of its places, or is refused. The records DB
@@ -340,7 +352,9 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
                               applicant=people.get("applicant", ""), unit=people.get("unit_admin"),
                               version=self.call.version(), timetable_seq=self.timetable.seq,
                               people=dict(people) if self.bulk else {}, named=dict(people), cohort=inp.cohort,
-                              created=self.s.created),
+                              created=self.s.created,
+                              profile=profile_of(self.call, inp.application_id, inp.category, people, inp.form,
+                                                 inp.flags) if self.call.review is not None else None),
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
             self.registered = True

@@ -18,6 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from models.messages import ActRequest, ExtendRequest, MigrateRequest
     from models.timetable import within_hours
 
+from workflows.contract_checks import taskbook_refusal
+
 
 class ApplicationChecks(DueItems):
     """The application workflow's refusals, over the state its workflow class keeps."""
@@ -93,6 +95,10 @@ class ApplicationChecks(DueItems):
             if given != (self.s.receipt, self.s.content_sha256):
                 return (f"the paper form (receipt {given[0] or 'missing'}, content {given[1][:12] or 'missing'}) does "
                         f"not match the online version: receipt {self.s.receipt}, content {self.s.content_sha256[:12]}")
+        if req.trigger in ("submit_taskbook", "sign"):
+            why = taskbook_refusal(req, self.s.transitions)
+            if why:
+                return why
         if req.trigger == "score":
             try:
                 if not 0 <= float(req.data.get("score", "")) <= 100:

@@ -10,8 +10,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 from workflows.refusal import Refused
+from workflows.review_stage import ReviewStageWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
@@ -35,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         QuotaRequest,
         ReviseRequest,
     )
+    from models.review.messages import StageInput, stage_workflow_id
     from models.timetable import PhaseTime, close_after
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -130,6 +134,8 @@ class CallWorkflow:
                 BroadcastActivities.broadcast_timetable, BroadcastInput(self.call.id, snapshot),
                 start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
             )
+        if self.call.review is not None and workflow.patched("review-stages"):
+            await self._stages([event for event, _ in pending])
         steps = {s.id: s.deadline.phase for s in self.call.chain if s.deadline and s.deadline.phase}
         for event, _ in pending:
             if event.kind != "closed" or event.new is None:
@@ -143,6 +149,29 @@ class CallWorkflow:
                     start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 ))
         self.published = pending[-1][0].seq
+
+    async def _stages(self, events: list[CallEvent]) -> None:
+        """Start a stage workflow when an expert-review phase opens; tell it when its phase (or, for the deciding
+        stage, publicity) closes: one start or one signal per phase change, never one per application."""
+        reviews = [p.id for p in self.call.phases if p.kind == "expert_review"]
+        for event in events:
+            phase = self.timetable.get(event.phase) if event.phase else None
+            if phase is None or event.new is None:
+                continue
+            if phase.kind == "expert_review" and event.kind == "opened":
+                i = reviews.index(phase.id)
+                await workflow.start_child_workflow(
+                    ReviewStageWorkflow.run,
+                    StageInput(self.call, self.calendar, phase.id, event.new, phase.closes, i == len(reviews) - 1,
+                               stage_workflow_id(self.call.id, reviews[i - 1]) if i else None),
+                    id=stage_workflow_id(self.call.id, phase.id), parent_close_policy=ParentClosePolicy.ABANDON)
+            elif event.kind == "closed" and phase.kind in ("expert_review", "publicity"):
+                target = phase.id if phase.kind == "expert_review" else reviews[-1]
+                signal = "phase_closed" if phase.kind == "expert_review" else "publicity_closed"
+                try:
+                    await workflow.get_external_workflow_handle(stage_workflow_id(self.call.id, target)).signal(signal)
+                except ApplicationError:  # the stage has already finished: nothing left to tell it
+                    pass
 
     # ---- programme managers' updates ------------------------------------------------------------------
 

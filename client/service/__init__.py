@@ -9,10 +9,11 @@ from client.service.overview import Overview
 from client.service.paper import Paper
 from client.service.reads import Reads
 from client.service.review import Review
+from client.service.reviewing import Reviewing
 from client.service.uploads import Uploads
 
 
-class Service(Paper, Review, Applying, Overview, Reads, Uploads):
+class Service(Paper, Review, Applying, Overview, Reads, Reviewing, Uploads):
     """Everything a person or the operator can do with grantflow."""
 
 

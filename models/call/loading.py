@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import ValidationError
 
+from models.call.review import ReviewDef
 from models.call.schema import ROLES, CallDefinition
 
 
@@ -59,9 +60,10 @@ def parse_call(text: str, origin: str = "<text>") -> CallDefinition:
     if not isinstance(data, dict):
         raise CallFileError(origin, [f"{origin}: (file): expected a mapping of call fields"])
     try:
-        return CallDefinition.model_validate(data)
+        call = CallDefinition.model_validate(data)
     except ValidationError as exc:
         raise CallFileError(origin, _explain(exc, data, origin)) from None
+    return call if call.review is not None else call.model_copy(update={"review": ReviewDef()})
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

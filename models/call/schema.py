@@ -19,6 +19,7 @@ from pydantic import (
 from models.call.closes import CloseOverride, CloseValue, Level, Party, close_problems
 from models.call.documents import PaperDocument
 from models.call.quota import QuotaDef
+from models.call.review import ReviewDef
 from models.call.timeline import timeline_problems
 from models.facts import Province
 from models.rules import AttachmentDef, RuleDef
@@ -257,6 +258,7 @@ class CallDefinition(Strict):
     cohorts: list[Party] = Field(default_factory=list)  # e.g. 港澳台申请人, with closes of their own (overrides)
     recommenders: list[Party] = Field(default_factory=list)  # recommending units whose closes differ (overrides)
     overrides: list[CloseOverride] = Field(default_factory=list)
+    review: ReviewDef | None = None  # set (defaults filled in) when a file is loaded; absent in older histories
 
     @field_validator("timezone")
     @classmethod
@@ -308,6 +310,9 @@ class CallDefinition(Strict):
             problems += [f"{kind}: duplicate id {i!r}" for i in _repeated([x.id for x in parties])]
         years = [y.year for y in self.calendar]
         problems += [f"calendar: year {y} listed twice" for y in sorted({y for y in years if years.count(y) > 1})]
+        reviews = {p.id for p in self.phases if p.kind == "expert_review"}
+        problems += [f"review.stages: {s!r} is not an expert_review phase" for s in (self.review.stages if self.review
+                                                                                    else ()) if s not in reviews]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -340,7 +345,7 @@ class CallDefinition(Strict):
 
     def version(self) -> str:
         """Content hash of the definition: the rule version an application starts under."""
-        return _version_of(self.model_dump_json())
+        return _version_of(self.model_dump_json(exclude={"review"} if self.review is None else None))
 
     def quotes(self) -> list[str]:
         """Every notice sentence the file accounts for: those its rules and attachments check, those it leaves."""

@@ -1,0 +1,79 @@
+"""`grantflow stage ...`: expert review stages as the signed-in account: an expert's tasks, reviews and declines, a
+manager's reopening, the committee's approval of the ranked list. Objections and the contract are application events
+(`grantflow act APP object|uphold_objection|submit_taskbook|sign ...`)."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from commands.common import out, run, safe
+from commands.session import session
+from models.instants import local
+
+stage_app = typer.Typer(no_args_is_help=True, help="Expert review stages: tasks, reviews, reopening, the ranked list.")
+
+
+@stage_app.command("tasks")
+def tasks(call_id: str, phase: str) -> None:
+    """A stage's review tasks: all of them for managers and the committee, an expert's own for an expert."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            status = await service.stage_status(identity, call_id, phase)
+            zone = service.definition(call_id).zone
+        table = Table("application", "expert", "category", "due", "status", "reason", title=f"{call_id} {phase}")
+        for t in status.state.tasks:
+            table.add_row(safe(t.application_id), safe(t.expert_id), t.category, local(zone, t.due), t.status,
+                          safe(t.reason))
+        out.print(table)
+        s = status.state
+        if s.settled is not None:
+            out.print("ranking: " + ", ".join(f"{c} {f}/{q}" for c, (f, q) in s.settled.ranking.items())
+                      + ("; approved" if s.decided else "; awaiting approval"), highlight=False)
+    run(go())
+
+
+@stage_app.command("review")
+def review(call_id: str, phase: str, application_id: str,
+           score: list[str] = typer.Option(..., help="CRITERION=N, one per criterion of the call's score sheet"),
+           comment: list[str] = typer.Option([], help="CRITERION=text, where the score sheet asks for one")) -> None:
+    """Submit the score sheet of an application assigned to the signed-in expert (final once submitted)."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            r = await service.submit_review(identity, call_id, phase, application_id, score, comment)
+        out.print(f"{application_id}: reviewed by {safe(r.expert_id)} in {phase}, total {r.total:.2f}", highlight=False)
+    run(go())
+
+
+@stage_app.command("decline")
+def decline(call_id: str, phase: str, application_id: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Decline a review task, with a reason; the next eligible expert is assigned."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            t = await service.decline_review(identity, call_id, phase, application_id, reason)
+        out.print(f"{application_id}: {safe(t.expert_id)} {t.status} ({safe(t.reason)})", highlight=False)
+    run(go())
+
+
+@stage_app.command("reopen")
+def reopen(call_id: str, phase: str, application_id: str, expert_id: str,
+           reason: str = typer.Option(..., "--reason")) -> None:
+    """A manager reopens a submitted review, with a reason: the expert gets a new task with its own deadline."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            t = await service.reopen_review(identity, call_id, phase, application_id, expert_id, reason)
+            zone = service.definition(call_id).zone
+        out.print(f"{application_id}: review by {safe(t.expert_id)} reopened, due {local(zone, t.due)}",
+                  highlight=False)
+    run(go())
+
+
+@stage_app.command("approve")
+def approve(call_id: str, phase: str, reason: str = typer.Option(..., "--reason"),
+            role: str | None = typer.Option(None, help="committee or manager, when the account holds both")) -> None:
+    """Approve the deciding stage's ranked list: funded, reserve and not-funded notices go out."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            told = await service.approve_ranking(identity, call_id, phase, reason, role)
+        out.print(f"{call_id}: ranked list of {phase} approved; {told} applications told", highlight=False)
+    run(go())

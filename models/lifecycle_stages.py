@@ -1,0 +1,96 @@
+"""The second half of the lifecycle for calls with a `review:` section: review stages whose outcomes a stage
+workflow tells each application, the ranked decision with reserves, publicity whose upheld objection promotes the
+next reserve, and the contract (任务书) as a stage of its own with a return loop and ordered signatures."""
+
+from __future__ import annotations
+
+from models.call import CallDefinition, PhaseDef
+from models.lifecycle import Due, StateSpec, TransitionSpec, Window
+
+SIGNATORIES: tuple[tuple[str, str | None], ...] = (
+    ("applicant", None), ("cto", "enterprise_led"), ("unit_admin", None), ("recommender", None),
+)  # 任务书 signatures in order: PI, CTO where enterprise-led, unit, recommender
+
+
+def signing_state(role: str) -> str:
+    return f"signing_{role}"
+
+
+def _signature_targets(start: int) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """(state, conditions, unless) after the signature at `start - 1`: a conditional signatory is skipped without
+    its flag."""
+    out: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    skipped: list[str] = []
+    for role, flag in SIGNATORIES[start:]:
+        if flag:
+            out.append((signing_state(role), (f"when_{flag}",), tuple(skipped)))
+            skipped.append(f"when_{flag}")
+            continue
+        out.append((signing_state(role), (), tuple(skipped)))
+        return out
+    out.append(("signed_unreceived", (), tuple(skipped)))
+    return out
+
+
+def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef,
+           contract: PhaseDef) -> tuple[list[StateSpec], list[TransitionSpec]]:
+    """States and transitions from formal_passed to the end of the contract."""
+    states: list[StateSpec] = []
+    ts: list[TransitionSpec] = []
+    review_states = [f"in_{p.id}" for p in reviews]
+    states += [StateSpec(s, f"in {p.name}") for s, p in zip(review_states, reviews)]
+    ts.append(TransitionSpec("start_review", "formal_passed", review_states[0], ("system",),
+                             due=Due(phase=reviews[0].id, edge="opens")))
+    for k, state in enumerate(review_states):
+        if k + 1 < len(review_states):
+            ts.append(TransitionSpec("advance", state, review_states[k + 1], ("system",)))
+        else:
+            ts.append(TransitionSpec("fund", state, "shortlisted", ("system",), notify=("applicant",)))
+            ts.append(TransitionSpec("reserve", state, "reserve", ("system",), notify=("applicant",)))
+        ts.append(TransitionSpec("eliminate", state, "not_funded", ("system",), notify=("applicant",)))
+    states += [StateSpec("shortlisted", "funded on the approved ranked list"),
+               StateSpec("reserve", "reserve on the ranked list (候补)")]
+    opens_publicity = Due(phase=publicity.id, edge="opens")
+    for src in ["formal_passed", *review_states]:
+        ts.append(TransitionSpec("not_fund", src, "not_funded", ("system",), due=opens_publicity, notify=("applicant",)))
+    in_publicity = Window(phase=publicity.id)
+    states += [StateSpec("publicised", "publicised"), StateSpec("objection_raised", "objection raised"),
+               StateSpec("not_funded", "not funded", True), StateSpec("approved", "approved: task book to draft")]
+    ts.append(TransitionSpec("publicise", "shortlisted", "publicised", ("system",), due=opens_publicity,
+                             notify=("applicant", "unit_admin")))
+    ts.append(TransitionSpec("promote", "reserve", "publicised", ("system",), in_publicity,
+                             notify=("applicant", "unit_admin")))
+    ts.append(TransitionSpec("not_fund", "reserve", "not_funded", ("system",), due=Due(phase=publicity.id),
+                             notify=("applicant",)))
+    ts.append(TransitionSpec("object", "publicised", "objection_raised", ("public",), in_publicity,
+                             needs_reason=True, notify=("manager", "applicant"), anonymous=True))
+    ts.append(TransitionSpec("dismiss_objection", "objection_raised", "publicised", ("manager",), needs_reason=True,
+                             notify=("applicant",)))
+    ts.append(TransitionSpec("uphold_objection", "objection_raised", "not_funded", ("manager",), needs_reason=True,
+                             notify=("applicant", "unit_admin")))
+    ts.append(TransitionSpec("approve", "publicised", "approved", ("system",), due=Due(phase=publicity.id),
+                             notify=("applicant", "unit_admin")))
+    in_contract = Window(phase=contract.id)
+    signing = [signing_state(role) for role, _ in SIGNATORIES]
+    states += [StateSpec("taskbook_review", "task book in division review")]
+    states += [StateSpec(signing_state(role), f"task book awaiting the {role}'s signature") for role, _ in SIGNATORIES]
+    states += [StateSpec("signed_unreceived", "signed task book awaiting receipt"),
+               StateSpec("contract_signed", "contract signed", True),
+               StateSpec("contract_lapsed", "contract lapsed", True)]
+    ts.append(TransitionSpec("submit_taskbook", "approved", "taskbook_review", ("applicant",), in_contract,
+                             notify=("applicant", "manager"), remind=True))
+    ts.append(TransitionSpec("return_taskbook", "taskbook_review", "approved", ("manager",), in_contract,
+                             needs_reason=True, notify=("applicant",)))
+    for dest, cond, unless in _signature_targets(0):
+        ts.append(TransitionSpec("accept_taskbook", "taskbook_review", dest, ("manager",), in_contract,
+                                 conditions=cond, unless=unless, notify=("applicant",)))
+    for i, (role, _) in enumerate(SIGNATORIES):
+        for dest, cond, unless in _signature_targets(i + 1):
+            ts.append(TransitionSpec("sign", signing[i], dest, (role,), in_contract, conditions=cond, unless=unless,
+                                     notify=("applicant",), remind=True))
+    ts.append(TransitionSpec("receive_contract", "signed_unreceived", "contract_signed", ("agency", "manager"),
+                             in_contract, notify=("applicant", "unit_admin"), remind=True))
+    for src in ["approved", "taskbook_review", *signing, "signed_unreceived"]:
+        ts.append(TransitionSpec("lapse_contract", src, "contract_lapsed", ("system",), due=Due(phase=contract.id),
+                                 notify=("applicant", "manager")))
+    return states, ts
