@@ -30,3 +30,16 @@ def closed_by(call: CallDefinition, lifecycle: Lifecycle, phase_id: str) -> dict
 def reason(call: CallDefinition, at: datetime) -> str:
     """The reason a due system transition records, as the workflow writes it."""
     return f"due {local(call.zone, at)}"
+
+
+def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
+    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is); not
+    those it ends only for some applications (a paper phase for some categories: the others wait there)."""
+    out = set()
+    for t in lifecycle.transitions:
+        if any(c.startswith("when_") for c in t.conditions + t.unless):
+            continue
+        if t.due and ((t.due.phase == phase_id and t.due.edge == "closes")
+                      or (t.due.step and step_phases.get(t.due.step) == phase_id)):
+            out.add(t.source)
+    return sorted(out)

@@ -198,7 +198,9 @@ def _build(call: CallDefinition) -> Lifecycle:
     if formal is not None:
         _formal(d, formal.id)
     if call.review is not None and formal is not None and reviews and publicity is not None and contract is not None:
-        return _staged(call, d, reviews, publicity, contract)
+        from models.lifecycle_stages import staged_lifecycle  # it builds on this module's declarations
+
+        return staged_lifecycle(call, d.states, d.ts, reviews, publicity, contract)
     selected = bool(publicity or contract)
     unselected = [*d.at, *(["formal_pending"] if formal is not None else [])]  # still undecided when funding is
     if reviews:
@@ -237,19 +239,6 @@ def _build(call: CallDefinition) -> Lifecycle:
             d.ts.append(TransitionSpec("forward", src, "forwarded", ("system",), due=Due(phase=last.id),
                                        notify=("applicant",)))
     return Lifecycle(call_id=call.id, states=tuple(d.states), transitions=tuple(d.ts),
-                     steps=tuple(s.id for s in call.chain))
-
-
-def _staged(call: CallDefinition, d: _Draft, reviews: list[PhaseDef], publicity: PhaseDef,
-            contract: PhaseDef) -> Lifecycle:
-    """A call whose review the file declares (`review:`): stages as workflows, ranking, publicity with promotion and
-    the contract (models/lifecycle_stages.py); an application still waiting for a formal decision is not funded."""
-    from models.lifecycle_stages import staged
-
-    more_states, more = staged(call, reviews, publicity, contract)
-    more.append(TransitionSpec("not_fund", "formal_pending", "not_funded", ("system",),
-                               due=Due(phase=publicity.id, edge="opens"), notify=("applicant",)))
-    return Lifecycle(call_id=call.id, states=tuple(d.states + more_states), transitions=tuple(d.ts + more),
                      steps=tuple(s.id for s in call.chain))
 
 

@@ -5,7 +5,7 @@ next reserve, and the contract (任务书) as a stage of its own with a return l
 from __future__ import annotations
 
 from models.call import CallDefinition, PhaseDef
-from models.lifecycle import Due, StateSpec, TransitionSpec, Window
+from models.lifecycle import Due, Lifecycle, StateSpec, TransitionSpec, Window
 
 SIGNATORIES: tuple[tuple[str, str | None], ...] = (
     ("applicant", None), ("cto", "enterprise_led"), ("unit_admin", None), ("recommender", None),
@@ -94,3 +94,14 @@ def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef,
         ts.append(TransitionSpec("lapse_contract", src, "contract_lapsed", ("system",), due=Due(phase=contract.id),
                                  notify=("applicant", "manager")))
     return states, ts
+
+
+def staged_lifecycle(call: CallDefinition, states: list[StateSpec], ts: list[TransitionSpec], reviews: list[PhaseDef],
+                     publicity: PhaseDef, contract: PhaseDef) -> Lifecycle:
+    """A call whose review the file declares (`review:`): submission, chain and formal review as `states` and `ts`
+    say, then the stages; an application still waiting for a formal decision is not funded."""
+    more_states, more = staged(call, reviews, publicity, contract)
+    more.append(TransitionSpec("not_fund", "formal_pending", "not_funded", ("system",),
+                               due=Due(phase=publicity.id, edge="opens"), notify=("applicant",)))
+    return Lifecycle(call_id=call.id, states=tuple(states + more_states), transitions=tuple(ts + more),
+                     steps=tuple(s.id for s in call.chain))

@@ -47,6 +47,8 @@ class Running(Protocol):
 
     async def timetable(self) -> Timetable: ...
 
+    async def now(self) -> datetime: ...
+
     async def act(self, i: int, trigger: str, role: str, reason: str = "", **data: str) -> bool: ...
 
     async def each(self, coros: list[Awaitable[Any]]) -> list[Any]: ...
@@ -107,3 +109,15 @@ async def contract_phase(sim: Running, p: PhaseTime) -> None:
         await manage(handle, CallWorkflow.close_phase, MANAGER)
     else:
         await sim.sleep_until(live.closes + timedelta(minutes=1))
+
+
+async def close_last(sim: Running, handle: Any) -> None:
+    """A call that forwards its applications does so at its last close: the office closes a manual one."""
+    if not sim.call.forwarded_to:
+        return
+    while (current := (await sim.timetable()).current()) is not None and current.closes is None:
+        await sim.sleep_until(await sim.now() + timedelta(days=1))
+        await manage(handle, CallWorkflow.close_phase, MANAGER)
+    latest = max((p.closes for p in (await sim.timetable()).phases if p.closes is not None), default=None)
+    if latest is not None:
+        await sim.sleep_until(max(latest + timedelta(minutes=1), await sim.now()))

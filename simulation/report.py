@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -16,7 +17,9 @@ from models.call import CallDefinition
 from models.lifecycle import TERMINAL, Lifecycle, step_state
 from models.messages import ApplicationStatus, CallEvent
 from models.quotas import Held
+from models.rules import formal_failures, needs_person
 from records.tables import NoticeRow
+from simulation.stages import batch_counts
 
 
 @dataclass
@@ -149,3 +152,14 @@ def notice_violations(engine: Engine, call_id: str, channel: MemoryChannel | Pos
         out += [f"notice {k} queued but never delivered" for k in set(keys) - set(delivered)]
     out += [f"notice {n.key} {n.status}: {n.failure}" for n in notices if n.status not in ("sent", "queued")]
     return keys, out
+
+
+def tally(call: CallDefinition, statuses: list[ApplicationStatus]) -> dict[str, Any]:
+    """What the report counts from the applications' final statuses."""
+    verdicts = [st.verdicts for st in statuses if st.verdicts]
+    reminders = Counter(r.kind for st in statuses for r in st.reminders)
+    return {"final_states": dict(sorted(Counter(s.state for s in statuses).items())),
+            "formal_failures": formal_failures(call, verdicts), "needs_person": needs_person(call, verdicts),
+            "reminders": reminders["reminder"], "escalations": reminders["escalation"], "overdue": reminders["overdue"],
+            "lapses": sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
+            "batches": batch_counts(call, statuses)}

@@ -32,7 +32,6 @@ from models.identity import in_process
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, application_workflow_id
 from models.quotas import overruns, refused_quota
-from models.rules import formal_failures, needs_person
 from models.timetable import PhaseTime
 from records.engine import make_engine
 from records.forget import forget_call, holds_call
@@ -46,15 +45,16 @@ from simulation.later import (
     DEFAULT_LENGTH,
     MANAGER,
     MANUAL_LENGTH,
+    close_last,
     contract_phase,
     publicity_phase,
     review_phase,
     shortlist,
 )
 from simulation.population import sample_population
-from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants
+from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants, tally
 from simulation.review import ReviewDriver
-from simulation.stages import batch_counts, stage_for, step_actor, work_until
+from simulation.stages import stage_for, step_actor, work_until
 from simulation.stand_in import with_stand_in_years
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
@@ -318,22 +318,11 @@ class Simulation(LateRounds):
             elif p.kind == "contract":
                 await contract_phase(self, p)
         await self.late_acts(final=True)
-        await self.close_last(handle)
+        await close_last(self, handle)
         await self.quiesce(set(self.lifecycle.state_names()) - set(TERMINAL))
         with self.env.auto_time_skipping_disabled():
             status = await asyncio.wait_for(handle.result(), timeout=120)
         return await self.report(status.events)
-
-    async def close_last(self, handle: Any) -> None:
-        """A call that forwards its applications does so at its last close: the office closes a manual one."""
-        if not self.call.forwarded_to:
-            return
-        while (current := (await self.timetable()).current()) is not None and current.closes is None:
-            await self.sleep_until(await self.now() + timedelta(days=1))
-            await manage(handle, CallWorkflow.close_phase, MANAGER)
-        latest = max((p.closes for p in (await self.timetable()).phases if p.closes is not None), default=None)
-        if latest is not None:
-            await self.sleep_until(max(latest + timedelta(minutes=1), await self.now()))
 
     # ---- report and invariants ---------------------------------------------------------------------------
 
@@ -366,18 +355,9 @@ class Simulation(LateRounds):
         violations += problems
         return Report(
             call=self.call.id, applications=len(self.ids), seed=self.seed, shift_days=self.prepared.shift_days,
-            final_states=dict(sorted(Counter(s.state for s in statuses).items())), phases=phases,
-            notices=len(notice_keys), refused=dict(self.refused), late_attempts=self.late_attempts,
-            late_accepted=self.late_accepted, violations=violations,
-            formal_failures=formal_failures(self.call, [st.verdicts for st in statuses if st.verdicts]),
-            needs_person=needs_person(self.call, [st.verdicts for st in statuses if st.verdicts]),
-            quota_refusals=dict(self.quota_refusals),
-            reminders=sum(r.kind == "reminder" for st in statuses for r in st.reminders),
-            escalations=sum(r.kind == "escalation" for st in statuses for r in st.reminders),
-            overdue=sum(r.kind == "overdue" for st in statuses for r in st.reminders),
-            lapses=sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
-            late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())),
-            batches=batch_counts(self.call, statuses),
+            phases=phases, notices=len(notice_keys), refused=dict(self.refused), late_attempts=self.late_attempts,
+            late_accepted=self.late_accepted, violations=violations, quota_refusals=dict(self.quota_refusals),
+            late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())), **tally(self.call, statuses),
             expert_review=expert_review, ranking=ranking, publicity=publicity,
         )
 

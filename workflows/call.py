@@ -10,11 +10,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
-from temporalio.workflow import ParentClosePolicy
 
+from workflows.call_stages import tell_stages
 from workflows.refusal import Refused
-from workflows.review_stage import ReviewStageWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.broadcast import BroadcastActivities, BroadcastInput
@@ -22,11 +20,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.quotas import LimitInput, QuotaActivities
     from activities.records import CloseInput, PublishInput, RecordActivities
     from models.calendar import CalendarNotCovered
-    from models.closure import CLOSING_KINDS
+    from models.closure import CLOSING_KINDS, settling_states
     from models.extension_checks import advance_problem, extend_for_problem, new_extension
     from models.identity import Target, refusal
     from models.instants import local
-    from models.lifecycle import Lifecycle, build_lifecycle
+    from models.lifecycle import build_lifecycle
     from models.messages import (
         CallEvent,
         CallInput,
@@ -38,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         QuotaRequest,
         ReviseRequest,
     )
-    from models.review.messages import StageInput, stage_workflow_id
     from models.timetable import PhaseTime, close_after
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -47,19 +44,6 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)  # a closure or broadcast on a dead wo
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 DATED_PATCH = "dated-close-advance"  # handlers refuse opening a phase whose dated close passed, as validators do
 OVERLAP_PATCH = "overlapping-windows"  # planned boundaries by time across phases, not phase after phase
-
-
-def settling_states(lifecycle: Lifecycle, phase_id: str, step_phases: dict[str, str]) -> list[str]:
-    """States that a close of `phase_id` ends (drafts at the application close, steps whose deadline it is); not
-    those it ends only for some applications (a paper phase for some categories: the others wait there)."""
-    out = set()
-    for t in lifecycle.transitions:
-        if any(c.startswith("when_") for c in t.conditions + t.unless):
-            continue
-        if t.due and ((t.due.phase == phase_id and t.due.edge == "closes")
-                      or (t.due.step and step_phases.get(t.due.step) == phase_id)):
-            out.add(t.source)
-    return sorted(out)
 
 
 def _shown(call: CallWorkflow, value: object) -> str:
@@ -135,7 +119,7 @@ class CallWorkflow:
                 start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
             )
         if self.call.review is not None and workflow.patched("review-stages"):
-            await self._stages([event for event, _ in pending])
+            await tell_stages(self.call, self.calendar, self.timetable, [event for event, _ in pending])
         steps = {s.id: s.deadline.phase for s in self.call.chain if s.deadline and s.deadline.phase}
         for event, _ in pending:
             if event.kind != "closed" or event.new is None:
@@ -149,29 +133,6 @@ class CallWorkflow:
                     start_to_close_timeout=CLOSURE_TIMEOUT, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 ))
         self.published = pending[-1][0].seq
-
-    async def _stages(self, events: list[CallEvent]) -> None:
-        """Start a stage workflow when an expert-review phase opens; tell it when its phase (or, for the deciding
-        stage, publicity) closes: one start or one signal per phase change, never one per application."""
-        reviews = [p.id for p in self.call.phases if p.kind == "expert_review"]
-        for event in events:
-            phase = self.timetable.get(event.phase) if event.phase else None
-            if phase is None or event.new is None:
-                continue
-            if phase.kind == "expert_review" and event.kind == "opened":
-                i = reviews.index(phase.id)
-                await workflow.start_child_workflow(
-                    ReviewStageWorkflow.run,
-                    StageInput(self.call, self.calendar, phase.id, event.new, phase.closes, i == len(reviews) - 1,
-                               stage_workflow_id(self.call.id, reviews[i - 1]) if i else None),
-                    id=stage_workflow_id(self.call.id, phase.id), parent_close_policy=ParentClosePolicy.ABANDON)
-            elif event.kind == "closed" and phase.kind in ("expert_review", "publicity"):
-                target = phase.id if phase.kind == "expert_review" else reviews[-1]
-                signal = "phase_closed" if phase.kind == "expert_review" else "publicity_closed"
-                try:
-                    await workflow.get_external_workflow_handle(stage_workflow_id(self.call.id, target)).signal(signal)
-                except ApplicationError:  # the stage has already finished: nothing left to tell it
-                    pass
 
     # ---- programme managers' updates ------------------------------------------------------------------
 
