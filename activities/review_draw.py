@@ -75,6 +75,11 @@ def _expert_json(e: Expert) -> str:
     return json.dumps(dataclasses.asdict(e), default=lambda v: sorted(v) if isinstance(v, frozenset) else v.isoformat())
 
 
+def _sample_json(e: Expert) -> str:
+    """A sample expert as stored, with the address its notices go to (a registry expert's comes with the import)."""
+    return json.dumps(json.loads(_expert_json(e)) | {"email": f"{e.id.lower()}@experts.example.org"})
+
+
 def expert_from_json(text: str) -> Expert:
     d = json.loads(text)
     return Expert(d["id"], tuple(d["disciplines"]), d["unit_id"], d["title"], d["recommender_id"],
@@ -120,7 +125,7 @@ class ReviewDrawActivities:
             span = (policy.review_start - timedelta(days=1), policy.review_end + timedelta(days=60))
             drawn = sample_pool(call, [label], profiles, seed, span, size)
             for e in drawn:
-                s.merge(ExpertRow(id=e.id, expert_json=_expert_json(e), source="sample"))
+                s.merge(ExpertRow(id=e.id, expert_json=_sample_json(e), source="sample"))
             s.commit()
             return drawn
 
