@@ -173,7 +173,8 @@ class ReviewDrawActivities:
                 if policy.probability_limit < 1:
                     policy = dataclasses.replace(policy, probability_limit=1.0)
                     continue
-                named = set(exc.applications) or {p.id for p in proposals}
+                ids = {p.id for p in proposals}
+                named = set(exc.applications) & ids or ids  # each round drops someone: the loop ends
                 short += sorted(named)
                 proposals = [p for p in proposals if p.id not in named]
         pairs = [Pair(a, e, category[a]) for a, es in (result.reviewers.items() if result else ()) for e in es]

@@ -265,7 +265,7 @@ def test_infeasible_names_the_applications() -> None:
     props = [proposal("A1"), proposal("A2", "E0101"), proposal("A3", "D0202", pi="P3")]
     with pytest.raises(AssignmentError) as caught:
         assign(experts, props, policy(k=2), seed=1)
-    assert caught.value.applications == ("A2 (1 eligible)",)
+    assert caught.value.applications == ("A2",) and "A2 (1 eligible)" in str(caught.value)
     assert "A2" in str(caught.value) and "k=2" in str(caught.value)
     tight = [expert("X0", max_load=2), expert("X1", max_load=2)]
     with pytest.raises(AssignmentError, match="3 applications need 2 more reviews .* load caps: A1, A2, A3"):

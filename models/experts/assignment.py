@@ -62,9 +62,11 @@ class Assignment:
                 "request_hash": self.request_hash, "solver": self.solver}
 
 
-def _refuse(what: str, names: Sequence[str]) -> AssignmentError:
+def _refuse(what: str, names: Sequence[str], applications: Sequence[str] = ()) -> AssignmentError:
+    """The error naming what is wrong (the first NAMED of `names`) and carrying the ids of the applications that
+    cannot get their reviewers (empty when the problem is not theirs: pins, experts)."""
     shown = ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
-    return AssignmentError(f"{what}: {shown}", names)
+    return AssignmentError(f"{what}: {shown}", applications)
 
 
 def _network(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy,
@@ -96,11 +98,13 @@ def _network(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: P
         cands[p_index[a]].pop(e_index[e], None)
     demand = policy.k - pinned_app
     if (demand < 0).any():
-        raise _refuse(f"more than k={policy.k} pins", [p.id for i, p in enumerate(proposals) if demand[i] < 0])
-    short = [f"{p.id} ({len(cands[i]) + int(pinned_app[i])} eligible)" for i, p in enumerate(proposals)
-             if len(cands[i]) < demand[i]]
+        over_k = [p.id for i, p in enumerate(proposals) if demand[i] < 0]
+        raise _refuse(f"more than k={policy.k} pins", over_k, over_k)
+    short = [i for i in range(len(proposals)) if len(cands[i]) < demand[i]]
     if short:
-        raise _refuse(f"these applications cannot get k={policy.k} eligible reviewers", short)
+        raise _refuse(f"these applications cannot get k={policy.k} eligible reviewers",
+                      [f"{proposals[i].id} ({len(cands[i]) + int(pinned_app[i])} eligible)" for i in short],
+                      [proposals[i].id for i in short])
     reachable = sorted({j for c in cands for j in c} | set(np.flatnonzero(pinned_expert).tolist()))
     capacity = np.array([policy.capacity(e) for e in experts], dtype=np.int64)
     over = [f"{experts[j].id} (pinned {pinned_expert[j]}, cap {capacity[j]})"
@@ -123,8 +127,9 @@ def _optimal(net: Network, scale: int, noise: Ints | None, proposals: Sequence[P
         return solved
     cut, missing = short_of(net, scale)
     if missing:
+        names = [proposals[i].id for i in cut]
         raise _refuse(f"{what}{len(cut)} applications need {missing} more reviews than their eligible experts can "
-                      f"take within their load caps", [proposals[i].id for i in cut])
+                      f"take within their load caps", names, names)
     raise AssignmentError(f"{what}the minimum load of {int(net.min_load.max())} per expert cannot be met")
 
 
@@ -142,10 +147,11 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
     rng = np.random.default_rng(seed)
     scale = 2 ** policy.halvings
     arcs = np.bincount(net.app, minlength=len(proposals))
-    few = [f"{p.id} ({arcs[i]} eligible)" for i, p in enumerate(proposals) if arcs[i] < net.demand[i] * scale]
+    few = [i for i in range(len(proposals)) if arcs[i] < net.demand[i] * scale]
     if few:
         raise _refuse(f"with no pair above probability {policy.probability_limit}, an application needs "
-                      f"{scale} times as many eligible experts as reviewers still to draw", few)
+                      f"{scale} times as many eligible experts as reviewers still to draw",
+                      [f"{proposals[i].id} ({arcs[i]} eligible)" for i in few], [proposals[i].id for i in few])
     units, capped = _optimal(net, scale, rng.integers(0, NOISE_SPAN, size=len(net.app), dtype=np.int64), proposals,
                      f"with no pair above probability {policy.probability_limit}, ")
     live = np.flatnonzero(units > 0)
