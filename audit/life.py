@@ -20,7 +20,7 @@ from audit.history import Execution, decode, instant, kind
 from models.call import CallDefinition
 from models.deadlines import Deadlines
 from models.identity import Identity
-from models.lifecycle import Lifecycle, TransitionSpec, Window, build_lifecycle
+from models.lifecycle import STAGED_PAPER_PATCH, Lifecycle, TransitionSpec, Window, build_lifecycle
 from models.messages import (
     ActRequest,
     ApplicationInput,
@@ -228,7 +228,7 @@ class _ApplicationFold(_Fold):
             state = inp.carried.state if inp.carried else build_lifecycle(inp.call).initial
             self.life = ApplicationLife(self.workflow_id, inp, state, copy.deepcopy(inp.timetable),
                                         created=inp.carried.created if inp.carried else at)
-            self.lifecycle = build_lifecycle(inp.call)
+            self.lifecycle = build_lifecycle(inp.call, staged_paper=False)  # until the run's patch marker says so
         else:
             self.newer(inp.timetable)
 
@@ -252,7 +252,10 @@ class _ApplicationFold(_Fold):
     def marker(self, e: HistoryEvent, run_id: str) -> None:
         m = e.marker_recorded_event_attributes
         if m.marker_name == "core_patch" and "patch-data" in m.details:
-            self.a.extension_floor |= decode(m.details["patch-data"], dict).get("id") == EXTENSION_FLOOR_PATCH
+            patch = decode(m.details["patch-data"], dict).get("id")
+            self.a.extension_floor |= patch == EXTENSION_FLOOR_PATCH
+            if patch == STAGED_PAPER_PATCH and self.life is not None:
+                self.lifecycle = build_lifecycle(self.life.inp.call)
             return
         if m.marker_name != "core_local_activity" or "result" not in m.details:
             return

@@ -14,6 +14,7 @@ from models.call import CallDefinition, PhaseDef, StepDef
 from models.call.levels import step_condition
 
 STEP_KEY = "step:"
+STAGED_PAPER_PATCH = "staged-paper"  # a paper phase after publicity is built into the staged review's lifecycle
 TERMINAL = (
     "withdrawn",
     "closed_unsubmitted",
@@ -152,15 +153,17 @@ def _chain_targets(chain: list[StepDef], start: int, final: str) -> list[tuple[s
     return out
 
 
-def build_lifecycle(call: CallDefinition) -> Lifecycle:
+def build_lifecycle(call: CallDefinition, staged_paper: bool = True) -> Lifecycle:
     """The lifecycle `call` declares. Memoised by the definition's content: every application workflow of a call
-    (and every replay of one) shares one immutable Lifecycle instead of building its own."""
-    return _lifecycle_of(call.model_dump_json())
+    (and every replay of one) shares one immutable Lifecycle instead of building its own. `staged_paper=False`
+    is the lifecycle runs from before the patch STAGED_PAPER_PATCH were built with: no paper after publicity in a
+    staged review."""
+    return _lifecycle_of(call.model_dump_json(), staged_paper)
 
 
 @lru_cache(maxsize=64)
-def _lifecycle_of(definition_json: str) -> Lifecycle:
-    return _build(CallDefinition.model_validate_json(definition_json))
+def _lifecycle_of(definition_json: str, staged_paper: bool) -> Lifecycle:
+    return _build(CallDefinition.model_validate_json(definition_json), staged_paper)
 
 
 @dataclass
@@ -173,12 +176,12 @@ class _Draft:
     at: list[str] = field(default_factory=lambda: ["accepted"])
 
 
-def _only(phase: PhaseDef) -> tuple[str, ...]:
+def only_categories(phase: PhaseDef) -> tuple[str, ...]:
     """The condition of a stage that only some categories pass (their applications' flag `in_<phase>`)."""
     return (f"when_in_{phase.id}",) if phase.categories else ()
 
 
-def _build(call: CallDefinition) -> Lifecycle:
+def _build(call: CallDefinition, staged_paper: bool) -> Lifecycle:
     """Submission and the chain, then only the stages the call lists, in its order: each starts from the states the
     ones before left an application in. A call without a contract ends by forwarding its applications."""
     d = _Draft([StateSpec("draft", "draft"), StateSpec("returned", "returned for revision")], [])
@@ -200,7 +203,8 @@ def _build(call: CallDefinition) -> Lifecycle:
     if call.review is not None and formal is not None and reviews and publicity is not None and contract is not None:
         from models.lifecycle_stages import staged_lifecycle  # it builds on this module's declarations
 
-        return staged_lifecycle(call, d.states, d.ts, reviews, publicity, contract)
+        return staged_lifecycle(call, d.states, d.ts, reviews, publicity, contract,
+                                paper if late_paper and staged_paper else None)
     selected = bool(publicity or contract)
     unselected = [*d.at, *(["formal_pending"] if formal is not None else [])]  # still undecided when funding is
     if reviews:
@@ -249,10 +253,10 @@ def _review_targets(reviews: list[PhaseDef], start: int, final: str | None
     out: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
     skipped: list[str] = []
     for p in reviews[start:]:
-        out.append((f"in_{p.id}", _only(p), tuple(skipped)))
+        out.append((f"in_{p.id}", only_categories(p), tuple(skipped)))
         if not p.categories:
             return out
-        skipped += _only(p)
+        skipped += only_categories(p)
     return out + ([(final, (), tuple(skipped))] if final else [])
 
 
@@ -330,11 +334,12 @@ def _paper(d: _Draft, phase: PhaseDef) -> None:
     """Paper received in the paper window (after the chain, or after publicity: paper only from funded projects),
     missing at its close; a paper phase for some categories only leaves the others where they are."""
     d.states += [StateSpec("paper_received", "paper received"), StateSpec("paper_missing", "paper missing", True)]
+    only = only_categories(phase)
     for src in d.at:
         d.ts.append(TransitionSpec("receive_paper", src, "paper_received", ("agency", "manager"),
-                                   Window(phase=phase.id), conditions=_only(phase), notify=("applicant",), remind=True))
+                                   Window(phase=phase.id), conditions=only, notify=("applicant",), remind=True))
         d.ts.append(TransitionSpec("mark_paper_missing", src, "paper_missing", ("system",), due=Due(phase=phase.id),
-                                   conditions=_only(phase), notify=("applicant",)))
+                                   conditions=only, notify=("applicant",)))
     d.at = ["paper_received", *d.at] if phase.categories else ["paper_received"]
 
 

@@ -5,7 +5,7 @@ next reserve, and the contract (任务书) as a stage of its own with a return l
 from __future__ import annotations
 
 from models.call import CallDefinition, PhaseDef
-from models.lifecycle import Due, Lifecycle, StateSpec, TransitionSpec, Window
+from models.lifecycle import Due, Lifecycle, StateSpec, TransitionSpec, Window, only_categories
 
 SIGNATORIES: tuple[tuple[str, str | None], ...] = (
     ("applicant", None), ("cto", "enterprise_led"), ("unit_admin", None), ("recommender", None),
@@ -32,9 +32,22 @@ def _signature_targets(start: int) -> list[tuple[str, tuple[str, ...], tuple[str
     return out
 
 
-def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef,
-           contract: PhaseDef) -> tuple[list[StateSpec], list[TransitionSpec]]:
-    """States and transitions from formal_passed to the end of the contract."""
+def _late_paper(paper: PhaseDef, states: list[StateSpec], ts: list[TransitionSpec]) -> list[str]:
+    """Paper after publicity, only from approved projects (a paper phase for some categories leaves the others
+    approved); the states the task book starts from."""
+    states += [StateSpec("paper_received", "paper received"), StateSpec("paper_missing", "paper missing", True)]
+    only = only_categories(paper)
+    ts.append(TransitionSpec("receive_paper", "approved", "paper_received", ("agency", "manager"),
+                             Window(phase=paper.id), conditions=only, notify=("applicant",), remind=True))
+    ts.append(TransitionSpec("mark_paper_missing", "approved", "paper_missing", ("system",), due=Due(phase=paper.id),
+                             conditions=only, notify=("applicant",)))
+    return ["paper_received", "approved"] if paper.categories else ["paper_received"]
+
+
+def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef, contract: PhaseDef,
+           paper: PhaseDef | None = None) -> tuple[list[StateSpec], list[TransitionSpec]]:
+    """States and transitions from formal_passed to the end of the contract (through `paper` after publicity when
+    the call has it there)."""
     states: list[StateSpec] = []
     ts: list[TransitionSpec] = []
     review_states = [f"in_{p.id}" for p in reviews]
@@ -70,6 +83,7 @@ def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef,
                              notify=("applicant", "unit_admin")))
     ts.append(TransitionSpec("approve", "publicised", "approved", ("system",), due=Due(phase=publicity.id),
                              notify=("applicant", "unit_admin")))
+    starts = _late_paper(paper, states, ts) if paper is not None else ["approved"]
     in_contract = Window(phase=contract.id)
     signing = [signing_state(role) for role, _ in SIGNATORIES]
     states += [StateSpec("taskbook_review", "task book in division review")]
@@ -77,10 +91,15 @@ def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef,
     states += [StateSpec("signed_unreceived", "signed task book awaiting receipt"),
                StateSpec("contract_signed", "contract signed", True),
                StateSpec("contract_lapsed", "contract lapsed", True)]
-    ts.append(TransitionSpec("submit_taskbook", "approved", "taskbook_review", ("applicant",), in_contract,
-                             notify=("applicant", "manager"), remind=True))
-    ts.append(TransitionSpec("return_taskbook", "taskbook_review", "approved", ("manager",), in_contract,
-                             needs_reason=True, notify=("applicant",)))
+    for src in starts:
+        ts.append(TransitionSpec("submit_taskbook", src, "taskbook_review", ("applicant",), in_contract,
+                                 notify=("applicant", "manager"), remind=True))
+    back = only_categories(paper) if paper is not None else ()
+    ts.append(TransitionSpec("return_taskbook", "taskbook_review", starts[0], ("manager",), in_contract,
+                             conditions=back, needs_reason=True, notify=("applicant",)))
+    if back:  # the categories with no paper go back to approved
+        ts.append(TransitionSpec("return_taskbook", "taskbook_review", "approved", ("manager",), in_contract,
+                                 unless=back, needs_reason=True, notify=("applicant",)))
     for dest, cond, unless in _signature_targets(0):
         ts.append(TransitionSpec("accept_taskbook", "taskbook_review", dest, ("manager",), in_contract,
                                  conditions=cond, unless=unless, notify=("applicant",)))
@@ -90,17 +109,17 @@ def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef,
                                      notify=("applicant",), remind=True))
     ts.append(TransitionSpec("receive_contract", "signed_unreceived", "contract_signed", ("agency", "manager"),
                              in_contract, notify=("applicant", "unit_admin"), remind=True))
-    for src in ["approved", "taskbook_review", *signing, "signed_unreceived"]:
+    for src in dict.fromkeys(["approved", *starts, "taskbook_review", *signing, "signed_unreceived"]):
         ts.append(TransitionSpec("lapse_contract", src, "contract_lapsed", ("system",), due=Due(phase=contract.id),
                                  notify=("applicant", "manager")))
     return states, ts
 
 
 def staged_lifecycle(call: CallDefinition, states: list[StateSpec], ts: list[TransitionSpec], reviews: list[PhaseDef],
-                     publicity: PhaseDef, contract: PhaseDef) -> Lifecycle:
+                     publicity: PhaseDef, contract: PhaseDef, late_paper: PhaseDef | None = None) -> Lifecycle:
     """A call whose review the file declares (`review:`): submission, chain and formal review as `states` and `ts`
     say, then the stages; an application still waiting for a formal decision is not funded."""
-    more_states, more = staged(call, reviews, publicity, contract)
+    more_states, more = staged(call, reviews, publicity, contract, late_paper)
     more.append(TransitionSpec("not_fund", "formal_pending", "not_funded", ("system",),
                                due=Due(phase=publicity.id, edge="opens"), notify=("applicant",)))
     return Lifecycle(call_id=call.id, states=tuple(states + more_states), transitions=tuple(ts + more),

@@ -118,7 +118,9 @@ class ReviewDriver:
         """Task books drafted, a few returned and revised, accepted, signed in order, received."""
         sim = self.sim
         await sim.sleep_until(opened + timedelta(days=1))
-        approved = [i for i, a in enumerate(sim.ids) if sim.states().get(a) == "approved" and sim.people[i].signs]
+        states = sim.states()  # approved, or with its paper received where paper comes after publicity
+        approved = [i for i, a in enumerate(sim.ids) if sim.lifecycle.candidates(states.get(a, ""), "submit_taskbook")
+                    and sim.people[i].signs]
         books = {i: hashlib.sha256(f"任务书 {sim.ids[i]} v1".encode()).hexdigest() for i in approved}
         await sim.each([sim.act(i, "submit_taskbook", "applicant", content_sha256=books[i]) for i in approved])
         returned = [i for i in approved if _chance(sim.seed, sim.ids[i], "return") < 0.2]

@@ -266,15 +266,15 @@ class Simulation(LateRounds):
         while p.hours is not None and not self._in_hours(p, at):
             at += timedelta(hours=1)
         await self.sleep_until(at)
-        states = self.states()
-        senders = [i for i, app_id in enumerate(self.ids) if states.get(app_id) == "accepted" and self.people[i].sends_paper
-                   and not self.late.holds(i, "receive_paper", "agency", "accepted")
+        states = self.states()  # paper comes from accepted applications, or after publicity from approved ones
+        senders = [i for i, app_id in enumerate(self.ids) if self.people[i].sends_paper
+                   and self.lifecycle.candidates(states.get(app_id, ""), "receive_paper")
+                   and not self.late.holds(i, "receive_paper", "agency", states[app_id])
                    and stage_for(self.call, p.id, self.population.forms[i].category)]
         await self.each([self.send_paper(i) for i in senders])
 
     async def send_paper(self, i: int) -> bool:
-        """The summary form printed from the online version carries its receipt number and content hash. Asked 16 at
-        a time, with patience: at 10,000 applications, 64 queries in flight to busy workflows ran out of answers."""
+        """The printed summary form carries its receipt number and content hash (asked 16 at a time: 64 ran dry)."""
         async with self.query_gate:
             status = await ask(self.client.get_workflow_handle(application_workflow_id(self.ids[i])),
                                ApplicationWorkflow.status, attempts=20)

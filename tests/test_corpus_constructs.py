@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from client.calls import prepare
 from models.call import load_call
 from models.identity import in_process
@@ -20,8 +18,6 @@ CALL_019 = CALLS / "examples" / "sc-2025-central-guided-task-book.yaml"  # simul
 CALL_020 = next(CALLS.glob("019-*.yaml"))
 MS = timedelta(milliseconds=1)
 CST = "+08:00"
-DROPPED_LATE_PAPER = pytest.mark.xfail(strict=True, reason="the staged lifecycle (models/lifecycle_stages.py) "
-                                       "drops a paper phase after publicity: no receive_paper transition is built")
 
 
 def at(text: str) -> datetime:
@@ -71,18 +67,18 @@ def test_signing_the_task_book_before_the_notice_was_published_is_refused() -> N
 # ---- 019: paper only after publicity, from the funded projects ------------------------------------------------------
 
 
-@DROPPED_LATE_PAPER
 def test_paper_comes_after_publicity_only_from_funded_projects_and_the_contract_after_the_paper() -> None:
     life = build_lifecycle(load_call(CALL_020))
     receive = next(t for t in life.transitions if t.trigger == "receive_paper")
     missing = next(t for t in life.transitions if t.trigger == "mark_paper_missing")
-    sign = next(t for t in life.transitions if t.trigger == "sign_contract")
-    assert (receive.source, receive.dest, missing.source, sign.source) == (
-        "approved", "paper_received", "approved", "paper_received")
+    taskbook = [t.source for t in life.transitions if t.trigger == "submit_taskbook"]  # the contract's first act
+    assert (receive.source, receive.dest, missing.source, taskbook) == (
+        "approved", "paper_received", "approved", ["paper_received"])
+    back = [t.dest for t in life.transitions if t.trigger == "return_taskbook"]
+    assert back == ["paper_received"]  # a returned task book does not ask for the paper again
     assert not [t for t in life.transitions if t.trigger == "receive_paper" and t.source == "accepted"]
 
 
-@DROPPED_LATE_PAPER
 def test_paper_is_refused_from_an_application_not_yet_through_publicity() -> None:
     workflow = workflow_in(CALL_020, "accepted")
     receive = ActRequest("receive_paper", "agency-1", "agency", "", identity=in_process("agency-1", "agency"))

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from models.call.levels import level_flags
     from models.call.timeline import stage_flags
     from models.instants import local
-    from models.lifecycle import TransitionSpec, Window, build_lifecycle, state_step
+    from models.lifecycle import STAGED_PAPER_PATCH, TransitionSpec, Window, build_lifecycle, state_step
     from models.messages import (
         ActRequest,
         ApplicationInput,
@@ -63,6 +63,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         self.zone = inp.call.zone
         self.s = inp.carried or ApplicationState(state=build_lifecycle(inp.call).initial)
         self.timetable: Timetable = inp.timetable
+        self.staged_paper = True  # False from run() for a run that started before the patch STAGED_PAPER_PATCH
         self._adopt(inp.call)
         self.dirty = False
         self.lock = asyncio.Lock()
@@ -74,7 +75,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
         """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
         self.call = call
-        self.lifecycle = build_lifecycle(call)
+        self.lifecycle = build_lifecycle(call, self.staged_paper)
         self.model = Model(self.inp.flags | level_flags(call, self.inp.people.get("recommender", ""))
                            | stage_flags(call, self.inp.category))
         self.model.formal_ok = formal_ok
@@ -342,6 +343,9 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         self.paper_receipts = workflow.patched("paper-receipts")
         self.bulk = workflow.patched("bulk-closure")
         self.extension_floor = workflow.patched(EXTENSION_FLOOR_PATCH)
+        if not workflow.patched(STAGED_PAPER_PATCH):
+            self.staged_paper = False
+            self._adopt(self.call, self.model.formal_ok)
         if inp.carried is None:
             self.s.created = workflow.info().workflow_start_time
             people = inp.people

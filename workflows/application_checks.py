@@ -184,7 +184,7 @@ class ApplicationChecks(DueItems):
             return f"the definition is of call {new.id}, not {self.call.id}"
         if new.version() == self.call.version():
             return f"application {self.inp.application_id} already runs under version {new.version()}"
-        if self.model.state not in build_lifecycle(new).state_names():
+        if self.model.state not in build_lifecycle(new, self.staged_paper).state_names():
             return f"the new definition has no state {self.model.state}; this application cannot move to it"
         if self.inp.category not in {c.id for c in new.categories}:
             return f"the new definition has no category {self.inp.category}"

@@ -51,6 +51,7 @@ class DueItems:
     paper_receipts: bool
     bulk: bool
     extension_floor: bool  # the patch "extension-never-shortens"
+    staged_paper: bool  # the patch STAGED_PAPER_PATCH: a paper phase after publicity in a staged review
 
     @property
     def deadlines(self) -> Deadlines:
