@@ -4,6 +4,7 @@ account holds at this moment (a disabled account has none)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,7 +17,15 @@ from models.inputs import BadInput, identifier
 from records.accounts import AccountRow, GrantRow
 
 HASHER = PasswordHasher()
-_DUMMY = HASHER.hash("not a password")  # verified against when the account is unknown, so timing says nothing
+
+
+@cache
+def _dummy() -> str:
+    """A hash verified against when the account is unknown, so timing says nothing (made once, when first needed:
+    hashing costs half a second, which every command would otherwise pay at import)."""
+    return HASHER.hash("not a password")
+
+
 MIN_PASSWORD = 10
 
 
@@ -96,7 +105,7 @@ def check_password(engine: Engine, account_id: str, password: str) -> None:
     with Session(engine) as s:
         row = s.get(AccountRow, account_id)
     try:
-        HASHER.verify(row.password_hash if row and row.password_hash else _DUMMY, password)
+        HASHER.verify(row.password_hash if row and row.password_hash else _dummy(), password)
     except (VerificationError, InvalidHashError):
         raise Unauthenticated("wrong account or password") from None
     if row is None or row.password_hash is None or row.disabled:

@@ -1,4 +1,4 @@
-"""`bench/run.py` at 200 applications on the deadline as a correctness check only: every figure present and
+"""`bench/run.py` at 60 applications on the deadline as a correctness check only: every figure present and
 positive, no late change accepted, every application closed. Timing is not asserted here; `make bench` measures.
 Intake, replay and the simulated lifecycle run at smaller scales and memory is left to `make bench` (at a few dozen
 workflows it is noise), to keep `make test` short."""
@@ -11,9 +11,9 @@ import sys
 
 from tests.conftest import ROOT
 
-N = 200
-INTAKE = 50
-LIFECYCLE = 30
+N = 60
+INTAKE = 30
+LIFECYCLE = 12
 POSITIVE = (
     "intake_per_s", "baseline_updates_per_s", "intake_ratio", "deadline_closed_s", "deadline_workflows_closed_s",
     "deadline_closure_report_s", "baseline_deadline_closed_s", "deadline_ratio", "replay_histories_per_s",
@@ -21,7 +21,7 @@ POSITIVE = (
 )
 
 
-def test_bench_figures_at_200_applications() -> None:
+def test_bench_figures_at_60_applications() -> None:
     done = subprocess.run([sys.executable, "bench/run.py", "--applications", str(N), "--intake", str(INTAKE),
                            "--replay", str(INTAKE), "--lifecycle", str(LIFECYCLE),
                            "--only", "intake,deadline,replay,lifecycle", "--json"], cwd=ROOT,
