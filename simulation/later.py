@@ -1,5 +1,6 @@
 """The simulation's later phases: experts score, the manager shortlists (each category's planned count, else three
-in ten), the public objects during publicity and the manager rules on it, applicants sign their contracts."""
+in ten), the public objects during publicity and the manager rules on it, applicants sign their contracts; the office
+closes a window it closes by hand before a dated phase listed after it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from temporalio.client import Client
 from client.calls import manage
 from models.call import CallDefinition
 from models.identity import in_process
+from models.lifecycle import Lifecycle
 from models.messages import PhaseRequest
 from models.timetable import PhaseTime, Timetable
 from simulation.late import LateActors
@@ -29,6 +31,7 @@ DEFAULT_LENGTH = timedelta(days=10)
 class Running(Protocol):
     client: Client
     call: CallDefinition
+    lifecycle: Lifecycle
     ids: list[str]
     people: list[Persona]
     population: Population
@@ -64,12 +67,54 @@ async def review_phase(sim: Running, p: PhaseTime) -> None:
                     and not sim.late.holds(i, "score", p.role, f"in_{p.id}", "评审意见", score=str(x.score))])
 
 
+def manual_lead(call: CallDefinition) -> timedelta:
+    """Room before a call's first dated phase for the windows listed before it that the office opens and closes by
+    hand (an undated application window before a dated contract stage): a day to open each, its usual length and a
+    day to close it. Nothing when the first phase is dated (or none is)."""
+    lead = timedelta()
+    for p in call.phases:
+        if isinstance(p.opens, datetime) or isinstance(p.closes, datetime):
+            return lead
+        lead += MANUAL_LENGTH.get(p.kind, DEFAULT_LENGTH) + timedelta(days=2)
+    return timedelta()
+
+
+async def close_by_hand(sim: Running, p: PhaseTime) -> None:
+    """Before dated phase `p` opens, the office closes the windows listed before it that it closes by hand (a day
+    after their work, and before `p` opens where there is still time); one still open would never close."""
+    handle = sim.client.get_workflow_handle(f"call-{sim.call.id}")
+    while True:
+        table = await sim.timetable()
+        current = table.current()
+        if (p.opens_rule != "date" or current is None or current.closes_rule != "manual"
+                or table.index(current.id) >= table.index(p.id)):
+            return
+        now, opens = await sim.now(), table.get(p.id).opens
+        at = now + timedelta(days=1)
+        if opens is not None and now < opens:
+            at = min(at, now + (opens - now) / 2)
+        await sim.sleep_until(at)
+        await manage(handle, CallWorkflow.close_phase, MANAGER)
+        await sim.quiesce(sim.due_sources(current.id, "closes"))
+
+
+async def select_before(sim: Running, p: PhaseTime, phases: list[PhaseTime]) -> None:
+    """A call with no expert review whose lifecycle shortlists (a task-book notice for the funded projects): the
+    office closes its windows and shortlists before the first publicity or contract phase opens."""
+    first = next((q for q in phases if q.kind in ("publicity", "contract")), None)
+    if p is not first or any(q.kind == "expert_review" for q in phases) or "shortlist" not in sim.lifecycle.triggers():
+        return
+    await close_by_hand(sim, p)
+    await shortlist(sim)
+
+
 async def shortlist(sim: Running) -> None:
+    """The manager shortlists among the applications that can be (scored, or accepted where nothing is reviewed)."""
     states = sim.states()
-    scored = [i for i, app_id in enumerate(sim.ids) if states.get(app_id) == "scored"]
+    eligible = [i for i, app_id in enumerate(sim.ids) if sim.lifecycle.candidates(states.get(app_id, ""), "shortlist")]
     chosen: list[int] = []
     for c in sim.call.categories:
-        mine = sorted((i for i in scored if sim.population.forms[i].category == c.id),
+        mine = sorted((i for i in eligible if sim.population.forms[i].category == c.id),
                       key=lambda i: -sim.people[i].score)
         quota = c.planned if c.planned else max(1, len(mine) * 3 // 10)
         chosen += mine[:quota]
@@ -95,13 +140,13 @@ async def publicity_phase(sim: Running, p: PhaseTime) -> None:
 
 async def contract_phase(sim: Running, p: PhaseTime) -> None:
     opened = await sim.open_phase(p)
-    if sim.staged is not None:
+    if sim.staged is not None and "submit_taskbook" in sim.lifecycle.triggers():
         await sim.staged.contract(opened)
-    else:
+    else:  # one act signs the contract (a lifecycle without staged review: from approved, or shortlisted)
         await sim.sleep_until(opened + timedelta(days=3))
         states = sim.states()
         await sim.each([sim.act(i, "sign_contract", "applicant") for i, x in enumerate(sim.people)
-                        if x.signs and states.get(sim.ids[i]) == "approved"])
+                        if x.signs and sim.lifecycle.candidates(states.get(sim.ids[i], ""), "sign_contract")])
     handle = sim.client.get_workflow_handle(f"call-{sim.call.id}")
     live = (await sim.timetable()).get(p.id)
     if live.closes is None:

@@ -45,16 +45,19 @@ from simulation.later import (
     DEFAULT_LENGTH,
     MANAGER,
     MANUAL_LENGTH,
+    close_by_hand,
     close_last,
     contract_phase,
+    manual_lead,
     publicity_phase,
     review_phase,
+    select_before,
     shortlist,
 )
 from simulation.population import sample_population
 from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants, tally
 from simulation.review import ReviewDriver
-from simulation.stages import stage_for, step_actor, work_until
+from simulation.stages import in_hours, stage_for, step_actor, work_until
 from simulation.stand_in import with_stand_in_years
 from worker import build_worker
 from workflows.application import ApplicationWorkflow
@@ -163,7 +166,8 @@ class Simulation(LateRounds):
         return (await ask(handle, CallWorkflow.status)).timetable
 
     async def open_phase(self, p: PhaseTime) -> datetime:
-        """Bring phase `p` open: wait for its date, or have the manager advance; returns its open instant."""
+        """Bring phase `p` open: wait for its date (the office first closes a window it closes by hand), or have the
+        manager advance; returns its open instant."""
         handle = self.client.get_workflow_handle(f"call-{self.call.id}")
         live = (await self.timetable()).get(p.id)
         if p.opens_rule == "manual" or (p.opens_rule == "previous" and live.opens is None):
@@ -175,6 +179,7 @@ class Simulation(LateRounds):
             await self.service_deadlines()
             await manage(handle, CallWorkflow.advance_phase, MANAGER)
         else:
+            await close_by_hand(self, p)
             assert live.opens is not None
             await self.sleep_until(live.opens + timedelta(seconds=1))
         await self.quiesce(self.due_sources(p.id, "opens"))
@@ -263,7 +268,7 @@ class Simulation(LateRounds):
         span = await self.length(p)
         await self.chain_rounds(opened + timedelta(minutes=30), opened + span * 0.5, span / 20)
         at = max(opened + timedelta(hours=1), await self.now())
-        while p.hours is not None and not self._in_hours(p, at):
+        while p.hours is not None and not in_hours(self.prepared.input.calendar, self.call.zone, p, at):
             at += timedelta(hours=1)
         await self.sleep_until(at)
         states = self.states()  # paper comes from accepted applications, or after publicity from approved ones
@@ -281,12 +286,6 @@ class Simulation(LateRounds):
         return await self.act(i, "receive_paper", "agency", receipt=status.receipt,
                               content_sha256=status.content_sha256)
 
-    def _in_hours(self, p: PhaseTime, at: datetime) -> bool:
-        assert p.hours is not None
-        local = at.astimezone(self.call.zone)
-        workday = self.prepared.input.calendar.is_workday(local.date()) or not p.hours.working_days_only
-        return workday and p.hours.start <= local.time() < p.hours.end
-
     async def formal_phase(self, p: PhaseTime) -> None:
         opened = await self.open_phase(p)
         await self.sleep_until(opened + timedelta(hours=1))
@@ -296,6 +295,7 @@ class Simulation(LateRounds):
         handle = await start_call(self.client, self.prepared, self.task_queue)
         reviews = [p for p in self.prepared.timetable.phases if p.kind == "expert_review"]
         for p in self.prepared.timetable.phases:
+            await select_before(self, p, self.prepared.timetable.phases)
             if p.kind == "application":
                 await self.application_phase(p)
                 live = (await self.timetable()).get(p.id)
@@ -387,7 +387,7 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
             now = await env.get_current_time()
-            prepared = prepare(with_stand_in_years(call, now.date()), not_before=now)
+            prepared = prepare(with_stand_in_years(call, now.date()), not_before=now + manual_lead(call))
             async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
                     postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel, late_share).run()

@@ -1,11 +1,13 @@
-"""What the simulated population needs of a call's own stages: who acts at a step by level, until when a phase's
-work must be done where another window closes inside it, and how many applications joined each batch."""
+"""What the simulated population needs of a call's own stages: who acts at a step by level, until when a phase's work
+must be done where another window closes inside it, whether a counter is open, how many applications joined a batch."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from models.calendar import WorkingCalendar
 from models.call import CallDefinition, StepDef
 from models.call.levels import PERSON_PREFIX, level_people
 from models.deadlines import submitted_at
@@ -34,6 +36,14 @@ def work_until(timetable: Timetable, p: PhaseTime, planned_end: datetime) -> dat
     closes = [q.closes for q in timetable.phases if q.id != p.id and q.closes is not None and q.opens is not None
               and q.opens <= planned_end and p.opens < q.closes < planned_end]
     return min([planned_end, *(p.opens + (c - p.opens) / 2 for c in closes)])
+
+
+def in_hours(calendar: WorkingCalendar, zone: ZoneInfo, p: PhaseTime, at: datetime) -> bool:
+    """Whether `at` falls in the daily hours of phase `p` (a paper counter's)."""
+    assert p.hours is not None
+    local = at.astimezone(zone)
+    workday = calendar.is_workday(local.date()) or not p.hours.working_days_only
+    return workday and p.hours.start <= local.time() < p.hours.end
 
 
 def batch_counts(call: CallDefinition, statuses: list[ApplicationStatus]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from tests.conftest import CALLS
 from tests.helpers import PEOPLE, application_input
 from workflows.application import ApplicationWorkflow
 
-CALL_019 = CALLS / "examples" / "sc-2025-central-guided-task-book.yaml"  # simulate: see its header
+CALL_019 = CALLS / "examples" / "sc-2025-central-guided-task-book.yaml"  # simulated in test_manual_before_dated
 CALL_020 = next(CALLS.glob("019-*.yaml"))
 MS = timedelta(milliseconds=1)
 CST = "+08:00"
