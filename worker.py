@@ -20,6 +20,7 @@ from activities.formal import attachment_verdicts, check_formal
 from activities.notices import Channel, LogChannel, Postman
 from activities.quotas import QuotaActivities
 from activities.records import RecordActivities
+from activities.review_defence import ReviewDefenceActivities
 from activities.review_draw import ReviewDrawActivities
 from activities.review_settle import ReviewSettleActivities
 from infra.settings import WORKFLOW_CACHE
@@ -78,6 +79,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             attachment_verdicts,
             eligibility.evaluate_formal,
             draws.draw_stage,
+            ReviewDefenceActivities(draws).schedule_defence,
             draws.reassign_tasks,
             settles.settle_stage,
             settles.announce,

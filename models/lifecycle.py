@@ -209,6 +209,8 @@ def _build(call: CallDefinition, staged_paper: bool) -> Lifecycle:
     unselected = [*d.at, *(["formal_pending"] if formal is not None else [])]  # still undecided when funding is
     if reviews:
         _reviews(d, reviews)
+        d.ts += [TransitionSpec("forfeit", f"in_{p.id}", "withdrawn", ("system",), notify=("applicant",))
+                 for p in reviews if call.review and call.review.stage(p.id).defence]  # 逾期未参加答辩视为弃权
         unselected += [*(f"in_{p.id}" for p in reviews), "scored"]
     if selected:
         d.states += [StateSpec("shortlisted", "shortlisted")]

@@ -61,6 +61,8 @@ def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef, c
             ts.append(TransitionSpec("fund", state, "shortlisted", ("system",), notify=("applicant",)))
             ts.append(TransitionSpec("reserve", state, "reserve", ("system",), notify=("applicant",)))
         ts.append(TransitionSpec("eliminate", state, "not_funded", ("system",), notify=("applicant",)))
+        if call.review and call.review.stage(reviews[k].id).defence:  # absent at its defence slot: withdrawn (弃权)
+            ts.append(TransitionSpec("forfeit", state, "withdrawn", ("system",), notify=("applicant",)))
     states += [StateSpec("shortlisted", "funded on the approved ranked list"),
                StateSpec("reserve", "reserve on the ranked list (候补)")]
     opens_publicity = Due(phase=publicity.id, edge="opens")

@@ -77,6 +77,7 @@ class Report:
     expert_review: dict[str, int] = field(default_factory=dict)
     ranking: dict[str, list[int]] = field(default_factory=dict)  # category -> [funded, quota]
     publicity: dict[str, int] = field(default_factory=dict)
+    defence: dict[str, int] = field(default_factory=dict)  # scheduled, absent, materials_late (calls with a defence)
 
 
 def check_invariants(lifecycle: Lifecycle, statuses: list[ApplicationStatus]) -> list[str]:

@@ -22,6 +22,7 @@ from models.review.messages import ManagerRequest, ReviewRequest, StageProgress,
 from models.review.profile import profile_from_json
 from models.timetable import PhaseTime
 from records.review_tables import AssignmentRow, ExpertRow, ReviewProfileRow
+from simulation.defence import defence_report, hear
 from workflows.review_stage import ReviewStageWorkflow
 
 if TYPE_CHECKING:
@@ -91,8 +92,10 @@ class ReviewDriver:
         opened = await self.sim.open_phase(p)
         role = self.call.phase(p.id).role or "expert"
         progress = await self.until(p.id, lambda s: s.drawn)
-        done: set[tuple[str, str]] = set()
-        await self.sim.sleep_until(opened + timedelta(hours=6))
+        defence = self.call.review is not None and self.call.review.stage(p.id).defence is not None
+        done: set[tuple[str, str]] = await hear(self, p.id, role) if defence else set()
+        await self.sim.sleep_until(max(opened + timedelta(hours=6), await self.sim.now()))
+        progress = await self.until(p.id, lambda s: True)
         while not progress.settled:
             todo = [(t.application_id, t.expert_id) for t in progress.open
                     if (t.application_id, t.expert_id) not in done]
@@ -142,8 +145,8 @@ class ReviewDriver:
         await sim.each([sim.act(i, "receive_contract", "agency") for i in approved
                         if states.get(sim.ids[i]) == "signed_unreceived"])
 
-    async def report(self) -> tuple[dict[str, int], dict[str, list[int]], dict[str, int], list[str]]:
-        """expert_review, ranking and publicity sections, and the violations among them."""
+    async def report(self) -> tuple[dict[str, Any], list[str]]:
+        """expert_review, ranking, publicity and defence sections, and the violations among them."""
         statuses = [s for s in [await self.status(p) for p in self.stages] if s is not None]
         with Session(self.sim.engine) as s:
             rows = list(s.exec(select(AssignmentRow).where(AssignmentRow.call_id == self.call.id)).all())
@@ -172,4 +175,6 @@ class ReviewDriver:
                      "promoted": len(final.promoted) if final else 0}
         problems = [f"{violated} assigned pairs have a conflict of interest"] if violated else []
         problems += [f"category {c}: {f} funded over its quota {q}" for c, (f, q) in ranking.items() if f > q]
-        return expert_review, ranking, publicity, problems
+        defences = [st.state for st in statuses if self.call.review and self.call.review.stage(st.phase_id).defence]
+        sections = {"expert_review": expert_review, "ranking": ranking, "publicity": publicity}
+        return sections | ({"defence": defence_report(defences)} if defences else {}), problems

@@ -351,14 +351,14 @@ class Simulation(LateRounds):
         if self.late_accepted:
             violations.append(f"{self.late_accepted} submissions after the application deadline were accepted")
         violations += self.late_violations
-        expert_review, ranking, publicity, problems = await self.staged.report() if self.staged else ({}, {}, {}, [])
+        sections, problems = await self.staged.report() if self.staged else ({}, [])
         violations += problems
         return Report(
             call=self.call.id, applications=len(self.ids), seed=self.seed, shift_days=self.prepared.shift_days,
             phases=phases, notices=len(notice_keys), refused=dict(self.refused), late_attempts=self.late_attempts,
             late_accepted=self.late_accepted, violations=violations, quota_refusals=dict(self.quota_refusals),
             late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())), **tally(self.call, statuses),
-            expert_review=expert_review, ranking=ranking, publicity=publicity,
+            **sections,
         )
 
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 from workflows.refusal import Refused
+from workflows.review_defence import DEFENCE_PATCH, DefenceStage
 
 with workflow.unsafe.imports_passed_through():
-    from activities.records import RecordActivities, RecordInput
     from activities.review_draw import DrawInput, ReassignInput, ReviewDrawActivities, Vacated
-    from activities.review_settle import AnnounceInput, ReviewSettleActivities, SettleInput
+    from activities.review_settle import ReviewSettleActivities, SettleInput
     from models.calendar import CalendarNotCovered
-    from models.identity import Target, assigned_refusal, refusal
+    from models.identity import assigned_refusal, refusal
     from models.instants import local
     from models.messages import NoticeDraft
     from models.review.messages import (
@@ -42,7 +42,7 @@ HEARTBEAT = timedelta(seconds=30)
 
 
 @workflow.defn
-class ReviewStageWorkflow:
+class ReviewStageWorkflow(DefenceStage):
     @workflow.init
     def __init__(self, inp: StageInput) -> None:
         self.inp = inp
@@ -65,9 +65,6 @@ class ReviewStageWorkflow:
         except CalendarNotCovered:  # a year without its official list: weekdays stand in, never a stuck stage
             due = start + timedelta(days=self.stage.task_working_days * 7 // 5 + 1)
         return min(due, self.inp.closes) if self.inp.closes is not None else due
-
-    def _target(self) -> Target:
-        return Target(call=self.call.id, programme=self.call.programme)
 
     def _index(self) -> None:
         """Tasks and reviews by (application, expert): one workflow task may carry hundreds of reviews, and each
@@ -97,6 +94,8 @@ class ReviewStageWorkflow:
         task = self._open_task(req.application_id, req.expert_id)
         if task is None:
             return f"{req.expert_id} has no open review task for application {req.application_id} in this stage"
+        if self._slot_refusal(task, now):
+            return self._slot_refusal(task, now)
         if now >= task.due:
             return (f"deadline passed: the review task closed at {local(self.call.zone, task.due)}; the request came "
                     f"at {local(self.call.zone, now)}")
@@ -245,27 +244,13 @@ class ReviewStageWorkflow:
 
     # ---- activities ------------------------------------------------------------------------------------
 
-    async def _announce(self, outcomes: list[Outcome], actor: str) -> int:
-        told: int = await workflow.execute_activity_method(
-            ReviewSettleActivities.announce, AnnounceInput(self.call.id, actor, outcomes),
-            start_to_close_timeout=BROADCAST_TIMEOUT, heartbeat_timeout=HEARTBEAT)
-        return told
-
-    async def _notify(self, notices: list[NoticeDraft]) -> None:
-        if notices:
-            await workflow.execute_activity_method(
-                RecordActivities.record_transition, RecordInput(self.call.id, "", "", None, notices),
-                start_to_close_timeout=TIMEOUT)
-
-    def _notice(self, key: str, recipient: str, kind: str, application_id: str, data: dict[str, str]) -> NoticeDraft:
-        self.s.notices += 1
-        return NoticeDraft(key=f"{workflow.info().workflow_id}:{key}", call_id=self.call.id,
-                           application_id=application_id, recipient=recipient, kind=kind, data=data)
-
     async def _draw(self) -> None:
         opened = self.inp.opened
         previous = self.call.phases[[p.id for p in self.call.phases].index(self.inp.phase_id) - 1]
         states = [f"in_{self.inp.phase_id}"] + (["formal_passed"] if previous.kind != "expert_review" else [])
+        if self.stage.defence is not None and workflow.patched(DEFENCE_PATCH):
+            await self._schedule(states, previous.id if previous.kind == "expert_review" else None)
+            return self._index()
         drawn = await workflow.execute_activity_method(
             ReviewDrawActivities.draw_stage,
             DrawInput(self.call, self.inp.phase_id, opened, self._due(opened), states, self.inp.previous),
@@ -314,7 +299,7 @@ class ReviewStageWorkflow:
         vacated = [t for t in self.s.tasks if t.status in (DECLINED, LAPSED) and not t.replaced]
         for task in vacated:
             task.replaced = True
-        if vacated and not self.s.closed:
+        if vacated and not self.s.closed and not (self.s.drawn and self.s.drawn.slots):  # a defence's panel sits as drawn
             await self._replace(vacated, now)
         notices: list[NoticeDraft] = []
         wakes: list[datetime] = []
@@ -338,7 +323,9 @@ class ReviewStageWorkflow:
         for t in self.s.tasks:
             if t.status == OPEN:
                 t.status, t.reason = LAPSED, "the stage closed"
-        applications = sorted({t.application_id for t in self.s.tasks} | set(self.s.drawn.short if self.s.drawn else []))
+        absent = {a.application_id for a in self.s.absent}  # withdrawn already: out of the ranking
+        applications = sorted(({t.application_id for t in self.s.tasks} | set(self.s.drawn.short if self.s.drawn else []))
+                              - absent)
         self.s.settled = await workflow.execute_activity_method(
             ReviewSettleActivities.settle_stage,
             SettleInput(self.call, self.inp.phase_id, self.inp.final, applications,

@@ -5,7 +5,7 @@ from models.call.closes import STEP_PREFIX, AfterClose, CloseOverride, CloseValu
 from models.call.documents import PaperDocument
 from models.call.loading import CallFileError, load_call, parse_call
 from models.call.quota import MinShare, QuotaDef
-from models.call.review import Criterion, ReviewDef, StageDef
+from models.call.review import Criterion, DefenceDef, ReviewDef, StageDef
 from models.call.schema import (
     PHASE_ORDER,
     REQUIRED_KINDS,
@@ -29,7 +29,7 @@ from models.rules import AttachmentDef, RuleDef
 __all__ = [
     "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
     "CallFileError", "CategoryDef", "Criterion", "FlagDef", "Intake", "MinShare", "PaperDocument", "PhaseDef",
-    "PhaseKind", "QuotaDef", "ReviewDef", "Role", "RuleDef", "StageDef",
+    "DefenceDef", "PhaseKind", "QuotaDef", "ReviewDef", "Role", "RuleDef", "StageDef",
     "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
     "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "who_problem",
 ]

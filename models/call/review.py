@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -29,6 +30,38 @@ DEFAULT_SHEET: tuple[Criterion, ...] = (
 )
 
 
+class DefenceDef(Strict):
+    """A stage heard as a defence (答辩): slots of `slot_minutes` between `day_start` and `day_end` on `days` (none
+    given: consecutive working days from the first that leaves the materials deadline after the opening), a panel
+    of `panel` experts per slot, materials due at the end of the `materials_working_days`-th working day before the
+    slot's day. `order`: `category` hears each category's applications together, best-ranked first; `rank` by score
+    across categories."""
+
+    slot_minutes: int = Field(ge=5, le=240)
+    days: tuple[date, ...] = ()
+    day_start: time = time(9)
+    day_end: time = time(17, 30)
+    panel: int = Field(default=5, ge=1)
+    materials_working_days: int = Field(default=2, ge=0)
+    order: Literal["category", "rank"] = "category"
+
+    @model_validator(mode="after")
+    def _day(self) -> DefenceDef:
+        if self.day_start.tzinfo is not None or self.day_end.tzinfo is not None:
+            raise ValueError("defence.day_start and day_end are clock times of the call's timezone, without an offset")
+        if self.per_day() < 1:
+            raise ValueError(f"defence: no {self.slot_minutes}-minute slot fits between day_start "
+                             f"{self.day_start:%H:%M} and day_end {self.day_end:%H:%M}")
+        if list(self.days) != sorted(set(self.days)):
+            raise ValueError("defence.days: list each day once, in order")
+        return self
+
+    def per_day(self) -> int:
+        """Slots in one day."""
+        span = datetime.combine(date.min, self.day_end) - datetime.combine(date.min, self.day_start)
+        return int(span // timedelta(minutes=self.slot_minutes))
+
+
 class StageDef(Strict):
     """One expert-review phase run as a stage: its own pool, k reviewers, task deadline and cut-off."""
 
@@ -39,6 +72,7 @@ class StageDef(Strict):
     match_level: int = Field(default=2, ge=1, le=3)
     advance_ratio: float = Field(default=1.0, gt=0, le=1)  # share of each category that goes on to the next stage
     cutoff: float = Field(default=0.0, ge=0, le=100)  # a score below it does not go on, whatever the ratio
+    defence: DefenceDef | None = None  # heard as a defence (答辩): slots, a panel per slot, materials before it
 
 
 class ReviewDef(Strict):

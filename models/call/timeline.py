@@ -20,7 +20,22 @@ LATE_PAPER = ("publicity", "contract")  # a paper phase may follow publicity: pa
 
 def timeline_problems(call: CallDefinition) -> list[str]:
     return (_order_problems(call.phases) + _window_problems(call.phases) + _category_problems(call) + _step_problems(call)
-            + _end_problems(call) + _batch_problems(call) + level_problems(call))
+            + _end_problems(call) + _batch_problems(call) + level_problems(call) + _defence_problems(call))
+
+
+def _defence_problems(call: CallDefinition) -> list[str]:
+    """A defence's days inside its phase's dated window, in the call's timezone."""
+    problems: list[str] = []
+    for phase_id, stage in (call.review.stages.items() if call.review else ()):
+        phase = next((p for p in call.phases if p.id == phase_id), None)
+        if stage.defence is None or phase is None:
+            continue
+        first = phase.opens.astimezone(call.zone).date() if isinstance(phase.opens, datetime) else None
+        last = phase.closes.astimezone(call.zone).date() if isinstance(phase.closes, datetime) else None
+        problems += [f"review.stages.{phase_id}.defence.days: {d} is outside the phase's window "
+                     f"({first or 'manual'} to {last or 'manual'})" for d in stage.defence.days
+                     if (first and d < first) or (last and d > last)]
+    return problems
 
 
 def _order_problems(phases: Sequence[PhaseDef]) -> list[str]:

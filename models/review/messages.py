@@ -10,6 +10,7 @@ from models.call import CallDefinition
 from models.identity import Identity
 
 OPEN, SUBMITTED, DECLINED, LAPSED = "open", "submitted", "declined", "lapsed"
+ABSENT = "absent"  # a defence task whose application did not attend its slot (逾期未参加视为弃权)
 
 
 def stage_workflow_id(call_id: str, phase_id: str) -> str:
@@ -24,6 +25,41 @@ class Pair:
 
 
 @dataclass
+class DefenceSlot:
+    """An application's hearing in a defence: its time and materials deadline, and the applicant its notices go to
+    (the panel is in the stage's tasks, never shown to applicants)."""
+
+    application_id: str
+    category: str
+    applicant: str
+    starts: datetime
+    ends: datetime
+    materials_due: datetime
+    scores_due: datetime  # the panel's score sheets: the end of the slot's day
+
+
+@dataclass
+class Absence:
+    """An application recorded absent at its defence slot: who recorded it, in which role, when and why."""
+
+    application_id: str
+    actor_id: str
+    role: str
+    at: datetime
+    reason: str
+
+
+@dataclass
+class MaterialsRequest:
+    """An applicant's defence materials (slides, liaison form) for one application, by the content's SHA-256."""
+
+    application_id: str
+    actor_id: str
+    content_sha256: str
+    identity: Identity | None = None
+
+
+@dataclass
 class Drawn:
     """A stage's draw as recorded: the pairs, the seed, the pool and request hashes, and the audit figures."""
 
@@ -35,6 +71,7 @@ class Drawn:
     load_min: int
     load_max: int
     short: list[str] = field(default_factory=list)  # applications that could not get k eligible experts
+    slots: list[DefenceSlot] = field(default_factory=list)  # a defence's hearings, in time order
 
 
 @dataclass
@@ -147,6 +184,8 @@ class StageState:
     promoted: list[str] = field(default_factory=list)
     vacancies: list[Vacancy] = field(default_factory=list)
     log: list[str] = field(default_factory=list)  # every manager act and reassignment: who, when, why
+    absent: list[Absence] = field(default_factory=list)
+    materials: dict[str, datetime] = field(default_factory=dict)  # application -> when its defence materials came
 
 
 @dataclass
