@@ -1,8 +1,10 @@
 """`grantflow stage ...`: expert review stages as the signed-in account: an expert's tasks, reviews and declines, a
-manager's reopening, the committee's approval of the ranked list. Objections and the contract are application events
+manager's reopening, the committee's approval of the ranked list, a defence's schedule, materials and absences. Objections and the contract are application events
 (`grantflow act APP object|uphold_objection|submit_taskbook|sign ...`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -11,7 +13,7 @@ from commands.common import out, run, safe
 from commands.session import session
 from models.instants import local
 
-stage_app = typer.Typer(no_args_is_help=True, help="Expert review stages: tasks, reviews, reopening, the ranked list.")
+stage_app = typer.Typer(no_args_is_help=True, help="Expert review stages: tasks, reviews, reopening, the ranked list, defences.")
 
 
 @stage_app.command("tasks")
@@ -76,4 +78,49 @@ def approve(call_id: str, phase: str, reason: str = typer.Option(..., "--reason"
         async with session() as (service, identity):
             told = await service.approve_ranking(identity, call_id, phase, reason, role)
         out.print(f"{call_id}: ranked list of {phase} approved; {told} applications told", highlight=False)
+    run(go())
+
+
+@stage_app.command("schedule")
+def schedule(call_id: str, phase: str) -> None:
+    """A defence's hearings in time order: every slot and panel for managers, an expert's own, an applicant's own slot
+    and materials deadline (never the panel)."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            hearings = await service.defence_schedule(identity, call_id, phase)
+            zone = service.definition(call_id).zone
+        table = Table("application", "category", "slot", "materials due", "materials", "panel", "absent",
+                      title=f"{call_id} {phase}")
+        for h in hearings:
+            x = h.slot
+            table.add_row(safe(x.application_id), x.category, f"{local(zone, x.starts)} - {local(zone, x.ends)}",
+                          local(zone, x.materials_due), local(zone, h.materials_at) if h.materials_at else "-",
+                          safe(", ".join(h.panel)), safe(h.absent.reason) if h.absent else "")
+        out.print(table)
+    run(go())
+
+
+@stage_app.command("materials")
+def materials(call_id: str, phase: str, application_id: str,
+              file: Path = typer.Option(..., "--file", exists=True, dir_okay=False,
+                                        help="the materials (slides, liaison form) as one file; its SHA-256 is recorded")) -> None:
+    """Send an application's defence materials, before the deadline of its slot."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            at = await service.submit_materials(identity, call_id, phase, application_id, file.read_bytes())
+            zone = service.definition(call_id).zone
+        out.print(f"{application_id}: defence materials received at {local(zone, at)}", highlight=False)
+    run(go())
+
+
+@stage_app.command("absent")
+def absent(call_id: str, phase: str, application_id: str, reason: str = typer.Option(..., "--reason")) -> None:
+    """Record an application absent at its defence slot (a manager): it withdraws (逾期未参加视为弃权), its applicant is
+    told."""
+    async def go() -> None:
+        async with session() as (service, identity):
+            a = await service.record_absence(identity, call_id, phase, application_id, reason)
+            zone = service.definition(call_id).zone
+        out.print(f"{application_id}: recorded absent at {local(zone, a.at)} by {safe(a.actor_id)}; withdrawn",
+                  highlight=False)
     run(go())

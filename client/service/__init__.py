@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from client.service.applying import Applying
 from client.service.core import Core, checked
+from client.service.defending import Defending
 from client.service.overview import Overview
 from client.service.paper import Paper
 from client.service.reads import Reads
 from client.service.review import Review
-from client.service.reviewing import Reviewing
 from client.service.uploads import Uploads
 
 
-class Service(Paper, Review, Applying, Overview, Reads, Reviewing, Uploads):
+class Service(Paper, Review, Applying, Overview, Reads, Defending, Uploads):
     """Everything a person or the operator can do with grantflow."""
 
 

@@ -1,0 +1,88 @@
+"""A defence (答辩) through the service layer: its schedule as each may see it (applicants their own slot, never the
+panel), an applicant's materials before their deadline, a manager's record of an absence (the application withdraws)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from client.errors import Invalid
+from client.service.core import checked
+from client.service.reviewing import SEE_ALL, Reviewing, _why
+from models.identity import Identity, Target
+from models.inputs import identifier
+from models.review.messages import Absence, DefenceSlot, ManagerRequest, MaterialsRequest, stage_workflow_id
+from workflows.review_stage import ReviewStageWorkflow
+
+
+@dataclass
+class Hearing:
+    """One slot as the asker may see it: `panel` is empty for an applicant (experts are never shown to them)."""
+
+    slot: DefenceSlot
+    panel: list[str] = field(default_factory=list)
+    materials_at: datetime | None = None
+    absent: Absence | None = None
+
+
+class Defending(Reviewing):
+    def _defence_target(self, call_id: str, phase: str) -> Target:
+        target = self._stage_target(call_id, phase)
+        rules = self.definition(call_id).review
+        if rules is None or rules.stage(phase).defence is None:
+            raise Invalid(f"{phase} of {call_id} is not a defence (the call file gives it no review.stages.{phase}."
+                          f"defence)")
+        return target
+
+    async def defence_schedule(self, identity: Identity, call_id: str, phase: str) -> list[Hearing]:
+        """The hearings in time order: every slot and panel for managers, committee, auditors and agencies; an
+        expert's own hearings; an applicant's own slot without its panel."""
+        target = self._defence_target(call_id, phase)
+        status = await self._ask(stage_workflow_id(call_id, phase), ReviewStageWorkflow.status,
+                                 f"defence {phase} of {call_id} (not opened yet?)")
+        s = status.state
+        slots = s.drawn.slots if s.drawn else []
+        absent = {a.application_id: a for a in s.absent}
+        panels: dict[str, list[str]] = {}
+        for t in s.tasks:
+            panels.setdefault(t.application_id, []).append(t.expert_id)
+        everything = any(identity.may(r, target) for r in SEE_ALL)
+        out: list[Hearing] = []
+        for x in slots:
+            own = x.applicant == identity.subject and "applicant" in identity.roles()
+            sits = identity.subject in panels.get(x.application_id, []) and self._stage_role(call_id, phase) in \
+                identity.roles()
+            if everything or sits or own:
+                panel = sorted(panels.get(x.application_id, [])) if everything else [identity.subject] if sits else []
+                out.append(Hearing(x, panel, s.materials.get(x.application_id), absent.get(x.application_id)))
+        if not out and not everything and slots:
+            self.refuse(identity, "-", "see the defence schedule", target,
+                        f"{identity.subject} has no hearing in defence {phase} of {call_id}")
+        return out
+
+    async def submit_materials(self, identity: Identity, call_id: str, phase: str, application_id: str,
+                               content: bytes) -> datetime:
+        """The applicant's defence materials (their SHA-256 is recorded), before the deadline of their slot."""
+        target = self._defence_target(call_id, phase)
+        checked(identifier, application_id, "application id")
+        if not content:
+            raise Invalid("the materials file is empty")
+        if "applicant" not in identity.roles():
+            self.refuse(identity, "applicant", "send defence materials", target,
+                        f"{identity.subject} has no applicant role, which sending defence materials needs")
+        request = MaterialsRequest(application_id, identity.subject, hashlib.sha256(content).hexdigest(), identity)
+        at: datetime = await self._stage_update(identity, call_id, phase, "applicant", "send defence materials",
+                                                ReviewStageWorkflow.submit_materials, request)
+        return at
+
+    async def record_absence(self, identity: Identity, call_id: str, phase: str, application_id: str,
+                             why: str) -> Absence:
+        """A manager records an application absent at its slot: it withdraws (逾期未参加视为弃权), its applicant is told."""
+        target = self._defence_target(call_id, phase)
+        self.require(identity, "manager", "record an absence", target)
+        request = ManagerRequest(identity.subject, "manager", _why(why),
+                                 checked(identifier, application_id, "application id"), identity=identity)
+        absence: Absence = await self._stage_update(identity, call_id, phase, "manager", "record an absence",
+                                                    ReviewStageWorkflow.record_absence, request)
+        return absence
