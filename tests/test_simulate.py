@@ -37,6 +37,8 @@ async def test_simulated_call_ends_with_every_invariant_held(path) -> None:  # t
     assert set(report.final_states) <= set(TERMINAL)
     assert report.late_accepted == 0
     assert report.notices > 30
+    if any(call.review and call.review.stage(p.id).defence for p in call.phases):  # 012, 019: a defence (答辩)
+        assert set(report.defence) == {"scheduled", "absent", "materials_late"} and report.defence["scheduled"] > 0
     assert list(report.formal_failures) == rule_ids(call)
     assert list(report.needs_person) == rule_ids(call)
     # a notice whose stored text states no rule (several of calls/005-018) has nothing to fail, and a city notice that

@@ -10,13 +10,14 @@ from datetime import datetime
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
-from scipy.sparse import lil_matrix
+from scipy.sparse import coo_matrix
 
 from models.experts.eligibility import Policy, candidates, pair_problems
 from models.experts.flow import AssignmentError
-from models.experts.pool import Expert, Proposal, snapshot_hash
+from models.experts.pool import Expert, Proposal, Window, snapshot_hash
 
 SCHEDULER = "defence: scipy linear_sum_assignment (slots) + milp/HiGHS (panels)"
+BALANCE = 2.0  # a seat's load cost unit: above any difference of the random weights, so balance comes first
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,14 @@ class Schedule:
 
 
 def _eligible(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: Sequence[Slot],
-              policy: Policy) -> list[list[dict[int, int]]]:
-    """[slot][application] -> {expert index: fit cost}: who serves the stage, is free for the whole slot, matches
-    the discipline and has no conflict with the application (the eligibility of models/experts, slot by slot)."""
-    return [candidates(experts, proposals, dataclasses.replace(policy, review_start=s.starts, review_end=s.ends))
-            for s in slots]
+              policy: Policy) -> tuple[list[dict[int, int]], np.ndarray]:
+    """Each application's eligible experts with their fit cost (the eligibility of models/experts over the whole
+    defence: stage, discipline, conflicts), and which experts are free for the whole of each slot (expert x slot)."""
+    span = Window(slots[0].starts, slots[-1].ends)
+    anytime = [dataclasses.replace(e, availability=(span,)) for e in experts]
+    whole = dataclasses.replace(policy, review_start=span.start, review_end=span.end)
+    free = np.array([[e.available(x.starts, x.ends) for x in slots] for e in experts], dtype=bool)
+    return candidates(anytime, proposals, whole), free.reshape(len(experts), len(slots))
 
 
 def _slots_of(n: int, m: int, feasible: np.ndarray) -> dict[int, int]:
@@ -61,41 +65,39 @@ def _slots_of(n: int, m: int, feasible: np.ndarray) -> dict[int, int]:
     place, an earlier slot); an application missing its slot costs more than any order, a higher place more."""
     miss = n * m + 1
     cost = np.full((n, m + n), float(miss * (n + 2)))
-    for i in range(n):
-        for j in range(m):
-            if feasible[i, j]:
-                cost[i, j] = (n - i) * j
-        cost[i, m + i] = miss * (n - i)
+    order = np.outer(n - np.arange(n), np.arange(m)).astype(float)
+    cost[:, :m] = np.where(feasible, order, cost[:, :m])
+    cost[np.arange(n), m + np.arange(n)] = miss * (n - np.arange(n))
     rows, cols = linear_sum_assignment(cost)
     return {int(i): int(j) for i, j in zip(rows, cols) if j < m and feasible[i, j]}
 
 
-def _panels(chosen: dict[int, int], eligible: list[list[dict[int, int]]], experts: Sequence[Expert],
+def _panels(chosen: dict[int, int], eligible: list[dict[int, int]], free: np.ndarray, experts: Sequence[Expert],
             policy: Policy, panel: int, seed: int) -> dict[int, tuple[int, ...]]:
-    """Slot -> expert indexes. Minimise W * (the largest load) + a seeded random weight and the fit per pair, with
-    `panel` experts per slot and each expert within capacity: balanced loads first, then chance within them."""
+    """Slot -> expert indexes: `panel` experts per slot, each within capacity, minimising the sum of squared loads
+    (the l-th seat of an expert costs BALANCE * (2l - 1)) and then a seeded random weight and the fit per pair. A
+    min-cost flow (its matrix is totally unimodular), solved by milp: balanced loads first, then chance within them."""
     rng = np.random.default_rng(seed)
-    pairs = [(j, e, c) for i, j in sorted(chosen.items(), key=lambda x: x[1]) for e, c in sorted(eligible[j][i].items())]
-    draws = rng.random(len(pairs))
-    n = len(pairs)
-    weight = float(panel * len(chosen) + 1)
-    objective = np.append(draws + np.array([c for _, _, c in pairs]) / 1000.0, weight)
-    index = sorted({e for _, e, _ in pairs})
-    slots = sorted(chosen.values())
-    a = lil_matrix((len(slots) + 2 * len(index), n + 1))
-    for k, (j, e, _) in enumerate(pairs):
-        a[slots.index(j), k] = 1
-        a[len(slots) + index.index(e), k] = 1
-        a[len(slots) + len(index) + index.index(e), k] = 1
-    for r in range(len(index)):
-        a[len(slots) + len(index) + r, n] = -1
-    lower = [panel] * len(slots) + [0] * len(index) + [-np.inf] * len(index)
-    upper = [panel] * len(slots) + [policy.capacity(experts[e]) for e in index] + [0] * len(index)
-    result = milp(objective, constraints=LinearConstraint(a.tocsr(), lower, upper),
-                  integrality=np.append(np.ones(n), 1), bounds=Bounds(0, np.append(np.ones(n), np.inf)))
+    pairs = [(j, e, c) for i, j in sorted(chosen.items(), key=lambda x: x[1])
+             for e, c in sorted(eligible[i].items()) if free[e, j]]
+    index = {e: r for r, e in enumerate(sorted({e for _, e, _ in pairs}))}
+    rows = {j: r for r, j in enumerate(sorted(chosen.values()))}
+    n, ns = len(pairs), len(rows)
+    caps = [min(policy.capacity(experts[e]), ns) for e in index]
+    seats = [(r, load) for r, cap in enumerate(caps) for load in range(1, cap + 1)]
+    objective = np.concatenate([rng.random(n) + np.array([c for _, _, c in pairs]) / 1000.0,
+                                [BALANCE * (2 * load - 1) for _, load in seats]])
+    seat_row = np.array([ns + r for r, _ in seats], dtype=int)
+    a = coo_matrix((np.concatenate([np.ones(2 * n), -np.ones(len(seats))]),
+                    (np.concatenate([[rows[j] for j, _, _ in pairs], [ns + index[e] for _, e, _ in pairs], seat_row]),
+                     np.concatenate([np.arange(n), np.arange(n), n + np.arange(len(seats))]))),
+                   shape=(ns + len(index), n + len(seats)))
+    bounds = [panel] * ns + [0] * len(index)
+    result = milp(objective, constraints=LinearConstraint(a.tocsr(), bounds, bounds),
+                  integrality=np.ones(n + len(seats)), bounds=Bounds(0, 1))
     if result.x is None:
         raise AssignmentError(f"no panels of {panel} within the experts' loads: {result.message}", ())
-    out: dict[int, list[int]] = {j: [] for j in slots}
+    out: dict[int, list[int]] = {j: [] for j in rows}
     for k, (j, e, _) in enumerate(pairs):
         if result.x[k] > 0.5:
             out[j].append(e)
@@ -107,10 +109,14 @@ def schedule(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: Se
     """Hear `proposals` in their order: each in a slot where `panel` eligible experts are free (earlier place,
     earlier slot), the panels drawn at random among balanced loads. The same inputs and seed give the same schedule."""
     n, m = len(proposals), len(slots)
-    eligible = _eligible(experts, proposals, slots, policy)
-    feasible = np.array([[len(eligible[j][i]) >= panel for j in range(m)] for i in range(n)], dtype=bool)
-    chosen = _slots_of(n, m, feasible) if n and m else {}
-    panels = _panels(chosen, eligible, experts, policy, panel, seed) if chosen else {}
+    chosen: dict[int, int] = {}
+    if n and m:
+        eligible, free = _eligible(experts, proposals, slots, policy)
+        able = np.zeros((n, len(experts)))
+        for i, costs in enumerate(eligible):
+            able[i, list(costs)] = 1
+        chosen = _slots_of(n, m, able @ free >= panel)
+    panels = _panels(chosen, eligible, free, experts, policy, panel, seed) if chosen else {}
     hearings = tuple(Hearing(proposals[i].id, j, tuple(sorted(experts[e].id for e in panels[j])))
                      for i, j in sorted(chosen.items(), key=lambda x: x[1]))
     by_id = {e.id: e for e in experts}
