@@ -33,8 +33,8 @@ from models.review.messages import (
     stage_workflow_id,
 )
 from models.review.profile import ReviewProfile, profile_json
-from records.tables import ApplicationRow, NoticeRow
 from records.review_tables import ReviewProfileRow
+from records.tables import ApplicationRow, NoticeRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import PEOPLE, application_input, refused, sleep_until, state
 from workflows.review_stage import ReviewStageWorkflow
