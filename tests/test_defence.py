@@ -9,14 +9,21 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
-from client.calls import Prepared, prepare, start_application
+from cli import app
+from client.calls import Prepared, prepare, start_application, start_call
+from client.errors import Conflict, Forbidden, Invalid
+from client.service import Service
+from client.tokens import TokenConfig
 from models.call import CallFileError, load_call
 from models.experts import Expert, Policy, Proposal, Window
 from models.experts.defence import Slot, schedule
-from models.identity import in_process
+from models.identity import Grant, Identity, in_process
 from models.messages import ApplicationState
 from models.review.defence import materials_due, working_day_before
 from models.review.messages import (
@@ -34,7 +41,7 @@ from models.review.messages import (
 )
 from models.review.profile import ReviewProfile, profile_json
 from records.review_tables import ReviewProfileRow
-from records.tables import ApplicationRow, NoticeRow
+from records.tables import ApplicationRow, CallRow, NoticeRow
 from tests.conftest import CALLS, Stack
 from tests.helpers import PEOPLE, application_input, refused, sleep_until, state
 from workflows.review_stage import ReviewStageWorkflow
@@ -171,9 +178,13 @@ async def test_an_absent_application_withdraws_and_leaves_the_ranking(stack: Sta
         slots = status.state.drawn.slots if status.state.drawn else []
         assert [x.application_id for x in slots] == [ids[0], ids[2], ids[1]]  # major ones first, then key
         assert all(a.ends <= b.starts for a, b in zip(slots, slots[1:])) and slots[0].materials_due > opened
-        with Session(stack.engine) as s:
-            told = s.exec(select(NoticeRow).where(NoticeRow.kind == "defence_slot",
-                                                  NoticeRow.recipient == "applicant:pi-0")).all()
+        for _ in range(200):  # the notices are recorded by an activity after the schedule
+            with Session(stack.engine) as s:
+                told = s.exec(select(NoticeRow).where(NoticeRow.kind == "defence_slot",
+                                                      NoticeRow.recipient == "applicant:pi-0")).all()
+            if told:
+                break
+            await asyncio.sleep(0.05)
         assert len(told) == 1 and not any(t.expert_id in told[0].body for t in status.state.tasks)
         first = slots[0]
         await sleep_until(stack.env, first.materials_due - timedelta(seconds=1))
@@ -201,3 +212,57 @@ async def test_an_absent_application_withdraws_and_leaves_the_ranking(stack: Sta
         assert ids[1] not in [a for c in settled.funded.values() for a in c + settled.reserves.get("key", [])]
         assert any("recorded" in line and ids[1] in line for line in status.state.log)
         await handle.terminate("test finished")
+
+
+async def test_the_schedule_materials_and_absence_through_the_service(stack: Stack, tmp_path: Path) -> None:
+    prepared = prepare(load_call(CALL_012), not_before=await stack.env.get_current_time())
+    call = prepared.definition
+    ids = [f"s{i}-{stack.task_queue}" for i in range(2)]
+    _register(stack, prepared, ids)
+    service = Service(stack.client, stack.engine, stack.task_queue, TokenConfig(b"k" * 32, timedelta(hours=1)),
+                      tmp_path)
+    async with stack.running():
+        await start_call(stack.client, prepared, stack.task_queue)
+        for _ in range(200):  # the call's records row is written by its first activity
+            with Session(stack.engine) as s:
+                if s.get(CallRow, call.id) is not None:
+                    break
+            await asyncio.sleep(0.05)
+        handle = await stack.client.start_workflow(
+            ReviewStageWorkflow.run, StageInput(call, prepared.input.calendar, "defence",
+                                                await stack.env.get_current_time(), None, True),
+            id=stage_workflow_id(call.id, "defence"), task_queue=stack.task_queue)
+        for _ in range(200):
+            if (await handle.query(ReviewStageWorkflow.status)).state.drawn is not None:
+                break
+            await asyncio.sleep(0.05)
+        manager = Identity("pm-1", [Grant("manager", f"call:{call.id}")])
+        everything = await service.defence_schedule(manager, call.id, "defence")
+        assert [len(h.panel) for h in everything] == [5, 5]
+        pi0 = Identity("pi-0", [Grant("applicant", "self")])
+        own = await service.defence_schedule(pi0, call.id, "defence")
+        assert [(h.slot.application_id, h.panel) for h in own] == [(ids[0], [])]  # never the panel
+        with pytest.raises(Forbidden, match="has no hearing"):
+            await service.defence_schedule(Identity("pi-9", [Grant("applicant", "self")]), call.id, "defence")
+        with pytest.raises(Invalid, match="not an expert review stage"):
+            await service.defence_schedule(manager, call.id, "application")
+        await service.submit_materials(pi0, call.id, "defence", ids[0], b"PPT")
+        with pytest.raises(Conflict, match="is not the applicant"):
+            await service.submit_materials(Identity("pi-1", [Grant("applicant", "self")]), call.id, "defence", ids[0],
+                                           b"PPT")
+        with pytest.raises(Forbidden, match="may not record an absence"):
+            await service.record_absence(pi0, call.id, "defence", ids[1], "缺席")
+        with pytest.raises(Conflict, match="an absence is recorded from then"):
+            await service.record_absence(manager, call.id, "defence", ids[1], "缺席")
+        assert (await service.defence_schedule(manager, call.id, "defence"))[0].materials_at is not None
+        await handle.terminate("test finished")
+
+
+def test_the_defence_commands_refuse_in_one_line(db: Engine, tmp_path: Path) -> None:
+    env = {"GRANTFLOW_DATABASE_URL": str(db.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9",
+           "GRANTFLOW_VAR_DIR": str(tmp_path / "var"), "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config")}
+    result = CliRunner().invoke(app, ["stage", "schedule", "ha-2023-b2-joint-fund", "defence"], env=env)
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and "not signed in" in result.output
+    result = CliRunner().invoke(app, ["--operator", "stage", "absent", "no-such-call", "defence", "a1", "--reason", "r"],
+                                env=env)
+    assert (result.exit_code, result.output) == (1, "error: unknown call no-such-call\n")
