@@ -103,17 +103,25 @@ def test_the_materials_deadline_counts_working_days_back_over_a_holiday() -> Non
     assert materials_due(defence, calendar, slot, ZONE) == datetime(2025, 10, 1, tzinfo=ZONE)  # end of 30 Sep
 
 
-def test_a_defence_the_call_file_cannot_hold_is_one_line_each(tmp_path: Path) -> None:
+def _problems(tmp_path: Path, defence: dict[str, object], window: tuple[str, str] | None = None) -> list[str]:
     data = yaml.safe_load(CALL_012.read_text(encoding="utf-8"))
-    data["review"]["stages"]["defence"]["defence"] = {"slot_minutes": 240, "day_start": "09:00", "day_end": "12:00"}
-    (tmp_path / "a.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    try:
-        load_call(tmp_path / "a.yaml")
-    except CallFileError as exc:
-        assert len(exc.problems) == 1 and "no 240-minute slot fits between day_start 09:00 and day_end 12:00" in \
-            exc.problems[0]
-    else:
-        raise AssertionError("a 240-minute slot in a 3-hour day was accepted")
+    data["review"]["stages"]["defence"]["defence"] = defence
+    if window:
+        phase = next(p for p in data["phases"] if p["id"] == "defence")
+        phase["opens"], phase["closes"] = window
+    path = tmp_path / "a.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CallFileError) as raised:
+        load_call(path)
+    return [line.removeprefix(f"{path}: ") for line in raised.value.problems]
+
+
+def test_a_defence_the_call_file_cannot_hold_is_one_line_each(tmp_path: Path) -> None:
+    assert _problems(tmp_path, {"slot_minutes": 240, "day_start": "09:00", "day_end": "12:00"}) == [
+        "review.stages.defence.defence: no 240-minute slot fits between day_start 09:00 and day_end 12:00"]
+    assert _problems(tmp_path, {"slot_minutes": 20, "days": ["2024-07-01", "2024-07-20"]},
+                     ("2024-06-28T09:00:00+08:00", "2024-07-10T18:00:00+08:00")) == [
+        "review.stages.defence.defence.days: 2024-07-20 is outside the phase's window (2024-06-28 to 2024-07-10)"]
 
 
 def _stage(prepared: Prepared, carried: StageState) -> ReviewStageWorkflow:

@@ -48,12 +48,12 @@ class DefenceDef(Strict):
     @model_validator(mode="after")
     def _day(self) -> DefenceDef:
         if self.day_start.tzinfo is not None or self.day_end.tzinfo is not None:
-            raise ValueError("defence.day_start and day_end are clock times of the call's timezone, without an offset")
+            raise ValueError("day_start and day_end are clock times of the call's timezone, without an offset")
         if self.per_day() < 1:
-            raise ValueError(f"defence: no {self.slot_minutes}-minute slot fits between day_start "
+            raise ValueError(f"no {self.slot_minutes}-minute slot fits between day_start "
                              f"{self.day_start:%H:%M} and day_end {self.day_end:%H:%M}")
         if list(self.days) != sorted(set(self.days)):
-            raise ValueError("defence.days: list each day once, in order")
+            raise ValueError("days: list each day once, in order")
         return self
 
     def per_day(self) -> int:
