@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from activities.review_defence import ReviewDefenceActivities, ScheduleInput
+from activities.review_draw import ReviewDrawActivities
 from cli import app
 from client.calls import Prepared, prepare, start_application, start_call
 from client.errors import Conflict, Forbidden, Invalid
@@ -183,8 +185,14 @@ async def test_an_absent_application_withdraws_and_leaves_the_ranking(stack: Sta
             if status.state.drawn is not None:
                 break
             await asyncio.sleep(0.05)
-        slots = status.state.drawn.slots if status.state.drawn else []
+        drawn = status.state.drawn
+        assert drawn is not None
+        slots = drawn.slots
         assert [x.application_id for x in slots] == [ids[0], ids[2], ids[1]]  # major ones first, then key
+        again = ReviewDefenceActivities(ReviewDrawActivities(stack.engine))._schedule(ScheduleInput(
+            call, prepared.input.calendar, "defence", opened, None, ["in_defence"]))  # from the records and the seed
+        assert (again.seed, again.pool_hash, again.request_hash, again.pairs, again.slots) == (
+            drawn.seed, drawn.pool_hash, drawn.request_hash, drawn.pairs, drawn.slots)
         assert all(a.ends <= b.starts for a, b in zip(slots, slots[1:])) and slots[0].materials_due > opened
         for _ in range(200):  # the notices are recorded by an activity after the schedule
             with Session(stack.engine) as s:
