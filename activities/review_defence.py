@@ -76,7 +76,8 @@ class ReviewDefenceActivities:
         defence = inp.call.review.stage(inp.phase_id).defence
         assert defence is not None
         zone = inp.call.zone
-        profiles = self.draws.profiles(inp.call.id, inp.states)
+        only = inp.call.phase(inp.phase_id).categories  # a defence for some categories: the others go past it
+        profiles = [p for p in self.draws.profiles(inp.call.id, inp.states) if not only or p.category in only]
         scores, applicants, seed = self._context(inp, [p.application_id for p in profiles])
         ordered = hearing_order(inp.call, profiles, scores, defence.order)
         days = defence_days(defence, inp.calendar, zone, inp.opened, len(ordered))

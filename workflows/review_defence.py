@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from models.call import CallDefinition, StageDef
     from models.identity import Target, refusal
     from models.instants import local
+    from models.lifecycle import build_lifecycle
     from models.messages import NoticeDraft
     from models.review.messages import (
         ABSENT,
@@ -81,10 +82,13 @@ class DefenceStage(StageBase):
     async def _schedule(self, states: list[str], previous_phase: str | None) -> None:
         """Hearings in order, a panel per slot; each expert gets a task from their slot to its day's end, each
         applicant a notice of the slot and the materials deadline (never the panel)."""
+        into = f"in_{self.inp.phase_id}"  # and those whose own timer moves them in at this same instant
+        waiting = sorted({t.source for t in build_lifecycle(self.call).transitions
+                          if t.trigger == "start_review" and t.dest == into} - set(states))
         drawn = await workflow.execute_activity_method(
             ReviewDefenceActivities.schedule_defence,
-            ScheduleInput(self.call, self.inp.calendar, self.inp.phase_id, self.inp.opened, self.inp.closes, states,
-                          self.inp.previous, previous_phase),
+            ScheduleInput(self.call, self.inp.calendar, self.inp.phase_id, self.inp.opened, self.inp.closes,
+                          states + waiting, self.inp.previous, previous_phase),
             start_to_close_timeout=BROADCAST_TIMEOUT, heartbeat_timeout=HEARTBEAT)
         self.s.drawn = drawn
         slot = {x.application_id: x for x in drawn.slots}
