@@ -107,6 +107,27 @@ class DefenceStage(StageBase):
                     for t in self.s.tasks]
         await self._notify(notices)
 
+    def _materials_reminders(self, now: datetime) -> tuple[list[NoticeDraft], list[datetime]]:
+        """Reminders before each materials deadline (the call's `reminders`) to applicants who have sent none, and
+        when the next one is due."""
+        notices: list[NoticeDraft] = []
+        wakes: list[datetime] = []
+        for x in self.s.drawn.slots if self.s.drawn else []:
+            if x.application_id in self.s.materials or any(a.application_id == x.application_id for a in self.s.absent):
+                continue
+            for ahead in self.call.reminders:
+                at, key = x.materials_due - ahead, f"materials{int(ahead.total_seconds())}"
+                if at <= self.inp.opened or at >= x.materials_due or key in x.reminded:
+                    continue
+                if at > now:
+                    wakes.append(at)
+                    continue
+                x.reminded.append(key)
+                notices.append(self._notice(f"{key}:{x.application_id}", f"applicant:{x.applicant}", "reminder",
+                                            x.application_id, {"action": "defence_materials",
+                                                               "deadline": self._when(x.materials_due)}))
+        return notices, wakes
+
     def _slot_refusal(self, task: Task, now: datetime) -> str | None:
         """A defence's panel scores an application only once its hearing has begun."""
         slot = self._slot(task.application_id)

@@ -316,8 +316,9 @@ class ReviewStageWorkflow(DefenceStage):
                                                 {"action": "review", "deadline": local(self.call.zone, t.due)}))
                 else:
                     wakes.append(at)
-        await self._notify(notices)
-        return min(wakes) if wakes else None
+        early, later = self._materials_reminders(now)  # a defence's applicants (none in other stages)
+        await self._notify(notices + early)
+        return min(wakes + later) if wakes or later else None
 
     async def _settle(self) -> None:
         for t in self.s.tasks:

@@ -36,6 +36,7 @@ class DefenceSlot:
     ends: datetime
     materials_due: datetime
     scores_due: datetime  # the panel's score sheets: the end of the slot's day
+    reminded: list[str] = field(default_factory=list)  # the materials reminders sent
 
 
 @dataclass
