@@ -200,17 +200,15 @@ def _build(call: CallDefinition, staged_paper: bool) -> Lifecycle:
         _paper(d, paper)
     if formal is not None:
         _formal(d, formal.id)
+    from models.lifecycle_stages import forfeits, staged_lifecycle  # they build on this module's declarations
     if call.review is not None and formal is not None and reviews and publicity is not None and contract is not None:
-        from models.lifecycle_stages import staged_lifecycle  # it builds on this module's declarations
-
         return staged_lifecycle(call, d.states, d.ts, reviews, publicity, contract,
                                 paper if late_paper and staged_paper else None)
     selected = bool(publicity or contract)
     unselected = [*d.at, *(["formal_pending"] if formal is not None else [])]  # still undecided when funding is
     if reviews:
         _reviews(d, reviews)
-        d.ts += [TransitionSpec("forfeit", f"in_{p.id}", "withdrawn", ("system",), notify=("applicant",))
-                 for p in reviews if call.review and call.review.stage(p.id).defence]  # 逾期未参加答辩视为弃权
+        d.ts += forfeits(call, reviews)
         unselected += [*(f"in_{p.id}" for p in reviews), "scored"]
     if selected:
         d.states += [StateSpec("shortlisted", "shortlisted")]

@@ -44,6 +44,12 @@ def _late_paper(paper: PhaseDef, states: list[StateSpec], ts: list[TransitionSpe
     return ["paper_received", "approved"] if paper.categories else ["paper_received"]
 
 
+def forfeits(call: CallDefinition, reviews: list[PhaseDef]) -> list[TransitionSpec]:
+    """An application recorded absent at its defence slot is withdrawn (逾期未参加答辩视为弃权), in each defence stage."""
+    return [TransitionSpec("forfeit", f"in_{p.id}", "withdrawn", ("system",), notify=("applicant",))
+            for p in reviews if call.review and call.review.stage(p.id).defence]
+
+
 def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef, contract: PhaseDef,
            paper: PhaseDef | None = None) -> tuple[list[StateSpec], list[TransitionSpec]]:
     """States and transitions from formal_passed to the end of the contract (through `paper` after publicity when
@@ -61,8 +67,7 @@ def staged(call: CallDefinition, reviews: list[PhaseDef], publicity: PhaseDef, c
             ts.append(TransitionSpec("fund", state, "shortlisted", ("system",), notify=("applicant",)))
             ts.append(TransitionSpec("reserve", state, "reserve", ("system",), notify=("applicant",)))
         ts.append(TransitionSpec("eliminate", state, "not_funded", ("system",), notify=("applicant",)))
-        if call.review and call.review.stage(reviews[k].id).defence:  # absent at its defence slot: withdrawn (弃权)
-            ts.append(TransitionSpec("forfeit", state, "withdrawn", ("system",), notify=("applicant",)))
+    ts += forfeits(call, reviews)
     states += [StateSpec("shortlisted", "funded on the approved ranked list"),
                StateSpec("reserve", "reserve on the ranked list (候补)")]
     opens_publicity = Due(phase=publicity.id, edge="opens")
