@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from activities.review_defence import ReviewDefenceActivities, ScheduleInput
+from activities.review_defence import ReviewDefenceActivities, ScheduleInput, hearing_order
 from activities.review_draw import ReviewDrawActivities
 from cli import app
 from client.calls import Prepared, prepare, start_application, start_call
@@ -263,6 +263,9 @@ async def test_the_schedule_materials_and_absence_through_the_service(stack: Sta
         pi0 = Identity("pi-0", [Grant("applicant", "self")])
         own = await service.defence_schedule(pi0, call.id, "defence")
         assert [(h.slot.application_id, h.panel) for h in own] == [(ids[0], [])]  # never the panel
+        member = everything[1].panel[0]
+        seen = await service.defence_schedule(Identity(member, [Grant("expert", "application:x")]), call.id, "defence")
+        assert ids[1] in [h.slot.application_id for h in seen] and all(h.panel == [member] for h in seen)
         with pytest.raises(Forbidden, match="has no hearing"):
             await service.defence_schedule(Identity("pi-9", [Grant("applicant", "self")]), call.id, "defence")
         with pytest.raises(Invalid, match="not an expert review stage"):
@@ -287,3 +290,13 @@ def test_the_defence_commands_refuse_in_one_line(db: Engine, tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["--operator", "stage", "absent", "no-such-call", "defence", "a1", "--reason", "r"],
                                 env=env)
     assert (result.exit_code, result.output) == (1, "error: unknown call no-such-call\n")
+
+
+def test_hearings_are_grouped_by_category_best_first_or_ranked_across_categories() -> None:
+    call = load_call(CALL_012)
+    profiles = [ReviewProfile(a, c, ("K0101",), "u", "p") for a, c in
+                (("k1", "key"), ("m1", "major"), ("k2", "key"), ("m2", "major"), ("m3", "major"))]
+    scores: dict[str, float | None] = {"k1": 90.0, "m1": 70.0, "k2": 60.0, "m2": 80.0}  # m3: none (first stage)
+    assert [p.application_id for p in hearing_order(call, profiles, scores, "category")] == ["m2", "m1", "m3", "k1",
+                                                                                           "k2"]
+    assert [p.application_id for p in hearing_order(call, profiles, scores, "rank")] == ["k1", "m2", "m1", "k2", "m3"]
