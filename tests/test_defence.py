@@ -5,6 +5,7 @@ ranking."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -94,6 +95,14 @@ def test_an_application_waits_for_a_slot_where_a_full_panel_is_free_or_is_left_u
     assert set(result.hearings[2].panel) == {"E0", "E1", "E4"}
     short = schedule(pool, proposals, _slots(2), POLICY, 3, seed=1)
     assert short.unscheduled == ("A0",) and len(short.hearings) == 2
+
+
+def test_when_the_experts_loads_run_out_a_seat_stays_empty_rather_than_the_schedule_failing() -> None:
+    pool = [dataclasses.replace(e, max_load=1) for e in _pool()]  # 5 seats for 4 hearings of 3
+    proposals = [Proposal(f"A{i}", ("K0101",), f"V{i}", f"P{i}") for i in range(4)]
+    result = schedule(pool, proposals, _slots(6), POLICY, 3, seed=2)
+    assert len(result.hearings) == 4 and sum(len(h.panel) for h in result.hearings) == 5
+    assert result.load_max == 1 and result.conflicts_violated == 0
 
 
 def test_the_materials_deadline_counts_working_days_back_over_a_holiday() -> None:

@@ -96,6 +96,10 @@ class DefenceStage(StageBase):
                              slot[p.application_id].scores_due) for p in drawn.pairs]
         self.s.log += [f"{self._when(workflow.now())} system grantflow could not schedule {a}: no slot with a full "
                        f"panel free of conflict" for a in drawn.short]
+        seated = {x.application_id: sum(t.application_id == x.application_id for t in self.s.tasks) for x in drawn.slots}
+        size = self.stage.defence.panel if self.stage.defence else 0
+        self.s.log += [f"{self._when(workflow.now())} system grantflow seated {k} of {size} for {a}: no other "
+                       f"eligible expert free then has room" for a, k in seated.items() if k < size]
         phase = self.call.phase(self.inp.phase_id).name
         notices = [self._notice(f"defence:{x.application_id}", f"applicant:{x.applicant}", "defence_slot",
                                 x.application_id, {"phase_name": phase, "starts": self._when(x.starts),

@@ -76,7 +76,8 @@ def _panels(chosen: dict[int, int], eligible: list[dict[int, int]], free: np.nda
             policy: Policy, panel: int, seed: int) -> dict[int, tuple[int, ...]]:
     """Slot -> expert indexes: `panel` experts per slot, each within capacity, minimising the sum of squared loads
     (the l-th seat of an expert costs BALANCE * (2l - 1)) and then a seeded random weight and the fit per pair. A
-    min-cost flow (its matrix is totally unimodular), solved by milp: balanced loads first, then chance within them."""
+    min-cost flow (its matrix is totally unimodular), solved by milp: balanced loads first, then chance within them.
+    A seat no expert has room for stays empty (at a cost above any load), so the experts' loads never stop it."""
     rng = np.random.default_rng(seed)
     pairs = [(j, e, c) for i, j in sorted(chosen.items(), key=lambda x: x[1])
              for e, c in sorted(eligible[i].items()) if free[e, j]]
@@ -85,16 +86,18 @@ def _panels(chosen: dict[int, int], eligible: list[dict[int, int]], free: np.nda
     n, ns = len(pairs), len(rows)
     caps = [min(policy.capacity(experts[e]), ns) for e in index]
     seats = [(r, load) for r, cap in enumerate(caps) for load in range(1, cap + 1)]
+    width = n + len(seats)
     objective = np.concatenate([rng.random(n) + np.array([c for _, _, c in pairs]) / 1000.0,
-                                [BALANCE * (2 * load - 1) for _, load in seats]])
+                                [BALANCE * (2 * load - 1) for _, load in seats], np.full(ns, BALANCE * (2 * ns + 2))])
     seat_row = np.array([ns + r for r, _ in seats], dtype=int)
-    a = coo_matrix((np.concatenate([np.ones(2 * n), -np.ones(len(seats))]),
-                    (np.concatenate([[rows[j] for j, _, _ in pairs], [ns + index[e] for _, e, _ in pairs], seat_row]),
-                     np.concatenate([np.arange(n), np.arange(n), n + np.arange(len(seats))]))),
-                   shape=(ns + len(index), n + len(seats)))
+    a = coo_matrix((np.concatenate([np.ones(2 * n), -np.ones(len(seats)), np.ones(ns)]),
+                    (np.concatenate([[rows[j] for j, _, _ in pairs], [ns + index[e] for _, e, _ in pairs], seat_row,
+                                     np.arange(ns)]),
+                     np.concatenate([np.arange(n), np.arange(n), n + np.arange(len(seats)), width + np.arange(ns)]))),
+                   shape=(ns + len(index), width + ns))
     bounds = [panel] * ns + [0] * len(index)
     result = milp(objective, constraints=LinearConstraint(a.tocsr(), bounds, bounds),
-                  integrality=np.ones(n + len(seats)), bounds=Bounds(0, 1))
+                  integrality=np.ones(width + ns), bounds=Bounds(0, np.concatenate([np.ones(width), np.full(ns, panel)])))
     if result.x is None:
         raise AssignmentError(f"no panels of {panel} within the experts' loads: {result.message}", ())
     out: dict[int, list[int]] = {j: [] for j in rows}
