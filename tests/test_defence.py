@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -45,7 +48,7 @@ from models.review.messages import (
 from models.review.profile import ReviewProfile, profile_json
 from records.review_tables import ReviewProfileRow
 from records.tables import ApplicationRow, CallRow, NoticeRow
-from tests.conftest import CALLS, Stack
+from tests.conftest import CALLS, ROOT, Stack
 from tests.helpers import PEOPLE, application_input, refused, sleep_until, state
 from workflows.review_stage import ReviewStageWorkflow
 
@@ -309,3 +312,12 @@ def test_hearings_are_grouped_by_category_best_first_or_ranked_across_categories
     assert [p.application_id for p in hearing_order(call, profiles, scores, "category")] == ["m2", "m1", "m3", "k1",
                                                                                            "k2"]
     assert [p.application_id for p in hearing_order(call, profiles, scores, "rank")] == ["k1", "m2", "m1", "k2", "m3"]
+
+
+def test_the_benchmark_compares_the_scheduler_with_greedy_on_the_same_figures() -> None:
+    done = subprocess.run([sys.executable, "bench/defence.py", "--applications", "30", "--experts", "40", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    report = json.loads(done.stdout)
+    for solver in ("scheduler", "greedy"):
+        assert report[solver]["conflicts"] == 0 and report[solver]["order_inversions"] == 0
+    assert report["scheduler"]["hearings"] == 30
