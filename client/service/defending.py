@@ -17,7 +17,7 @@ from workflows.review_stage import ReviewStageWorkflow
 
 
 @dataclass
-class Hearing:
+class HearingView:
     """One slot as the asker may see it: `panel` is empty for an applicant (experts are never shown to them)."""
 
     slot: DefenceSlot
@@ -35,7 +35,7 @@ class Defending(Reviewing):
                           f"defence)")
         return target
 
-    async def defence_schedule(self, identity: Identity, call_id: str, phase: str) -> list[Hearing]:
+    async def defence_schedule(self, identity: Identity, call_id: str, phase: str) -> list[HearingView]:
         """The hearings in time order: every slot and panel for managers, committee, auditors and agencies; an
         expert's own hearings; an applicant's own slot without its panel."""
         target = self._defence_target(call_id, phase)
@@ -48,14 +48,14 @@ class Defending(Reviewing):
         for t in s.tasks:
             panels.setdefault(t.application_id, []).append(t.expert_id)
         everything = any(identity.may(r, target) for r in SEE_ALL)
-        out: list[Hearing] = []
+        out: list[HearingView] = []
         for x in slots:
             own = x.applicant == identity.subject and "applicant" in identity.roles()
             sits = identity.subject in panels.get(x.application_id, []) and self._stage_role(call_id, phase) in \
                 identity.roles()
             if everything or sits or own:
                 panel = sorted(panels.get(x.application_id, [])) if everything else [identity.subject] if sits else []
-                out.append(Hearing(x, panel, s.materials.get(x.application_id), absent.get(x.application_id)))
+                out.append(HearingView(x, panel, s.materials.get(x.application_id), absent.get(x.application_id)))
         if not out and not everything and slots:
             self.refuse(identity, "-", "see the defence schedule", target,
                         f"{identity.subject} has no hearing in defence {phase} of {call_id}")
