@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from activities.review_defence import ReviewDefenceActivities, ScheduleInput, hearing_order
 from activities.review_draw import ReviewDrawActivities
+from audit.replay import replayer
 from cli import app
 from client.calls import Prepared, prepare, start_application, start_call
 from client.errors import Conflict, Forbidden, Invalid
@@ -245,6 +246,7 @@ async def test_an_absent_application_withdraws_and_leaves_the_ranking(stack: Sta
         assert ids[1] not in [a for c in settled.funded.values() for a in c + settled.reserves.get("key", [])]
         assert any("recorded" in line and ids[1] in line for line in status.state.log)
         await handle.terminate("test finished")
+    await replayer().replay_workflow(await handle.fetch_history())  # the schedule, materials and absence replay
 
 
 async def test_the_schedule_materials_and_absence_through_the_service(stack: Stack, tmp_path: Path) -> None:
