@@ -18,6 +18,7 @@ from activities.closure import ClosureActivities
 from activities.eligibility import EligibilityActivities
 from activities.formal import attachment_verdicts, check_formal
 from activities.notices import Channel, LogChannel, Postman
+from activities.publicity import PublicityActivities
 from activities.quotas import QuotaActivities
 from activities.records import RecordActivities
 from activities.review_defence import ReviewDefenceActivities
@@ -83,6 +84,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             draws.reassign_tasks,
             settles.settle_stage,
             settles.announce,
+            PublicityActivities(engine).publish_result,
         ],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),
         workflow_runner=sandbox_runner(),

@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 from temporalio.client import Client
 
-from api import pages, problems, routes_access, routes_applications, routes_calls, routes_paper, routes_review
+from api import (
+    pages,
+    problems,
+    routes_access,
+    routes_applications,
+    routes_calls,
+    routes_paper,
+    routes_publicity,
+    routes_review,
+    routes_stages,
+)
 from client.service import Service
 from client.tokens import TokenConfig
 from infra import metrics
@@ -32,7 +42,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                                 (settings.temporal_address, settings.namespace), settings.temporal_access)
     problems.install(app)
     for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_paper.router,
-                   routes_review.router):
+                   routes_review.router, routes_stages.router, routes_publicity.router):
         app.include_router(router)
     pages.install(app)
 

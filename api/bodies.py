@@ -85,3 +85,21 @@ class Decision(Body):
 class PaperCopy(Body):
     code: Annotated[str, Field(max_length=1000, description="the text of the paper copy's QR code")]
     receive: bool = Field(default=False, description="register a matching copy as received")
+
+
+class ScoreSheet(Body):
+    scores: Annotated[dict[Short, Annotated[int, Field(ge=0, le=1000)]], Field(
+        min_length=1, max_length=MAX_ITEMS, description="criterion -> whole-number score, one per criterion of the "
+                                                        "call's score sheet")]
+    comments: Annotated[dict[Short, Annotated[str, Field(max_length=MAX_VALUE)]], Field(
+        max_length=MAX_ITEMS, description="criterion -> comment, where the score sheet asks for one")] = {}
+
+
+class Reopening(Body):
+    expert: Short = Field(description="the expert whose submitted review is reopened")
+    reason: Reason
+
+
+class Approval(Body):
+    reason: Reason
+    role: Literal["committee", "manager"] | None = Field(default=None, description="when the account holds both")

@@ -30,7 +30,7 @@ from tests.helpers import hours, opens, refused, sleep_until
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
-PUBLIC = re.compile(r"health|token|openapi|docs|redoc")
+PUBLIC = re.compile(r"health|token|openapi|docs|redoc|publicity")
 PASSWORD = "a long enough password"
 
 

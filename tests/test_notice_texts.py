@@ -25,6 +25,8 @@ KINDS = {  # every kind: the application workflow's, the call workflow's (phase_
     "defence_slot": {"phase_name": "线上视频答辩", "starts": UTC_CLOSE, "ends": "2025-04-07T09:20:00+00:00",
                      "materials_due": "2025-04-03T16:00:00+00:00"},
     "vacancy": {"application_id": "a1", "promoted": "a9", "reason": "经核查异议成立"},
+    "publicity_result": {"objections": "2", "upheld": "1", "dismissed": "0", "pending": "1", "count": "1",
+                         "promoted": "重点项目：a9《深部找矿》（u1）", "funded": "重点项目：a9《深部找矿》（u1）"},
     "overdue": {"action": "approve", "deadline": UTC_CLOSE},
     "escalation": {"action": "approve", "deadline": UTC_CLOSE},
     "phase_opened": EVENT, "phase_closed": EVENT, "phase_extended": EVENT, "call_revised": EVENT,

@@ -9,6 +9,7 @@ from temporalio import workflow
 
 from workflows.refusal import Refused
 from workflows.review_defence import DEFENCE_PATCH, DefenceStage
+from workflows.review_publicity import PUBLICITY_RESULT, publicity_result
 
 with workflow.unsafe.imports_passed_through():
     from activities.review_draw import DrawInput, ReassignInput, ReviewDrawActivities, Vacated
@@ -67,8 +68,7 @@ class ReviewStageWorkflow(DefenceStage):
         return min(due, self.inp.closes) if self.inp.closes is not None else due
 
     def _index(self) -> None:
-        """Tasks and reviews by (application, expert): one workflow task may carry hundreds of reviews, and each
-        is checked twice (validator, handler), so a look-up must not scan every task of the stage."""
+        """Tasks and reviews by (application, expert): a look-up must not scan every task of a large stage."""
         self.tasks_of: dict[tuple[str, str], list[Task]] = {}
         self.reviews_of: dict[tuple[str, str], list[Review]] = {}
         for t in self.s.tasks:
@@ -372,6 +372,8 @@ class ReviewStageWorkflow(DefenceStage):
             while self.s.decided and self.s.vacancies:
                 await self._fill(self.s.vacancies.pop(0))
             if self.ended:
+                if self.s.decided and self.s.settled is not None and workflow.patched(PUBLICITY_RESULT):
+                    await self._notify(await publicity_result(self.call, self.s))
                 break
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)

@@ -1,11 +1,13 @@
 """Expert review stages through the service layer: an expert's tasks, reviews and declines, a manager's reopening,
-the committee's or manager's approval of the ranked list; each authorized here and again by the stage's validator."""
+the committee's or manager's approval of the ranked list (each authorized here and again by the stage's validator);
+the publicity result, public once published."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
+from sqlmodel import Session
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,6 +24,8 @@ from models.review.messages import (
     Task,
     stage_workflow_id,
 )
+from models.review.publicity import RESULT, PublicityResult
+from records.publicity_tables import PublicityResultRow
 from workflows.review_stage import ReviewStageWorkflow
 
 SEE_ALL = ("manager", "committee", "auditor", "agency")  # who sees every task of a stage; an expert sees their own
@@ -136,3 +140,12 @@ class Reviewing(Core):
         told: int = await self._stage_update(identity, call_id, phase, usable[0], "approve the ranked list",
                                              ReviewStageWorkflow.decide, request)
         return told
+
+    def publicity_result(self, call_id: str) -> PublicityResult:
+        """The call's publicity result, for anyone (no sign-in) once published; it names no objector and no expert."""
+        self.call_row(call_id)
+        with Session(self.engine) as s:
+            row = s.get(PublicityResultRow, call_id)
+        if row is None:
+            raise NotFound(f"the publicity result of {call_id} is not published yet (it is when publicity closes)")
+        return RESULT.validate_json(row.result_json)
