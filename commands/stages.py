@@ -1,6 +1,6 @@
-"""`grantflow stage ...`: expert review stages as the signed-in account: an expert's tasks, reviews and declines, a
-manager's reopening, the committee's approval of the ranked list, a defence's schedule, materials and absences. Objections and the contract are application events
-(`grantflow act APP object|uphold_objection|submit_taskbook|sign ...`)."""
+"""`grantflow stage ...`: expert review stages as the signed-in account (an expert's tasks, reviews and declines, a
+manager's reopening, the committee's approval of the ranked list, a defence's schedule, materials and absences) and the
+publicity result, public. Objections and the contract are application events (`grantflow act APP object|...`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from commands.common import out, run, safe
-from commands.session import session
+from commands.session import local_service, session
 from models.instants import local
 
 stage_app = typer.Typer(no_args_is_help=True, help="Expert review stages: tasks, reviews, reopening, the ranked list, defences.")
@@ -123,4 +123,23 @@ def absent(call_id: str, phase: str, application_id: str, reason: str = typer.Op
             zone = service.definition(call_id).zone
         out.print(f"{application_id}: recorded absent at {local(zone, a.at)} by {safe(a.actor_id)}; withdrawn",
                   highlight=False)
+    run(go())
+
+
+@stage_app.command("publicity")
+def publicity(call_id: str) -> None:
+    """The call's publicity result once published (public: no sign-in): objections, promotions, the final list."""
+    async def go() -> None:
+        service = local_service()
+        r = service.publicity_result(call_id)
+        names = {c.id: c.name for c in service.definition(call_id).categories}
+        out.print(f"{call_id}: publicity result published {local(service.definition(call_id).zone, r.published_at)}; "
+                  f"objections {r.objections} (upheld {r.upheld}, dismissed {r.dismissed}, pending {r.pending})",
+                  highlight=False)
+        table = Table("list", "category", "application", "title", "unit", title=f"{call_id} publicity result")
+        for which, items in (("promoted", r.promoted), ("funded", r.funded)):
+            for x in items:
+                table.add_row(which, names.get(x.category, x.category), safe(x.application_id), safe(x.title),
+                              safe(x.unit))
+        out.print(table)
     run(go())

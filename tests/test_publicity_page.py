@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 from sqlmodel import Session
+from typer.testing import CliRunner
 
 from activities.publicity import PublicityActivities
 from api.app import create_app
+from cli import app
 from infra.settings import Settings
 from models.call import load_call
 from models.review.publicity import PublishResultInput
@@ -44,7 +46,7 @@ def _stored(stack: Stack) -> list[str]:
     return ids
 
 
-def test_a_publicity_result_is_stored_once(stack: Stack) -> None:
+def test_a_publicity_result_is_stored_once_and_shown_to_anyone(stack: Stack, tmp_path: Path) -> None:
     ids = _stored(stack)
     activities = PublicityActivities(stack.engine)
     at = datetime.now(UTC)
@@ -55,6 +57,13 @@ def test_a_publicity_result_is_stored_once(stack: Stack) -> None:
     assert first.recipients == [f"manager:{CALL.id}"] + [f"applicant:pi-{a}" for a in ids]
     again = activities.publish_result(PublishResultInput(CALL.id, "publicity", at + timedelta(days=1), {}, [], []))
     assert again.result == first.result
+    shown = CliRunner().invoke(app, ["stage", "publicity", CALL.id], env={  # public: nobody signed in
+        "GRANTFLOW_DATABASE_URL": str(stack.engine.url), "GRANTFLOW_TEMPORAL_ADDRESS": "127.0.0.1:9",
+        "GRANTFLOW_VAR_DIR": str(tmp_path / "var"), "GRANTFLOW_CONFIG_DIR": str(tmp_path / "config"),
+        "COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "objections 1 (upheld 1, dismissed 0, pending 0)" in shown.output and ids[2] in shown.output
+    assert "citizen-7" not in shown.output
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
@@ -64,10 +73,10 @@ async def test_the_public_page_shows_the_result_without_signing_in(stack: Stack,
     ids = _stored(stack)
     PublicityActivities(stack.engine).publish_result(PublishResultInput(
         CALL.id, "publicity", datetime.now(UTC), {"key": [ids[0], ids[2]]}, [ids[2]], [ids[0], ids[1]]))
-    app = create_app(Settings("unused", "default", str(stack.engine.url), stack.task_queue, tmp_path, "json"),
+    api = create_app(Settings("unused", "default", str(stack.engine.url), stack.task_queue, tmp_path, "json"),
                      stack.client)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
         await until(lambda: server.started, "uvicorn started")

@@ -113,3 +113,5 @@ def test_the_stage_commands_sign_in_and_refuse_in_one_line(db: Engine, tmp_path:
     assert (code, output) == (1, "error: unknown call no-such-call\n")
     code, output = run("--operator", "stage", "decline", "sx-2017-key-rd-general", "preliminary", "a/b", "--reason", "r")
     assert code == 1 and "application id 'a/b' must be" in output
+    code, output = run("stage", "publicity", "no-such-call")  # public: no sign-in needed, one line when unknown
+    assert (code, output) == (1, "error: unknown call no-such-call\n")
