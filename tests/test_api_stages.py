@@ -141,6 +141,8 @@ async def test_experts_see_and_review_only_their_own_tasks_and_applicants_are_re
             await asyncio.sleep(0.1)
         assert any(t["application"] == other.application_id and t["reason"] == f"replaces {other.expert_id}"
                    for t in status["tasks"])
+        gone = (await api.client.get(f"{stage}/tasks?status=declined", headers=api.auth("pm-1"))).json()["items"]
+        assert [(t["application"], t["expert"]) for t in gone] == [(other.application_id, other.expert_id)]
         approval = await api.client.post(f"{stage}/approval", json={"reason": "同意"}, headers=api.auth("pm-1"))
         assert approval.status_code == 409 and "not the deciding stage" in approval.json()["detail"]
         status = (await api.client.get(stage, headers=api.auth("pm-1"))).json()
