@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -154,19 +154,43 @@ def db(database_url: str) -> Iterator[Engine]:
 
 @pytest_asyncio.fixture
 async def stack(env: WorkflowEnvironment, db: Engine) -> AsyncIterator[Stack]:
-    yield Stack(env, env.client, db, MemoryChannel(), f"tq-{uuid.uuid4()}")
-    await terminate_open_workflows(env.client, db)
+    started = Started()
+    config = env.client.config()  # its interceptors include the one that skips time while a result is awaited
+    client = Client(**{**config, "interceptors": [*config["interceptors"], started]})
+    yield Stack(env, client, db, MemoryChannel(), f"tq-{uuid.uuid4()}")
+    await terminate_open_workflows(env.client, db, started.ids)
 
 
-async def terminate_open_workflows(client: Client, db: Engine) -> None:
+class Started(Interceptor):
+    """Remembers every workflow started through the test's client (carried runs and stages have no records row)."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _Starting(next, self.ids)
+
+
+class _Starting(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, ids: set[str]) -> None:
+        super().__init__(next)
+        self.ids = ids
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[object, object]:
+        self.ids.add(input.id)
+        return await super().start_workflow(input)
+
+
+async def terminate_open_workflows(client: Client, db: Engine, started: Iterable[str] = ()) -> None:
     """End what a test left running: on the shared server, its timers would fire with no worker and stop time skipping."""
+    ids = sorted(started)
     with Session(db) as s:
         calls = s.exec(select(CallRow.id, CallRow.definition_json)).all()
-        ids = [call_workflow_id(c) for c, _ in calls]
+        ids += [call_workflow_id(c) for c, _ in calls]
         ids += list(s.exec(select(ApplicationRow.workflow_id)).all())
         ids += [stage_workflow_id(c, p["id"]) for c, d in calls for p in json.loads(d)["phases"]
                 if p["kind"] == "expert_review"]  # started by the call workflow as its review phases opened
-    for workflow_id in ids:
+    for workflow_id in dict.fromkeys(ids):
         try:
             await client.get_workflow_handle(workflow_id).terminate("test finished")
         except RPCError as exc:
