@@ -3,6 +3,8 @@ database on both back ends: a copy of an upgraded SQLite file, or a fresh databa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 import shutil
@@ -33,21 +35,47 @@ from models.messages import call_workflow_id
 from models.review.messages import stage_workflow_id
 from records.engine import connect, make_engine
 from records.tables import ApplicationRow, CallRow
+from tests.hang_guard import failed
 from worker import build_worker
 
-pytest_plugins = ["tests.coverage_plugin"]
+pytest_plugins = ["tests.coverage_plugin", "tests.hang_guard", "pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = ROOT / "calls"
 
 
+class Servers:
+    """The session's time-skipping test server, started anew after a test that failed: a failed test may leave it
+    with time skipping locked (a task nobody completes), and every later test's clock would then stand still."""
+
+    def __init__(self) -> None:
+        self.env: WorkflowEnvironment | None = None
+
+    async def current(self) -> WorkflowEnvironment:
+        if self.env is None:
+            self.env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER)
+        return self.env
+
+    async def replace(self) -> None:
+        if self.env is not None:
+            env, self.env = self.env, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(env.shutdown(), 30)
+
+
 @pytest_asyncio.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER,
-    )
-    yield environment
-    await environment.shutdown()
+async def servers() -> AsyncIterator[Servers]:
+    held = Servers()
+    yield held
+    await held.replace()
+
+
+@pytest_asyncio.fixture
+async def env(servers: Servers, request: pytest.FixtureRequest) -> AsyncIterator[WorkflowEnvironment]:
+    yield await servers.current()
+    if failed(request.node):
+        await servers.replace()
 
 
 @dataclass
@@ -153,12 +181,32 @@ def db(database_url: str) -> Iterator[Engine]:
 
 
 @pytest_asyncio.fixture
-async def stack(env: WorkflowEnvironment, db: Engine) -> AsyncIterator[Stack]:
+async def stack(env: WorkflowEnvironment, db: Engine, request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
     started = Started()
     config = env.client.config()  # its interceptors include the one that skips time while a result is awaited
     client = Client(**{**config, "interceptors": [*config["interceptors"], started]})
     yield Stack(env, client, db, MemoryChannel(), f"tq-{uuid.uuid4()}")
+    if failed(request.node):
+        print(await pending_work(env.client, started.ids))
     await terminate_open_workflows(env.client, db, started.ids)
+
+
+async def pending_work(client: Client, started: Iterable[str]) -> str:
+    """What each workflow a failed test started still waits for, as the server describes it."""
+    lines = []
+    for workflow_id in sorted(started):
+        try:
+            d = (await client.get_workflow_handle(workflow_id).describe()).raw_description
+        except RPCError as exc:
+            lines.append(f"{workflow_id}: {exc.message}")
+            continue
+        status = d.workflow_execution_info.status
+        task = d.pending_workflow_task
+        work = [f"workflow task {task.state} attempt {task.attempt}"] if task.scheduled_time.seconds else []
+        work += [f"activity {a.activity_type.name} {a.state} attempt {a.attempt} {a.last_failure.message}".strip()
+                 for a in d.pending_activities]
+        lines.append(f"{workflow_id}: status {status}; " + ("; ".join(work) or "nothing pending"))
+    return "pending work of the workflows the test started:\n" + "\n".join(lines)
 
 
 class Started(Interceptor):

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
@@ -59,7 +58,7 @@ from records.chain import row_hash
 from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow, TransitionRow
 from simulation.run import simulate
-from tests.conftest import CALLS, Stack
+from tests.conftest import CALLS, Servers, Stack
 from tests.helpers import act, application_input, hours, sleep_until
 from worker import build_worker, sandbox_runner
 from workflows.application import ApplicationWorkflow
@@ -228,10 +227,11 @@ async def _settled(client: Client, engine: Engine, call: WorkflowHandle[Any, Any
 
 
 @pytest_asyncio.fixture(scope="module")
-async def lived(env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lived]:
+async def lived(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lived]:
     """Call 000 under its own id with three applications: a1 gets an extension of the recommendation deadline for
     itself alone and is approved at the call's deadline; a2 lapses there; a3 never submits and is closed. The call's
     application window is extended for everyone; two late requests are refused."""
+    env = await servers.current()
     db_path = tmp_path_factory.mktemp("audit") / "records.db"
     engine = make_engine(f"sqlite:///{db_path}")
     definition = load_call(CALL_000).model_copy(update={"id": f"audit-{uuid.uuid4().hex[:8]}"})

@@ -1,0 +1,66 @@
+"""A test that waits for ever fails on its own, saying where it waited, and the shared test server is started anew
+after any failed test, so that one stuck test cannot stall the tests after it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import io
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+import pytest
+
+FAILED = pytest.StashKey[bool]()
+
+
+def where_tasks_wait() -> str:
+    """Every other task of the running loop with the stack it is suspended in."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks() - {asyncio.current_task()}:
+        print(f"--- {task.get_name()}: {task.get_coro()!r}", file=out)
+        task.print_stack(limit=25, file=out)
+    return out.getvalue()
+
+
+def bounded(test: Callable[..., Coroutine[Any, Any, Any]], limit: float) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """`test`, failed after `limit` seconds with the stacks of the loop's tasks instead of waiting for ever."""
+
+    @functools.wraps(test)
+    async def run(**kwargs: Any) -> Any:
+        task = asyncio.ensure_future(test(**kwargs))
+        done, _ = await asyncio.wait({task}, timeout=limit)
+        if done:
+            return task.result()
+        stacks = where_tasks_wait()
+        task.cancel()
+        await asyncio.wait({task}, timeout=30)
+        pytest.fail(f"the test did not finish within {limit} s; where its tasks waited:\n{stacks}", pytrace=False)
+
+    return run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("async_test_limit", "seconds an async test may run before it fails with its tasks' stacks "
+                  "(below pytest-timeout's limit, which stays the last resort for synchronous tests)", default="480")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    limit = float(config.getini("async_test_limit"))
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+            item.obj = bounded(item.obj, limit)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+def failed(item: pytest.Item) -> bool:
+    """Whether `item` has failed so far (set-up or call)."""
+    return item.stash.get(FAILED, False)
