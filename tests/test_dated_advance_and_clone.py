@@ -83,3 +83,22 @@ def test_a_2026_clone_of_000_does_not_close_on_qingming_and_moves_the_rules_date
 def test_clone_takes_exactly_one_of_open_and_year(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["calls", "clone", str(CALL_000), "--id", "x", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1 and result.stderr.splitlines() == ["error: give one of --open INSTANT or --year YEAR"]
+
+
+async def test_a_hand_run_phase_passed_over_by_a_dated_one_is_refused_naming_both(stack: Stack) -> None:
+    call = load_call(CALL_000)
+    paper = call.phase("paper").closes
+    assert isinstance(paper, datetime)
+    dated = {"opens": paper + timedelta(days=5), "closes": paper + timedelta(days=10)}
+    phases = [p.model_copy(update=dated) if p.id == "expert_review" else p for p in call.phases]
+    prepared = prepare(CallDefinition.model_validate({**call.model_dump(), "phases": [p.model_dump() for p in phases]}),
+                       not_before=await stack.env.get_current_time())
+    review = prepared.timetable.get("expert_review")
+    assert review.opens is not None
+    async with stack.running():
+        handle = await start_call(stack.client, prepared, stack.task_queue)
+        await sleep_until(stack.env, review.opens + hours(1))
+        assert (await handle.query(CallWorkflow.status)).current_phase == "expert_review"
+        why = await refused(handle.execute_update(CallWorkflow.advance_phase, MANAGER), "can no longer be opened")
+    assert why.startswith("formal_review (形式审查) was never opened and expert_review, which comes after it, is already "
+                          f"open until {closes(prepared, 'expert_review').isoformat()}"), why

@@ -157,10 +157,14 @@ class CallWorkflow:
         handlers of runs with the patch `dated-close-advance`) refuses a phase whose dated close passed."""
         self._manager(req, identities)
         current = self.timetable.current()
+        nxt = self._next_to_open()
         if current is not None and current.closes_rule != "manual":
+            if nxt is not None and self.timetable.index(nxt.id) < self.timetable.index(current.id):
+                raise Refused(f"{nxt.id} ({nxt.name}) was never opened and {current.id}, which comes after it, is "
+                              f"already open until {local(self.zone, current.closes)}: phases open in order, so "
+                              f"{nxt.id} can no longer be opened")
             raise Refused(f"{current.id} is open until {local(self.zone, current.closes)}; "
                           f"close it early with `phase close` first")
-        nxt = self._next_to_open()
         if nxt is None:
             raise Refused(f"call {self.call.id} has no phase left to open")
         if nxt.opens_rule == "date":
