@@ -15,6 +15,7 @@ from api import (
     routes_access,
     routes_applications,
     routes_calls,
+    routes_defence,
     routes_paper,
     routes_publicity,
     routes_review,
@@ -42,7 +43,8 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
                                 (settings.temporal_address, settings.namespace), settings.temporal_access)
     problems.install(app)
     for router in (routes_access.router, routes_calls.router, routes_applications.router, routes_paper.router,
-                   routes_review.router, routes_stages.router, routes_publicity.router):
+                   routes_review.router, routes_stages.router, routes_defence.router,
+                   routes_publicity.router):
         app.include_router(router)
     pages.install(app)
 

@@ -1,13 +1,16 @@
 """The deadlines a calendar feed lists: every close of a call (phases, and those that depend on who applies, relative
-ones computed) or every close that binds one application, each with a stable id and a revision count."""
+ones computed) or every close that binds one application (its defence materials too), each with a stable id and a
+revision count."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from models.call import AfterClose, AfterOpening, CallDefinition, CloseValue, Who
-from models.deadlines import Deadlines
+from models.deadlines import MATERIALS_KEY, Deadlines, Hearing
+from models.instants import written
 from models.lifecycle import Window, step_state
 from models.messages import ApplicationStatus, CallInput, CallStatus
 
@@ -127,9 +130,11 @@ def call_feed(inp: CallInput, status: CallStatus) -> Feed:
     return Feed(f"{call.title}（截止时间）", call.timezone, list(call.reminders), events)
 
 
-def application_feed(inp: CallInput, status: CallStatus, app: ApplicationStatus) -> Feed:
+def application_feed(inp: CallInput, status: CallStatus, app: ApplicationStatus,
+                     hearings: Sequence[Hearing] = ()) -> Feed:
     """Every close that binds one application, as its workflow computes them with `Deadlines` (extensions granted to
-    it included); each counts the changes that may have moved it."""
+    it included), each counting the changes that may have moved it; then the materials deadline of each defence slot
+    it has (`hearings`), known since its phase opened and never moved."""
     call, first = inp.call, origin(inp.call, status)
     events: list[FeedEvent] = []
     for window, at in app.deadlines.items():
@@ -153,7 +158,20 @@ def application_feed(inp: CallInput, status: CallStatus, app: ApplicationStatus)
                                 f"{name}截止（申请 {app.application_id}）",
                                 f"{call.title}：申请 {app.application_id} 的{name}截止。{app.binding.get(window, '')}",
                                 at, revisions(known, changes + call_changes(status, sources))))
+    events += [materials_event(inp, status, app.application_id, h) for h in hearings]
     return Feed(f"{call.title}：申请 {app.application_id}（截止时间）", call.timezone, list(call.reminders), events)
+
+
+def materials_event(inp: CallInput, status: CallStatus, application_id: str, hearing: Hearing) -> FeedEvent:
+    """The materials deadline of an application's defence slot, the hearing's time in its description."""
+    call, x, window = inp.call, hearing.slot, MATERIALS_KEY + hearing.phase
+    name = window_name(call, status, hearing.phase)
+    hears = f"{written(call.zone, x.starts)}至{x.ends.astimezone(call.zone):%H:%M}"
+    opened = status.timetable.get(hearing.phase).opens
+    return FeedEvent(_uid("application", application_id, window), window,
+                     f"{name}材料截止（申请 {application_id}）",
+                     f"{call.title}：申请 {application_id} 的{name}材料（汇报材料、联系表）提交截止；答辩时间{hears}",
+                     x.materials_due, Revisions(0, opened or origin(call, status)))
 
 
 def own_values(call: CallDefinition, app: ApplicationStatus, window: str) -> list[CloseValue]:

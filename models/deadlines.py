@@ -1,9 +1,9 @@
 """Deadlines: the one rule for which instant closes each window of an application (the workflows enforce it, the
-audit re-establishes it from a history), and its explanation with every fact behind it."""
+audit re-establishes it from a history), and its explanation with every fact behind it (a defence's materials too)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,6 +13,7 @@ from models.extensions import Applicant, binding_extension
 from models.instants import local
 from models.lifecycle import STEP_KEY, Due, Window, state_step
 from models.messages import ApplicationStatus, CallInput, CallStatus
+from models.review.messages import Absence, DefenceSlot
 from models.timetable import Timetable
 
 
@@ -171,13 +172,50 @@ class Deadlines:
 
 @dataclass
 class DeadlineExplanation:
-    window: str  # a window key: a phase id, or step:<id>
+    window: str  # a window key: a phase id, step:<id>, or materials:<phase> (a defence's materials)
     effective: datetime | None
     facts: list[str] = field(default_factory=list)
 
 
-def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) -> list[DeadlineExplanation]:
-    """Every deadline of `app`, each with the facts behind it in the order they took effect."""
+MATERIALS_KEY = "materials:"
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """An application's slot in a defence phase as its stage holds it: when its materials came, and an absence."""
+
+    phase: str
+    slot: DefenceSlot
+    sent: datetime | None = None
+    absent: Absence | None = None
+
+
+def materials_explanation(call: CallInput, hearing: Hearing) -> DeadlineExplanation:
+    """The materials deadline of an application's defence slot, with the rule that set it and what came since."""
+    definition, zone, x = call.call, call.call.zone, hearing.slot
+    rules = definition.review.stage(hearing.phase).defence if definition.review else None
+    item = DeadlineExplanation(MATERIALS_KEY + hearing.phase, x.materials_due, [
+        f"defence materials (slides, liaison form) for the hearing in {definition.phase(hearing.phase).name}, "
+        f"{local(zone, x.starts)} to {local(zone, x.ends)}"])
+    setting = f"review.stages.{hearing.phase}.defence.materials_working_days"
+    if rules is not None and rules.materials_working_days == 0:
+        item.facts.append(f"due when the hearing starts ({setting}: 0)")
+    elif rules is not None:
+        item.facts.append(f"due at the end (24:00) of working day {rules.materials_working_days} before the "
+                          f"hearing's day ({setting}; calendar: {call.calendar.source})")
+    item.facts.append(f"received at {local(zone, hearing.sent)}" if hearing.sent else
+                      "none received yet; refused from the deadline on")
+    if hearing.absent is not None:
+        a = hearing.absent
+        item.facts.append(f"recorded absent at its slot by {a.role} {a.actor_id} at {local(zone, a.at)}: {a.reason}; "
+                          f"the application withdrew")
+    return item
+
+
+def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus,
+            hearings: Sequence[Hearing] = ()) -> list[DeadlineExplanation]:
+    """Every deadline of `app`, each with the facts behind it in the order they took effect; then the materials
+    deadline of each defence slot it has (`hearings`, from the defence stages)."""
     definition = call.call
     out: list[DeadlineExplanation] = []
     for window, effective in app.deadlines.items():
@@ -224,7 +262,7 @@ def explain(call: CallInput, call_status: CallStatus, app: ApplicationStatus) ->
             item.facts.append(f"binds: {app.binding[window]}")
         out.append(item)
     batch = batch_explanation(definition, app)
-    return out + ([batch] if batch is not None else [])
+    return out + ([batch] if batch is not None else []) + [materials_explanation(call, h) for h in hearings]
 
 
 def submitted_at(app: ApplicationStatus) -> datetime | None:

@@ -7,9 +7,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from client.errors import Invalid
+from client.errors import Invalid, TooLarge
 from client.service.core import checked
 from client.service.reviewing import SEE_ALL, Reviewing, _why
+from client.service.uploads import MAX_UPLOAD
 from models.identity import Identity, Target
 from models.inputs import identifier
 from models.review.messages import Absence, DefenceSlot, ManagerRequest, MaterialsRequest, stage_workflow_id
@@ -62,10 +63,13 @@ class Defending(Reviewing):
         return out
 
     async def submit_materials(self, identity: Identity, call_id: str, phase: str, application_id: str,
-                               content: bytes) -> datetime:
-        """The applicant's defence materials (their SHA-256 is recorded), before the deadline of their slot."""
+                               content: bytes, declared: int | None = None) -> datetime:
+        """The applicant's defence materials (their SHA-256 is recorded), before the deadline of their slot; a file
+        `declared` larger than any may be is refused before it is read."""
         target = self._defence_target(call_id, phase)
         checked(identifier, application_id, "application id")
+        if max(declared or 0, len(content)) > MAX_UPLOAD:
+            raise TooLarge(f"the materials file is more than {MAX_UPLOAD} bytes, the most any file may be")
         if not content:
             raise Invalid("the materials file is empty")
         if "applicant" not in identity.roles():

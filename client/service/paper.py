@@ -33,9 +33,11 @@ class Paper(Actions, Reads):
         return ical(call_feed(await self.call_input(call_id), await self.call_status(call_id)))
 
     async def application_ical(self, identity: Identity, application_id: str) -> bytes:
-        """Every close that binds one application, to whoever may read the application."""
+        """Every close that binds one application (its defence materials' too), to whoever may read the application."""
         st = await self.status(identity, application_id)
-        return ical(application_feed(await self.call_input(st.call_id), await self.call_status(st.call_id), st))
+        inp = await self.call_input(st.call_id)
+        return ical(application_feed(inp, await self.call_status(st.call_id), st,
+                                     await self._hearings(inp.call, application_id)))
 
     async def printable(self, identity: Identity, application_id: str) -> bytes:
         """The printable form and paper checklist of the submitted version, to whoever may read the application."""

@@ -1,5 +1,6 @@
-"""What people read through the service layer, each within its scope: an application's status and deadlines,
-calls, a call's applications and counts, formal-review verdicts, and (auditors) the refused attempts."""
+"""What people read through the service layer, each within its scope: an application's status and deadlines (its
+defence materials' too), calls, a call's applications and counts, formal-review verdicts, and (auditors) the refused
+attempts."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from sqlmodel import Session, col, select
 from client.errors import NotFound
 from client.service.core import Core, checked
 from models.call import CallDefinition
-from models.deadlines import DeadlineExplanation, explain
+from models.deadlines import DeadlineExplanation, Hearing, explain
 from models.identity import Identity, Target, read_refusal
 from models.inputs import identifier
 from models.messages import ApplicationStatus, CallStatus, call_workflow_id
+from models.review.messages import StageStatus, stage_workflow_id
 from models.timetable import Timetable
 from records.accounts import RefusalRow
 from records.tables import ApplicationRow, CallRow
 from workflows.call import CallWorkflow
+from workflows.review_stage import ReviewStageWorkflow
 
 SEE_OBJECTORS = ("manager", "auditor")
 MAX_PAGE = 500
@@ -45,7 +48,27 @@ class Reads(Core):
     async def explain(self, identity: Identity, application_id: str) -> list[DeadlineExplanation]:
         st = await self.status(identity, application_id)
         call = (await self.temporal()).get_workflow_handle(call_workflow_id(st.call_id))
-        return explain(await call.query(CallWorkflow.definition), await call.query(CallWorkflow.status), st)
+        inp = await call.query(CallWorkflow.definition)
+        return explain(inp, await call.query(CallWorkflow.status), st, await self._hearings(inp.call, application_id))
+
+    async def _hearings(self, call: CallDefinition, application_id: str) -> list[Hearing]:
+        """The application's slots in the call's defence stages that have scheduled it (the caller may read it)."""
+        rules = call.review
+        out: list[Hearing] = []
+        for p in call.phases:
+            if p.kind != "expert_review" or rules is None or rules.stage(p.id).defence is None:
+                continue
+            try:
+                status: StageStatus = await self._ask(stage_workflow_id(call.id, p.id), ReviewStageWorkflow.status,
+                                                      f"defence {p.id} of {call.id}")
+            except NotFound:  # not opened yet
+                continue
+            s = status.state
+            slot = next((x for x in s.drawn.slots if x.application_id == application_id), None) if s.drawn else None
+            if slot is not None:
+                out.append(Hearing(p.id, slot, s.materials.get(application_id),
+                                   next((a for a in s.absent if a.application_id == application_id), None)))
+        return out
 
     def calls(self, identity: Identity, limit: int = 50, offset: int = 0) -> Sequence[CallRow]:
         """Calls, with their current phase: public facts, for every signed-in account."""
