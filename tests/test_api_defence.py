@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from cli import app as cli
 from client.calls import Prepared, prepare, start_application
+from client.service.uploads import MAX_UPLOAD
 from models.call import load_call
 from models.identity import Grant
 from models.instants import local
@@ -114,6 +115,9 @@ async def test_the_defence_over_http_as_each_may_see_it_with_late_materials_and_
         again = await api.client.post(materials, content=b"PPT", headers=api.auth("pi-0", "m1"))
         assert again.json() == sent.json() and again.headers["idempotent-replayed"] == "true"
         assert _at(sent.json()["received_at"]) < mine.materials_due
+        huge = await api.client.post(materials, content=b"PPT", headers=api.auth("pi-0") | {
+            "Content-Length": str(MAX_UPLOAD + 1)})  # refused before the body is read
+        assert huge.status_code == 413 and f"more than {MAX_UPLOAD} bytes" in huge.json()["detail"], huge.text
         stolen = await api.client.post(materials, content=b"PPT", headers=api.auth("pi-1"))
         assert stolen.status_code == 409 and "is not the applicant" in stolen.json()["detail"]
         for body in ({}, {"reason": "  "}):
