@@ -63,6 +63,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     eligibility = EligibilityActivities(engine)
     quotas = QuotaActivities(engine)
     draws, settles = ReviewDrawActivities(engine), ReviewSettleActivities(engine)
+    defences = ReviewDefenceActivities(draws)
     return Worker(
         client,
         task_queue=task_queue,
@@ -80,7 +81,8 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             attachment_verdicts,
             eligibility.evaluate_formal,
             draws.draw_stage,
-            ReviewDefenceActivities(draws).schedule_defence,
+            defences.schedule_defence,
+            defences.fill_seats,
             draws.reassign_tasks,
             settles.settle_stage,
             settles.announce,

@@ -1,6 +1,7 @@
 """A defence (答辩) over HTTP on the real test server: each sees the hearings the CLI shows them (an applicant their
-own slot, never the panel), materials are refused at their deadline with a 409 naming it, an absence needs a reason;
-and the materials deadline is in `deadline explain` and in the applicant's iCalendar feed, to the instant."""
+own slot, never the panel), materials are refused at their deadline with a 409 naming it (so is a panel member's
+decline once the hearing began), an absence needs a reason; and the materials deadline is in `deadline explain` and in
+the applicant's iCalendar feed, to the instant."""
 
 from __future__ import annotations
 
@@ -133,6 +134,10 @@ async def test_the_defence_over_http_as_each_may_see_it_with_late_materials_and_
         assert late.status_code == 409 and late.headers["content-type"] == "application/problem+json"
         assert f"were due at {local(call.zone, theirs.materials_due)}" in late.json()["detail"], late.text
         await sleep_until(stack.env, slots[-1].starts + timedelta(minutes=1))
+        declined = await api.client.post(f"/calls/{call.id}/stages/defence/applications/{mine.application_id}/declines",
+                                         json={"reason": "临时有事"}, headers=api.auth(member))
+        assert declined.status_code == 409 and f"the defence of {mine.application_id} began at" in declined.json()[
+            "detail"], declined.text
         recorded = await api.client.post(absence, json={"reason": "逾期未进入答辩会议室"}, headers=api.auth("pm-1", "a1"))
         assert recorded.status_code == 200, recorded.text
         assert {k: recorded.json()[k] for k in ("application", "actor", "role")} == {

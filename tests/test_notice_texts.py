@@ -25,6 +25,8 @@ KINDS = {  # every kind: the application workflow's, the call workflow's (phase_
     "defence_slot": {"phase_name": "线上视频答辩", "starts": UTC_CLOSE, "ends": "2025-04-07T09:20:00+00:00",
                      "materials_due": "2025-04-03T16:00:00+00:00"},
     "vacancy": {"application_id": "a1", "promoted": "a9", "reason": "经核查异议成立"},
+    "seat_empty": {"starts": UTC_CLOSE, "ends": "2025-04-07T09:20:00+00:00", "remaining": "4",
+                   "reason": "declined by x-1: 出差"},
     "publicity_result": {"objections": "2", "upheld": "1", "dismissed": "0", "pending": "1", "count": "1",
                          "promoted": "重点项目：a9《深部找矿》（u1）", "funded": "重点项目：a9《深部找矿》（u1）"},
     "overdue": {"action": "approve", "deadline": UTC_CLOSE},
@@ -47,7 +49,7 @@ def test_a_notice_is_chinese_with_the_calls_own_names_and_local_instants(kind: s
     subject, body = render(kind, KINDS[kind], NAMES, "a1", "applicant:pi-1")
     assert subject.startswith(f"【{CALL.title}】") and HAN.search(body)
     assert not re.search(r"\d{4}-\d\d-\d\dT|not set|UTC", subject + body)
-    if "deadline" in KINDS[kind] or kind in ("phase_extended", "defence_slot"):
+    if "deadline" in KINDS[kind] or kind in ("phase_extended", "defence_slot", "seat_empty"):
         assert "2025年4月7日17:00" in subject + body
 
 

@@ -1,5 +1,5 @@
 """A review stage's notices and outcomes, and its defence (答辩): the scheduled hearings, each applicant's slot notice,
-the materials deadline its validator holds, and absence recorded as withdrawal (逾期未参加视为弃权)."""
+the materials deadline its validator holds, a declined seat filled, and absence recorded as withdrawal (逾期未参加视为弃权)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities, RecordInput
-    from activities.review_defence import ReviewDefenceActivities, ScheduleInput
+    from activities.review_defence import Declined, ReviewDefenceActivities, ScheduleInput, Seated, SeatInput
     from activities.review_settle import AnnounceInput, ReviewSettleActivities
     from models.call import CallDefinition, StageDef
     from models.identity import Target, refusal
@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.messages import NoticeDraft
     from models.review.messages import (
         ABSENT,
+        DECLINED,
         OPEN,
         Absence,
         DefenceSlot,
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 DEFENCE_PATCH = "defence"
+SEAT_PATCH = "defence-seat"  # a panel member declines before the hearing only, and the seat is filled
 TIMEOUT = timedelta(minutes=5)
 BROADCAST_TIMEOUT = timedelta(minutes=30)
 HEARTBEAT = timedelta(seconds=30)
@@ -47,6 +49,11 @@ class StageBase:
     stage: StageDef
     s: StageState
     dirty: bool
+    tasks_of: dict[tuple[str, str], list[Task]]
+
+    def _add_task(self, task: Task) -> None:
+        self.s.tasks.append(task)
+        self.tasks_of.setdefault((task.application_id, task.expert_id), []).append(task)
 
     def _target(self) -> Target:
         return Target(call=self.call.id, programme=self.call.programme)
@@ -92,8 +99,9 @@ class DefenceStage(StageBase):
             start_to_close_timeout=BROADCAST_TIMEOUT, heartbeat_timeout=HEARTBEAT)
         self.s.drawn = drawn
         slot = {x.application_id: x for x in drawn.slots}
-        self.s.tasks = [Task(p.application_id, p.expert_id, p.category, slot[p.application_id].starts,
-                             slot[p.application_id].scores_due) for p in drawn.pairs]
+        for p in drawn.pairs:  # indexed as they come: an expert may decline while the notices below are recorded
+            self._add_task(Task(p.application_id, p.expert_id, p.category, slot[p.application_id].starts,
+                                slot[p.application_id].scores_due))
         self.s.log += [f"{self._when(workflow.now())} system grantflow could not schedule {a}: no slot with a full "
                        f"panel free of conflict" for a in drawn.short]
         seated = {x.application_id: sum(t.application_id == x.application_id for t in self.s.tasks) for x in drawn.slots}
@@ -139,6 +147,57 @@ class DefenceStage(StageBase):
             return (f"the defence of {task.application_id} begins at {self._when(slot.starts)}; its panel scores "
                     f"from then (the request came at {self._when(now)})")
         return None
+
+    # ---- a declined seat ------------------------------------------------------------------------------------
+
+    def _decline_refusal(self, task: Task, now: datetime) -> str | None:
+        """A panel member declines before the hearing begins, so that the seat can be filled; from then, no more."""
+        slot = self._slot(task.application_id)
+        if slot is not None and now >= slot.starts:
+            return (f"the defence of {task.application_id} began at {self._when(slot.starts)}; a panel member "
+                    f"declines before it begins (the request came at {self._when(now)})")
+        return None
+
+    async def _fill_seats(self, vacated: list[Task], now: datetime) -> None:
+        """Each declined seat to an expert eligible and free for the whole slot, in one activity; with nobody, the
+        seat stays empty, the call's managers are told and the hearing runs with the rest of its panel."""
+        declined = [t for t in vacated if t.status == DECLINED]
+        if not declined or not workflow.patched(SEAT_PATCH):
+            return
+        slots = {x.application_id: x for x in self.s.drawn.slots} if self.s.drawn else {}
+        self.s.reassigned += len(declined)
+
+        def seat(t: Task) -> Seated:
+            return Seated(t.application_id, t.expert_id, slots[t.application_id].starts, slots[t.application_id].ends)
+        items = [Declined(seat(t), t.reason, [x.expert_id for x in self.s.tasks if x.application_id == t.application_id],
+                          slots[t.application_id].scores_due) for t in declined]
+        added: list[str] = await workflow.execute_activity_method(
+            ReviewDefenceActivities.fill_seats,
+            SeatInput(self.call, self.inp.calendar, self.inp.phase_id, self.inp.opened, self.inp.closes,
+                      len(slots) + len(self.s.drawn.short if self.s.drawn else []), items,
+                      [seat(t) for t in self.s.tasks if t.status != DECLINED and t.application_id in slots]),
+            start_to_close_timeout=BROADCAST_TIMEOUT)
+        notices: list[NoticeDraft] = []
+        for task, expert in zip(declined, added):
+            slot, at = slots[task.application_id], self._when(now)
+            if expert:
+                self._add_task(Task(task.application_id, expert, task.category, now, slot.scores_due,
+                                    reason=f"replaces {task.expert_id}"))
+                self.s.log.append(f"{at} system grantflow seated {expert} on the panel of {task.application_id}: "
+                                  f"replaces {task.expert_id} ({task.reason})")
+                notices.append(self._notice(f"assigned:{task.application_id}:{expert}", f"expert:{expert}", "assigned",
+                                            task.application_id, {"action": "defence",
+                                                                  "deadline": self._when(slot.scores_due)}))
+                continue
+            left = sum(t.application_id == task.application_id and t.status == OPEN for t in self.s.tasks)
+            self.s.log.append(f"{at} system grantflow left the seat of {task.expert_id} on the panel of "
+                              f"{task.application_id} empty: no eligible expert is free for the whole slot; the hearing "
+                              f"runs with the other {left} ({task.reason})")
+            notices.append(self._notice(f"seat:{task.application_id}:{task.expert_id}", f"manager:{self.call.id}",
+                                        "seat_empty", task.application_id,
+                                        {"starts": self._when(slot.starts), "ends": self._when(slot.ends),
+                                         "remaining": str(left), "reason": task.reason}))
+        await self._notify(notices)
 
     # ---- materials ----------------------------------------------------------------------------------------
 

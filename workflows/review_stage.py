@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 from workflows.refusal import Refused
-from workflows.review_defence import DEFENCE_PATCH, DefenceStage
+from workflows.review_defence import DEFENCE_PATCH, SEAT_PATCH, DefenceStage
 from workflows.review_publicity import PUBLICITY_RESULT, publicity_result
 
 with workflow.unsafe.imports_passed_through():
@@ -76,14 +76,10 @@ class ReviewStageWorkflow(DefenceStage):
         for r in self.s.reviews:
             self.reviews_of.setdefault((r.application_id, r.expert_id), []).append(r)
 
-    def _add_task(self, task: Task) -> None:
-        self.s.tasks.append(task)
-        self.tasks_of.setdefault((task.application_id, task.expert_id), []).append(task)
-
     def _open_task(self, application_id: str, expert_id: str) -> Task | None:
         return next((t for t in self.tasks_of.get((application_id, expert_id), []) if t.status == OPEN), None)
 
-    def _review_refusal(self, req: ReviewRequest, now: datetime, declining: bool) -> str | None:
+    def _review_refusal(self, req: ReviewRequest, now: datetime, declining: bool, seats: bool = True) -> str | None:
         if req.role != self.role:
             return f"role {req.role} may not review in {self.inp.phase_id} (allowed: {self.role})"
         who = assigned_refusal(req.identity, req.expert_id, req.role)
@@ -94,8 +90,9 @@ class ReviewStageWorkflow(DefenceStage):
         task = self._open_task(req.application_id, req.expert_id)
         if task is None:
             return f"{req.expert_id} has no open review task for application {req.application_id} in this stage"
-        if self._slot_refusal(task, now):
-            return self._slot_refusal(task, now)
+        slot = self._decline_refusal(task, now) if declining and seats else self._slot_refusal(task, now)
+        if slot:
+            return slot
         if now >= task.due:
             return (f"deadline passed: the review task closed at {local(self.call.zone, task.due)}; the request came "
                     f"at {local(self.call.zone, now)}")
@@ -131,7 +128,8 @@ class ReviewStageWorkflow(DefenceStage):
 
     @workflow.update
     def decline_review(self, req: ReviewRequest) -> Task:
-        why = self._review_refusal(req, workflow.now(), True)
+        seats = self._slot(req.application_id) is not None and workflow.patched(SEAT_PATCH)
+        why = self._review_refusal(req, workflow.now(), True, seats)
         task = self._open_task(req.application_id, req.expert_id)
         if why or task is None:
             raise Refused(why or "no open task")
@@ -299,8 +297,10 @@ class ReviewStageWorkflow(DefenceStage):
         vacated = [t for t in self.s.tasks if t.status in (DECLINED, LAPSED) and not t.replaced]
         for task in vacated:
             task.replaced = True
-        if vacated and not self.s.closed and not (self.s.drawn and self.s.drawn.slots):  # a defence's panel sits as drawn
+        if vacated and not self.s.closed and not (self.s.drawn and self.s.drawn.slots):
             await self._replace(vacated, now)
+        elif vacated and not self.s.closed:  # a defence: its declined seats are filled (before the patch, sat as drawn)
+            await self._fill_seats(vacated, now)
         notices: list[NoticeDraft] = []
         wakes: list[datetime] = []
         for t in [t for t in self.s.tasks if t.status == OPEN]:

@@ -4,7 +4,8 @@ panel per slot from the experts free at that slot and without a conflict with th
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,15 +50,44 @@ class Schedule:
     load_max: int
 
 
-def _eligible(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: Sequence[Slot],
-              policy: Policy) -> tuple[list[dict[int, int]], np.ndarray]:
-    """Each application's eligible experts with their fit cost (the eligibility of models/experts over the whole
-    defence: stage, discipline, conflicts), and which experts are free for the whole of each slot (expert x slot)."""
+@dataclass(frozen=True)
+class Seat:
+    """A seat held on a defence panel: whose, and the slot of its hearing."""
+
+    expert_id: str
+    slot: Slot
+
+
+def eligible_over(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: Sequence[Slot],
+                  policy: Policy) -> list[dict[int, int]]:
+    """Each application's eligible experts with their fit cost: the eligibility of models/experts over the whole
+    defence (stage, discipline, conflicts), whatever the slot."""
     span = Window(slots[0].starts, slots[-1].ends)
     anytime = [dataclasses.replace(e, availability=(span,)) for e in experts]
     whole = dataclasses.replace(policy, review_start=span.start, review_end=span.end)
+    return candidates(anytime, proposals, whole)
+
+
+def _eligible(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: Sequence[Slot],
+              policy: Policy) -> tuple[list[dict[int, int]], np.ndarray]:
+    """Each application's eligible experts with their fit cost, and which experts are free for the whole of each slot
+    (expert x slot)."""
     free = np.array([[e.available(x.starts, x.ends) for x in slots] for e in experts], dtype=bool)
-    return candidates(anytime, proposals, whole), free.reshape(len(experts), len(slots))
+    return eligible_over(experts, proposals, slots, policy), free.reshape(len(experts), len(slots))
+
+
+def fill_seat(experts: Sequence[Expert], proposal: Proposal, slots: Sequence[Slot], slot: Slot, policy: Policy,
+              seats: Sequence[Seat], held: Collection[str]) -> str | None:
+    """Who takes a vacated seat on `proposal`'s panel at `slot`: an expert eligible as the scheduler judges it (over
+    the defence's `slots`), free for the whole slot, sitting in no hearing that overlaps it, within capacity, and never
+    one who holds or held a seat on this panel (`held`); the lowest load (seats held in the defence), then the lowest
+    id. None when nobody is."""
+    loads = Counter(s.expert_id for s in seats)
+    busy = {s.expert_id for s in seats if s.slot.starts < slot.ends and slot.starts < s.slot.ends} | set(held)
+    options = sorted((loads[experts[e].id], experts[e].id) for e in eligible_over(experts, [proposal], slots, policy)[0]
+                     if experts[e].id not in busy and experts[e].available(slot.starts, slot.ends)
+                     and loads[experts[e].id] < policy.capacity(experts[e]))
+    return options[0][1] if options else None
 
 
 def _slots_of(n: int, m: int, feasible: np.ndarray) -> dict[int, int]:
