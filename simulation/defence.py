@@ -1,5 +1,6 @@
-"""The simulated defence (答辩): applicants send their materials (a few too late, refused), a few do not attend and the
-office records them absent at their slot, the panel scores each hearing after it; and the report's defence section."""
+"""The simulated defence (答辩): a few panel members decline before the hearings (their seats are filled), applicants
+send their materials (a few too late, refused), a few do not attend and the office records them absent at their slot,
+the panel scores each hearing after it; and the report's defence section."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio.client import WorkflowUpdateFailedError
 
 from models.identity import in_process
-from models.review.messages import DefenceSlot, ManagerRequest, MaterialsRequest, StageState
+from models.review.messages import OPEN, DefenceSlot, ManagerRequest, MaterialsRequest, StageState
 from workflows.review_stage import ReviewStageWorkflow
 
 if TYPE_CHECKING:
@@ -42,16 +43,18 @@ async def hear(driver: ReviewDriver, phase_id: str, role: str) -> set[tuple[str,
         events[max(x.starts for x in day) + timedelta(minutes=1)] += [("absent", x) for x in day if x in absent]
         events[max(x.ends for x in day) + timedelta(minutes=1)] += [("score", x) for x in day if x not in absent]
     await sim.each([_materials(sim, handle, x) for x in slots if x not in late])
-    panels: dict[str, list[str]] = defaultdict(list)
-    for t in state.tasks:
-        panels[t.application_id].append(t.expert_id)
-    done: set[tuple[str, str]] = set()
+    done = {(t.application_id, t.expert_id) for t in state.tasks
+            if driver.declining(phase_id, t.application_id, t.expert_id)}
+    await sim.each([driver.review(phase_id, a, e, role) for a, e in sorted(done)])  # declined before the hearings
     for at in sorted(events):
         await sim.sleep_until(at)
         batch = events[at]
         await sim.each([_materials(sim, handle, x) for kind, x in batch if kind == "materials"])
         await sim.each([_absent(sim, handle, x) for kind, x in batch if kind == "absent"])
-        work = [(x.application_id, e) for kind, x in batch if kind == "score" for e in panels[x.application_id]]
+        heard = {x.application_id for kind, x in batch if kind == "score"}
+        now = await driver.status(phase_id) if heard else None  # the panels as they sit, the filled seats too
+        work = [(t.application_id, t.expert_id) for t in (now.state.tasks if now else [])
+                if t.application_id in heard and t.status == OPEN and (t.application_id, t.expert_id) not in done]
         done.update(work)
         await sim.each([driver.review(phase_id, a, e, role) for a, e in work])
     return done

@@ -73,6 +73,10 @@ class ReviewDriver:
             comments[c.id] = "论证充分" if c.comment_required else ""
         return scores, comments
 
+    def declining(self, phase_id: str, application_id: str, expert_id: str) -> bool:
+        """Whether this expert declines this task (a defence's panel member does so before the hearing)."""
+        return _chance(self.sim.seed, phase_id, application_id, expert_id) < DECLINES
+
     async def review(self, phase_id: str, application_id: str, expert_id: str, role: str) -> None:
         what = _chance(self.sim.seed, phase_id, application_id, expert_id)
         scores, comments = self.scores(application_id, expert_id)
