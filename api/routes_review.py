@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.bodies import Decision, QuotaLimit
 from api.idempotency import Key, once
 from api.security import Caller, Services
-from models.duplicate_index import THRESHOLD
+from models.duplicates import THRESHOLD
 
 router = APIRouter(tags=["review"])
 

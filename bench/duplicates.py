@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.duplicate_data import corpus  # noqa: E402
-from models.duplicate_index import THRESHOLD, DuplicateIndex  # noqa: E402
-from models.duplicates import PriorWork, find_duplicates  # noqa: E402
+from models.duplicate_index import DuplicateIndex  # noqa: E402
+from models.duplicates import THRESHOLD, PriorWork, find_duplicates  # noqa: E402
 
 LABELLED = Path(__file__).resolve().parent.parent / "tests" / "data" / "duplicates.json"
 

@@ -9,21 +9,15 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, select
 
-from audit.gantt import gantt_svg
-from client.calls import prepare, start_call, translate
+from client.preparation import prepare, translate
 from commands.common import Failure, load, out, problems, records_db, run, settings
-from commands.manage import change_call
-from commands.session import session
-from infra.temporal import connect
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, StepDef, load_call, parse_call
 from models.cloning import keep_working_days, move_rule_dates, weeks_to_year
 from models.holidays import build_calendar
 from models.lifecycle import build_lifecycle, mermaid
 from models.timetable import Timetable
-from records.tables import CallRow
 
 calls_app = typer.Typer(no_args_is_help=True, help="Call definition files: validate, diagram, show, load, clone.")
 
@@ -67,6 +61,7 @@ def calls_show(source: str = typer.Argument(..., metavar="FILE_OR_CALL")) -> Non
             raise typer.Exit(1) from None
         _show(call, timetable, "")
         return
+    from commands.session import session  # a call file is shown without the service layer and Temporal
 
     async def go() -> None:
         async with session() as (service, identity):
@@ -115,6 +110,8 @@ def _step(s: StepDef) -> str:
 @calls_app.command("gantt")
 def calls_gantt(file: Path, output: Path | None = typer.Option(None, "--out", help="write the SVG here")) -> None:
     """Draw a call file's timeline as an SVG picture: a row per phase, and per category whose close differs."""
+    from audit.gantt import gantt_svg
+
     call = load(file)
     try:
         prepared = prepare(call)
@@ -229,6 +226,9 @@ def _open_option(text: str) -> datetime:
 def callsload(files: list[Path], rehearse: bool = typer.Option(
         False, help="translate past calls by whole weeks into the future, to rehearse them")) -> None:
     """Start the call workflow of each file on the Temporal server."""
+    from client.calls import start_call
+    from infra.temporal import connect
+
     async def go() -> None:
         s = settings()
         client = await connect(s.temporal_address, s.namespace, s.temporal_access)
@@ -244,6 +244,10 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
 @calls_app.command("list")
 def calls_list() -> None:
     """Calls in the records database with their current phase."""
+    from sqlmodel import Session, select
+
+    from records.tables import CallRow
+
     with Session(records_db()) as s:
         for row in s.exec(select(CallRow)).all():
             out.print(f"{row.id}\t{row.current_phase or '-'}\t{row.title}")
@@ -253,4 +257,6 @@ def calls_list() -> None:
 def calls_revise(call_id: str, file: Path, reason: str = typer.Option(...)) -> None:
     """Publish a corrected definition of a running call: new applications start under it; running ones keep the
     version they started with until migrated (managers)."""
+    from commands.manage import change_call
+
     change_call(call_id, "revise", reason, definition=load(file))

@@ -6,24 +6,20 @@ import asyncio
 from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from temporalio.client import RPCTimeoutOrCancelledError
-from temporalio.service import RPCError
 
-from client.calls import Refusal
 from client.errors import Problem
 from infra.settings import Settings
 from models.calendar import CalendarNotCovered
 from models.call import CallDefinition, CallFileError, load_call
 from models.inputs import BadInput, instant, shown
-from records.engine import make_engine
-from records.schema import SchemaBehind
+
+if TYPE_CHECKING:  # the Temporal client and the records database load with the commands that use them
+    from sqlalchemy.engine import Engine
 
 out = Console()
 err = Console(stderr=True)
@@ -43,6 +39,11 @@ def fail(message: str) -> typer.Exit:
 
 def run(coro: Awaitable[T]) -> T:
     """Run a command's coroutine; what the user must fix, or what Temporal refused, ends it with one line."""
+    from temporalio.client import RPCTimeoutOrCancelledError
+    from temporalio.service import RPCError
+
+    from client.calls import Refusal
+
     try:
         return asyncio.run(coro)  # type: ignore[arg-type]
     except (Failure, Refusal, Problem, CallFileError, CalendarNotCovered, ValueError, KeyError, FileNotFoundError,
@@ -75,6 +76,11 @@ def settings() -> Settings:
 def records_db(url: str | None = None) -> Engine:
     """The records database at `url` or GRANTFLOW_DATABASE_URL, at the newest revision; otherwise one line (behind:
     which command upgrades it; unreachable: why) and exit 1."""
+    from sqlalchemy.exc import OperationalError
+
+    from records.engine import make_engine
+    from records.schema import SchemaBehind
+
     try:
         return make_engine(url or settings().database_url)
     except SchemaBehind as exc:

@@ -7,9 +7,6 @@ from pathlib import Path
 import typer
 
 from commands.common import fail
-from drafting.draft import draft_notice
-from drafting.review import render_review
-from drafting.source import NoticeError, read_notice
 
 drafting_app = typer.Typer()
 
@@ -20,6 +17,10 @@ def calls_draft(notice: Path,
                 html: Path | None = typer.Option(None, "--html", help="write the review page here")) -> None:
     """Draft a call file from a notice (text, HTML or a PDF with a text layer): every value with its sentence, every
     undecided one a TODO; one line counts instants found and flagged, sentences mapped and left."""
+    from drafting.draft import draft_notice  # the notice readers (opencc, cn2an, bs4, pypdf) load for this command only
+    from drafting.review import render_review
+    from drafting.source import NoticeError, read_notice
+
     try:
         draft = draft_notice(read_notice(notice))
     except NoticeError as exc:

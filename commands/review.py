@@ -17,7 +17,7 @@ from client.service.review import Suspected
 from commands.common import fail, out, records_db, run, safe
 from commands.session import session
 from models.call import CallDefinition, CallFileError, load_call
-from models.duplicate_index import THRESHOLD
+from models.duplicates import THRESHOLD
 from models.facts import Facts
 from models.forms import ApplicationForm
 from models.rules import Verdict, evaluate, rule_ids

@@ -8,16 +8,17 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_config_dir
 
 from client.errors import Unauthenticated
-from client.service import Service
-from client.tokens import TokenConfig, secret_file
 from commands.common import records_db, settings
-from models.identity import Identity
+from commands.state import STATE
 
-STATE = {"operator": False}
+if TYPE_CHECKING:  # the service layer (workflows, the Temporal client) loads when a command opens a session
+    from client.service import Service
+    from models.identity import Identity
 
 
 def token_file() -> Path:
@@ -42,6 +43,9 @@ def forget_token() -> bool:
 
 def local_service() -> Service:
     """The service; it connects to Temporal only when an operation needs it."""
+    from client.service import Service
+    from client.tokens import TokenConfig
+
     s = settings()
     return Service(None, records_db(s.database_url), s.task_queue, TokenConfig.from_env(s.var_dir), s.var_dir,
                    (s.temporal_address, s.namespace), s.temporal_access)
@@ -55,6 +59,8 @@ async def session() -> AsyncIterator[tuple[Service, Identity]]:
 
 
 def who(service: Service) -> Identity:
+    from client.tokens import secret_file
+
     if STATE["operator"]:
         return service.operator(secret_file(service.var_dir / "operator.secret").decode())
     path = token_file()

@@ -3,12 +3,13 @@ exporting to the console or an OTLP/HTTP collector as GRANTFLOW_OTEL_EXPORTER sa
 
 from __future__ import annotations
 
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from typing import TYPE_CHECKING
 
 from infra.settings import Telemetry
+
+if TYPE_CHECKING:  # the SDK is imported when tracing is on: a process that does not trace never loads it
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+    from temporalio.contrib.opentelemetry import TracingInterceptor
 
 _provider: dict[str, TracerProvider | None] = {}
 
@@ -18,6 +19,8 @@ def processor(traces: str) -> SpanProcessor | None:
     to an OTLP/HTTP collector for `otlp` (its OTEL_EXPORTER_OTLP_* variables) or a URL (`http://collector:4318`)."""
     if traces == "none":
         return None
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
     if traces == "console":
         return SimpleSpanProcessor(ConsoleSpanExporter())
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -39,6 +42,9 @@ def provider() -> TracerProvider | None:
         chosen = processor(Telemetry.from_env().traces)
         made = None
         if chosen is not None:
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+
             made = TracerProvider(resource=Resource.create({"service.name": "grantflow"}))
             made.add_span_processor(chosen)
         _provider["current"] = made
@@ -49,7 +55,11 @@ def interceptors() -> list[TracingInterceptor]:
     """The client interceptors: Temporal's tracing interceptor when tracing is on (a worker built on the client
     takes it too: workflow, update, signal and activity spans), none otherwise."""
     current = provider()
-    return [TracingInterceptor(current.get_tracer("grantflow"))] if current is not None else []
+    if current is None:
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor(current.get_tracer("grantflow"))]
 
 
 def flush() -> None:

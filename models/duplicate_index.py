@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
-from models.duplicates import PriorWork, normalise
+from models.duplicates import THRESHOLD, PriorWork, normalise
 
-THRESHOLD = 0.85  # the score from which a pair is a suspected duplicate (chosen on tests/data/duplicates.json)
 CANDIDATES = 50  # candidates per check taken from the index, before the pairs are weighed
 MAX_DF = 0.05  # grams in more than this share of the corpus carry no evidence ("研究", "技术") and are not indexed
 FIELDS = {"title": 0.3, "abstract": 0.5, "wording": 0.2}  # with both abstracts; without, the title decides

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rapidfuzz import fuzz, process
-
 Field = Literal["title", "abstract"]
+THRESHOLD = 0.85  # the score from which a pair is a suspected duplicate (chosen on tests/data/duplicates.json)
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ class PriorWork:
 def find_duplicates(title: str, abstract: str, pi_id: str, unit_id: str | None, corpus: Sequence[PriorWork],
                     thresholds: Thresholds = Thresholds()) -> list[DuplicateHit]:
     """Every prior work whose title or abstract is similar enough, best first (one hit per work and field)."""
+    from rapidfuzz import fuzz, process  # loaded by the check, not by every module that names a PriorWork
+
     hits: list[DuplicateHit] = []
     fields: tuple[tuple[Field, str, float, float], ...] = (
         ("title", title, thresholds.title, min(thresholds.title, thresholds.related)),

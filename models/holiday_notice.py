@@ -8,9 +8,6 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-import cn2an
-from bs4 import BeautifulSoup
-
 NUMBER = r"[0-9〇零一二三四五六七八九十两]+"
 DATE = re.compile(rf"(?:(?P<y>{NUMBER})年)?(?:(?P<m>{NUMBER})月)?(?P<d>{NUMBER})日(?:\[(?P<w>\d)\])?")
 WEEKDAY_NOTE = re.compile(r"(?:周|星期)([一二三四五六日天])")
@@ -65,12 +62,16 @@ class HolidayNotice:
 
 def number(text: str) -> int:
     """An Arabic or Chinese numeral (八, 十二, 二〇二七) as an int."""
+    import cn2an  # with the HTML parser below, imported only when a notice is read (the calendar import)
+
     return int(cn2an.cn2an(text, "smart"))
 
 
 def plain_text(raw: str) -> str:
     """The notice as plain lines: HTML reduced to its text, full-width punctuation and digits made ASCII (NFKC)."""
     if re.search(r"<(?:html|body|p|div|br|span)\b", raw, re.IGNORECASE):
+        from bs4 import BeautifulSoup
+
         raw = BeautifulSoup(raw, "html.parser").get_text("\n")
     return unicodedata.normalize("NFKC", raw)
 

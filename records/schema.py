@@ -5,13 +5,8 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
@@ -21,6 +16,9 @@ import records.quota_tables
 import records.registry_tables
 import records.review_tables
 import records.tables  # noqa: F401  (registers the tables)
+
+if TYPE_CHECKING:  # Alembic is imported by the functions that use it: a process that opens no database never loads it
+    from alembic.config import Config
 
 METADATA = SQLModel.metadata
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -33,6 +31,8 @@ class SchemaBehind(ValueError):
 
 def config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, built in code so that it works from any directory; no alembic.ini."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -41,6 +41,8 @@ def config(connection: Connection | None = None) -> Config:
 
 def head() -> str:
     """The newest revision."""
+    from alembic.script import ScriptDirectory
+
     found = ScriptDirectory.from_config(config()).get_current_head()
     if found is None:
         raise RuntimeError(f"no revision under {MIGRATIONS / 'versions'}")
@@ -49,6 +51,8 @@ def head() -> str:
 
 def current(engine: Engine) -> str | None:
     """The revision the database is at (None: never upgraded)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as c:
         return MigrationContext.configure(c).get_current_revision()
 
@@ -59,6 +63,8 @@ logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-revision INFO 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the revisions up to `revision` in one transaction. On PostgreSQL an advisory lock queues workers that
     start together: the second finds the schema at head and does nothing."""
+    from alembic import command
+
     with engine.begin() as c:
         if c.dialect.name == "postgresql":
             c.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
@@ -78,6 +84,9 @@ def new_revision(message: str) -> Path:
     """Write the next revision (numbered after head) from what the tables declare and the revisions lack: alembic's
     autogenerate against a scratch SQLite database at head, so SQLite's table copies are rendered (batch operations,
     which PostgreSQL runs as plain ALTERs). Read it before committing: autogenerate misses renames and data moves."""
+    from alembic import command
+    from alembic.script import Script
+
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_engine(f"sqlite:///{Path(scratch) / 'head.db'}")
         upgrade(engine)
@@ -91,5 +100,8 @@ def new_revision(message: str) -> Path:
 
 def differences(engine: Engine) -> list[Any]:
     """What the tables declared in code and the database's schema disagree on (alembic's autogenerate diff)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as c:
         return list(compare_metadata(MigrationContext.configure(c), METADATA))

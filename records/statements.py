@@ -11,7 +11,6 @@ import functools
 from typing import Any
 
 from sqlalchemy import Column, Insert, Table, bindparam, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -59,6 +58,8 @@ def serialize(c: Connection, *key: str) -> None:
 
 @functools.cache
 def _insert_new(dialect: str, table: Table, returning: tuple[Column[Any], ...]) -> Insert:
+    from sqlalchemy.dialects import postgresql, sqlite  # the dialect in use; PostgreSQL's is large to load
+
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     statement = insert.on_conflict_do_nothing()
     return statement.returning(*returning) if returning else statement

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from cli import app as cli_app
 from models.call import load_call
-from models.duplicate_index import THRESHOLD, DuplicateIndex, index_for
-from models.duplicates import PriorWork
+from models.duplicate_index import DuplicateIndex, index_for
+from models.duplicates import THRESHOLD, PriorWork
 from records.tables import ApplicationRow, CallRow
 from tests.conftest import CALLS
 

@@ -11,8 +11,6 @@ from client.errors import Conflict, Invalid
 from client.service.actions import Actions
 from client.service.core import checked
 from client.service.reads import Reads
-from documents.form_pdf import Printed, form_pdf
-from documents.ical import ical
 from models.deadline_feed import application_feed, call_feed
 from models.identity import Identity
 from models.inputs import identifier
@@ -30,10 +28,14 @@ class Paper(Actions, Reads):
 
     async def call_ical(self, identity: Identity, call_id: str) -> bytes:
         """Every close of a call (a public fact: any signed-in account may read it)."""
+        from documents.ical import ical  # the writers (icalendar; reportlab and segno below) load when a file is made
+
         return ical(call_feed(await self.call_input(call_id), await self.call_status(call_id)))
 
     async def application_ical(self, identity: Identity, application_id: str) -> bytes:
         """Every close that binds one application (its defence materials' too), to whoever may read the application."""
+        from documents.ical import ical
+
         st = await self.status(identity, application_id)
         inp = await self.call_input(st.call_id)
         return ical(application_feed(inp, await self.call_status(st.call_id), st,
@@ -41,6 +43,8 @@ class Paper(Actions, Reads):
 
     async def printable(self, identity: Identity, application_id: str) -> bytes:
         """The printable form and paper checklist of the submitted version, to whoever may read the application."""
+        from documents.form_pdf import Printed, form_pdf
+
         st = await self.status(identity, application_id)
         versions = submissions(st.transitions, ZoneInfo(st.timezone))
         if not versions:

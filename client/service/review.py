@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 from temporalio.client import WorkflowUpdateFailedError
@@ -14,8 +15,7 @@ from client.calls import manage
 from client.errors import Conflict, Invalid
 from client.service.actions import Actions, required_reason
 from client.service.core import checked
-from models.duplicate_index import THRESHOLD, Match, index_for
-from models.duplicates import PriorWork
+from models.duplicates import THRESHOLD, PriorWork
 from models.identity import Identity, Target
 from models.inputs import MAX_VALUE, identifier, text
 from models.messages import CallEvent, QuotaRequest, TransitionRecord, call_workflow_id
@@ -23,6 +23,9 @@ from records.quota_tables import QuotaLimitRow
 from records.registry import prior_work
 from records.tables import ApplicationRow, QuotaUseRow, TransitionRow
 from workflows.call import CallWorkflow
+
+if TYPE_CHECKING:  # the index (numpy) loads when duplicates are checked
+    from models.duplicate_index import Match
 
 READERS = ("manager", "agency", "committee", "auditor")
 VOID = ("returned", "withdrawn")  # a recommendation followed by one of these no longer counts
@@ -109,6 +112,8 @@ class Review(Actions):
                    ) -> tuple[int, int, list[Suspected]]:
         """The duplicate check now (004: 随时查重): each application of the call against every application and
         project in the records; (corpus size, applications checked, suspected pairs). Managers and auditors."""
+        from models.duplicate_index import index_for
+
         self._reader(identity, call_id, "check duplicates in", ("manager", "auditor"))
         if not 0 < threshold <= 1:
             raise Invalid(f"a threshold is a score in (0, 1], not {threshold}")

@@ -7,8 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import numpy as np
-from ortools import __version__ as ortools_version
+from ortools import __version__ as ortools_version  # the package alone; its solvers load in models.experts.flow
 
 from models.experts.audit import Overrides, Reviewers, conflicts, cost_of, even_squares, load_range, loads
 from models.experts.eligibility import Policy, candidates, fit_cost, pair_problems
@@ -72,6 +71,8 @@ def _refuse(what: str, names: Sequence[str], applications: Sequence[str] = ()) -
 def _network(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Policy,
              overrides: Overrides) -> tuple[Network, int, list[int]]:
     """The flow network of the free choices, the fit cost of the pins and the experts anyone may get."""
+    import numpy as np
+
     e_index = {e.id: i for i, e in enumerate(experts)}
     p_index = {p.id: i for i, p in enumerate(proposals)}
     if len(e_index) < len(experts) or len(p_index) < len(proposals):
@@ -139,6 +140,8 @@ def assign(experts: Sequence[Expert], proposals: Sequence[Proposal], policy: Pol
     capped at policy.probability_limit is solved exactly as a min-cost flow (seeded noise chooses among the optimal
     solutions), then rounded by random halvings that keep each pair's marginal. The same seed and the same
     snapshot (pool, applications, policy, overrides, in the same order) give the same assignment."""
+    import numpy as np
+
     overrides = overrides or Overrides()
     net, pin_cost, reachable = _network(experts, proposals, policy, overrides)
     bound = _optimal(net, 1, None, proposals, "")

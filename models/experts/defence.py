@@ -8,14 +8,14 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
-from scipy.sparse import coo_matrix
+from typing import TYPE_CHECKING
 
 from models.experts.eligibility import Policy, candidates, pair_problems
 from models.experts.flow import AssignmentError
 from models.experts.pool import Expert, Proposal, Window, snapshot_hash
+
+if TYPE_CHECKING:  # numpy and SciPy load when a defence is scheduled
+    import numpy as np
 
 SCHEDULER = "defence: scipy linear_sum_assignment (slots) + milp/HiGHS (panels)"
 BALANCE = 2.0  # a seat's load cost unit: above any difference of the random weights, so balance comes first
@@ -72,6 +72,8 @@ def _eligible(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: S
               policy: Policy) -> tuple[list[dict[int, int]], np.ndarray]:
     """Each application's eligible experts with their fit cost, and which experts are free for the whole of each slot
     (expert x slot)."""
+    import numpy as np
+
     free = np.array([[e.available(x.starts, x.ends) for x in slots] for e in experts], dtype=bool)
     return eligible_over(experts, proposals, slots, policy), free.reshape(len(experts), len(slots))
 
@@ -93,6 +95,9 @@ def fill_seat(experts: Sequence[Expert], proposal: Proposal, slots: Sequence[Slo
 def _slots_of(n: int, m: int, feasible: np.ndarray) -> dict[int, int]:
     """Application index -> slot index. Cost (n - i) * j puts the i-th application in the i-th free slot (an earlier
     place, an earlier slot); an application missing its slot costs more than any order, a higher place more."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment  # SciPy loads when a defence is scheduled, not with the models
+
     miss = n * m + 1
     cost = np.full((n, m + n), float(miss * (n + 2)))
     order = np.outer(n - np.arange(n), np.arange(m)).astype(float)
@@ -108,6 +113,10 @@ def _panels(chosen: dict[int, int], eligible: list[dict[int, int]], free: np.nda
     (the l-th seat of an expert costs BALANCE * (2l - 1)) and then a seeded random weight and the fit per pair. A
     min-cost flow (its matrix is totally unimodular), solved by milp: balanced loads first, then chance within them.
     A seat no expert has room for stays empty (at a cost above any load), so the experts' loads never stop it."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     rng = np.random.default_rng(seed)
     pairs = [(j, e, c) for i, j in sorted(chosen.items(), key=lambda x: x[1])
              for e, c in sorted(eligible[i].items()) if free[e, j]]
@@ -141,6 +150,8 @@ def schedule(experts: Sequence[Expert], proposals: Sequence[Proposal], slots: Se
              panel: int, seed: int) -> Schedule:
     """Hear `proposals` in their order: each in a slot where `panel` eligible experts are free (earlier place,
     earlier slot), the panels drawn at random among balanced loads. The same inputs and seed give the same schedule."""
+    import numpy as np
+
     n, m = len(proposals), len(slots)
     chosen: dict[int, int] = {}
     if n and m:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
-from ortools.graph.python import max_flow, min_cost_flow
+if TYPE_CHECKING:  # numpy loads with the solvers, when a stage is drawn or a defence scheduled
+    import numpy as np
+    import numpy.typing as npt
 
-Ints = npt.NDArray[np.int64]
+Ints: TypeAlias = "npt.NDArray[np.int64]"
 NOISE_SPAN = 1024  # tie-breaking noise per pair arc is drawn from range(NOISE_SPAN)
 
 
@@ -47,6 +48,9 @@ def solve(net: Network, scale: int = 1, noise: Ints | None = None) -> tuple[Ints
     infeasible. With `noise`, costs are made so much finer that all the noise of a flow weighs less than one cost
     unit: the noise only chooses among optimal flows. The cost returned, without the noise, is the LP optimum times
     scale**2, counting only the free part (not pins, not the loads that minimum loads force)."""
+    import numpy as np
+    from ortools.graph.python import min_cost_flow  # the solvers load when a stage is drawn, not with the models
+
     n, m = net.sizes
     fine = NOISE_SPAN * int(net.demand.sum() * scale + 1) if noise is not None else 1
     sink = n + m
@@ -68,6 +72,8 @@ def solve(net: Network, scale: int = 1, noise: Ints | None = None) -> tuple[Ints
 
 def _segments(net: Network, scale: int) -> tuple[Ints, Ints]:
     """(expert, rank) of every load segment beyond the forced minimum; rank t costs 2t-1 (squares add up)."""
+    import numpy as np
+
     first = net.min_load * scale + 1
     last = (net.capacity + net.pinned) * scale
     count = np.maximum(last - first + 1, 0)
@@ -80,6 +86,9 @@ def _segments(net: Network, scale: int) -> tuple[Ints, Ints]:
 def short_of(net: Network, scale: int) -> tuple[list[int], int]:
     """Why no flow meets the demand (loads and limits kept, costs ignored): the applications on the source side of a
     minimum cut, which together need more reviews than their eligible experts can still take, and the shortfall."""
+    import numpy as np
+    from ortools.graph.python import max_flow
+
     n, m = net.sizes
     source, sink = n + m, n + m + 1
     flow = max_flow.SimpleMaxFlow()

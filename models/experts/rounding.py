@@ -3,14 +3,19 @@ arcs at every vertex at random, and on each resulting path or cycle keeps every 
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from models.experts.flow import Ints
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 def _pairing(vertex: Ints, order: Ints) -> Ints:
     """partner[e]: the arc paired with arc e at its endpoint in `vertex`, consecutive in `order` (-1: odd one out)."""
+    import numpy as np
+
     v = vertex[order]
     partner = np.full(len(vertex), -1, dtype=np.int64)
     starts = np.concatenate([[True], v[1:] != v[:-1]])
@@ -25,6 +30,8 @@ def _pairing(vertex: Ints, order: Ints) -> Ints:
 def halve(app: Ints, expert: Ints, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
     """Keep half of the arcs (app[e], expert[e]): every application keeps exactly half of its arcs (its degree is
     even), every expert floor or ceiling of half, and each arc is kept with probability exactly 1/2."""
+    import numpy as np
+
     size = len(app)
     at_app = _pairing(app, np.lexsort((rng.random(size), app)))
     at_expert = _pairing(expert, np.lexsort((rng.random(size), expert)))
@@ -50,6 +57,8 @@ def halve(app: Ints, expert: Ints, rng: np.random.Generator) -> npt.NDArray[np.b
 
 def draw(app: Ints, expert: Ints, halvings: int, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
     """Halve `halvings` times: arcs carrying 1/2**halvings of a slot become whole slots, marginals unchanged."""
+    import numpy as np
+
     chosen = np.ones(len(app), dtype=bool)
     for _ in range(halvings):
         live = np.flatnonzero(chosen)

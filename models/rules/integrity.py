@@ -7,8 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from models.duplicate_index import THRESHOLD, index_for
-from models.duplicates import PriorWork
+from models.duplicates import THRESHOLD, PriorWork
 from models.facts import Facts
 from models.rules.base import Finding, Params, failed, passed, review, rule
 
@@ -28,6 +27,8 @@ def no_duplicate(p: NoDuplicate, facts: Facts) -> Finding:
     002「同一科研人员、同一成果、同一仪器设备、同一实验场所等科技资源不得多头申请、重复申请。」
     004「广西壮族自治区科学技术厅将随时对申报受理的项目进行查重，存在重复申报嫌疑的，一经核实将取消项目立项资助资格，追回已拨付财政科技经费，并将申报单位和项目负责人纳入科研诚信档案。」
     """
+    from models.duplicate_index import index_for  # numpy loads when a duplicate check runs, not with the rules
+
     form = facts.form
     corpus = facts.registry.prior_work
     query = PriorWork(form.application_id, form.call_id, None, form.pi_id, form.unit_id, form.title, form.abstract,
