@@ -15,9 +15,9 @@ from api.idempotency import Key, once
 from api.routes_calls import Limit, Offset, paged
 from api.routes_stages import STAGE
 from api.security import Caller, Services
-from client.service.defending import HearingView
 from client.service.uploads import MAX_UPLOAD
 from models.instants import local
+from models.review.hearings import Hearing
 from models.review.messages import Absence
 
 router = APIRouter(tags=["defences"])
@@ -26,7 +26,7 @@ FILE: dict[str, Any] = {"requestBody": {"content": {"application/octet-stream": 
     "type": "string", "format": "binary"}}}, "required": True, "description": "the materials as one file"}}
 
 
-def hearing_json(zone: ZoneInfo, h: HearingView) -> dict[str, Any]:
+def hearing_json(zone: ZoneInfo, h: Hearing) -> dict[str, Any]:
     """A hearing as the service let the caller see it (an applicant's holds no panel: an empty list), its instants in
     the call's timezone."""
     x = h.slot

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from models.call import AfterClose, AfterOpening, CallDefinition, CloseValue, Who
-from models.deadlines import MATERIALS_KEY, Deadlines, Hearing
+from models.deadlines import MATERIALS_KEY, Deadlines
 from models.instants import written
 from models.lifecycle import Window, step_state
 from models.messages import ApplicationStatus, CallInput, CallStatus
+from models.review.hearings import Hearing
 
 UID_DOMAIN = "grantflow"
 MANAGED = ("extend_deadline", "migrate")  # a manager's records in the history, not moves of the lifecycle

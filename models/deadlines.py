@@ -13,7 +13,7 @@ from models.extensions import Applicant, binding_extension
 from models.instants import local
 from models.lifecycle import STEP_KEY, Due, Window, state_step
 from models.messages import ApplicationStatus, CallInput, CallStatus
-from models.review.messages import Absence, DefenceSlot
+from models.review.hearings import Hearing
 from models.timetable import Timetable
 
 
@@ -180,16 +180,6 @@ class DeadlineExplanation:
 MATERIALS_KEY = "materials:"
 
 
-@dataclass(frozen=True)
-class Hearing:
-    """An application's slot in a defence phase as its stage holds it: when its materials came, and an absence."""
-
-    phase: str
-    slot: DefenceSlot
-    sent: datetime | None = None
-    absent: Absence | None = None
-
-
 def materials_explanation(call: CallInput, hearing: Hearing) -> DeadlineExplanation:
     """The materials deadline of an application's defence slot, with the rule that set it and what came since."""
     definition, zone, x = call.call, call.call.zone, hearing.slot
@@ -203,7 +193,7 @@ def materials_explanation(call: CallInput, hearing: Hearing) -> DeadlineExplanat
     elif rules is not None:
         item.facts.append(f"due at the end (24:00) of working day {rules.materials_working_days} before the "
                           f"hearing's day ({setting}; calendar: {call.calendar.source})")
-    item.facts.append(f"received at {local(zone, hearing.sent)}" if hearing.sent else
+    item.facts.append(f"received at {local(zone, hearing.materials_at)}" if hearing.materials_at else
                       "none received yet; refused from the deadline on")
     if hearing.absent is not None:
         a = hearing.absent

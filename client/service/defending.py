@@ -4,7 +4,7 @@ panel), an applicant's materials before their deadline, a manager's record of an
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
 
 from client.errors import Invalid, TooLarge
@@ -13,18 +13,9 @@ from client.service.reviewing import SEE_ALL, Reviewing, _why
 from client.service.uploads import MAX_UPLOAD
 from models.identity import Identity, Target
 from models.inputs import identifier
-from models.review.messages import Absence, DefenceSlot, ManagerRequest, MaterialsRequest, stage_workflow_id
+from models.review.hearings import Hearing, hearings
+from models.review.messages import Absence, ManagerRequest, MaterialsRequest, stage_workflow_id
 from workflows.review_stage import ReviewStageWorkflow
-
-
-@dataclass
-class HearingView:
-    """One slot as the asker may see it: `panel` is empty for an applicant (experts are never shown to them)."""
-
-    slot: DefenceSlot
-    panel: list[str] = field(default_factory=list)
-    materials_at: datetime | None = None
-    absent: Absence | None = None
 
 
 class Defending(Reviewing):
@@ -36,28 +27,21 @@ class Defending(Reviewing):
                           f"defence)")
         return target
 
-    async def defence_schedule(self, identity: Identity, call_id: str, phase: str) -> list[HearingView]:
+    async def defence_schedule(self, identity: Identity, call_id: str, phase: str) -> list[Hearing]:
         """The hearings in time order: every slot and panel for managers, committee, auditors and agencies; an
         expert's own hearings; an applicant's own slot without its panel."""
         target = self._defence_target(call_id, phase)
         status = await self._ask(stage_workflow_id(call_id, phase), ReviewStageWorkflow.status,
                                  f"defence {phase} of {call_id} (not opened yet?)")
-        s = status.state
-        slots = s.drawn.slots if s.drawn else []
-        absent = {a.application_id: a for a in s.absent}
-        panels: dict[str, list[str]] = {}
-        for t in s.tasks:
-            panels.setdefault(t.application_id, []).append(t.expert_id)
+        scheduled = hearings(phase, status.state)
         everything = any(identity.may(r, target) for r in SEE_ALL)
-        out: list[HearingView] = []
-        for x in slots:
-            own = x.applicant == identity.subject and "applicant" in identity.roles()
-            sits = identity.subject in panels.get(x.application_id, []) and self._stage_role(call_id, phase) in \
-                identity.roles()
+        out: list[Hearing] = []
+        for h in scheduled:
+            own = h.slot.applicant == identity.subject and "applicant" in identity.roles()
+            sits = identity.subject in h.panel and self._stage_role(call_id, phase) in identity.roles()
             if everything or sits or own:
-                panel = sorted(panels.get(x.application_id, [])) if everything else [identity.subject] if sits else []
-                out.append(HearingView(x, panel, s.materials.get(x.application_id), absent.get(x.application_id)))
-        if not out and not everything and slots:
+                out.append(h if everything else replace(h, panel=[identity.subject] if sits else []))
+        if not out and not everything and scheduled:
             self.refuse(identity, "-", "see the defence schedule", target,
                         f"{identity.subject} has no hearing in defence {phase} of {call_id}")
         return out

@@ -13,10 +13,11 @@ from sqlmodel import Session, col, select
 from client.errors import NotFound
 from client.service.core import Core, checked
 from models.call import CallDefinition
-from models.deadlines import DeadlineExplanation, Hearing, explain
+from models.deadlines import DeadlineExplanation, explain
 from models.identity import Identity, Target, read_refusal
 from models.inputs import identifier
 from models.messages import ApplicationStatus, CallStatus, call_workflow_id
+from models.review.hearings import Hearing, hearings
 from models.review.messages import StageStatus, stage_workflow_id
 from models.timetable import Timetable
 from records.accounts import RefusalRow
@@ -63,11 +64,7 @@ class Reads(Core):
                                                       f"defence {p.id} of {call.id}")
             except NotFound:  # not opened yet
                 continue
-            s = status.state
-            slot = next((x for x in s.drawn.slots if x.application_id == application_id), None) if s.drawn else None
-            if slot is not None:
-                out.append(Hearing(p.id, slot, s.materials.get(application_id),
-                                   next((a for a in s.absent if a.application_id == application_id), None)))
+            out += [h for h in hearings(p.id, status.state) if h.slot.application_id == application_id]
         return out
 
     def calls(self, identity: Identity, limit: int = 50, offset: int = 0) -> Sequence[CallRow]:
