@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from drafting.draft import Draft, draft_notice  # noqa: E402
+from drafting.emit import Value  # noqa: E402
 from drafting.source import read_notice  # noqa: E402
 from drafting.timeline import Placed  # noqa: E402
 from models.call import STEP_PREFIX, CallDefinition, load_call  # noqa: E402
@@ -44,6 +45,7 @@ GROUP = {"applicant": {"applicant"}, "unit": {"recommender", "unit"}, "recommend
 TIMELINE_ROLES = {"applicant", "recommender", "unit", "paper", "contract"}
 NO_YEAR = "year "  # "year 2012 taken from the programme's 2012年度…", "year 2026 assumed: …"
 DAY_ONLY = ("a date with no hour", "opens the day the notice is issued", "defective digits", "the end of a month")
+LATER = {"formal_review", "expert_review", "publicity", "contract"}
 HELD_OUT = ROOT / "tests" / "data" / "notices"
 
 
@@ -126,6 +128,17 @@ def _score(row: Row, draft: Draft, instants: list[tuple[datetime, set[str]]], is
             row.misses.append(when.isoformat())
 
 
+def _stages(call: CallDefinition) -> set[str]:
+    """The stages after intake a call runs itself, or `forwarded` when another body reviews its applications."""
+    return {p.kind for p in call.phases if p.kind in LATER} | ({"forwarded"} if call.forwarded_to else set())
+
+
+def _drafted_stages(draft: Draft) -> set[str]:
+    kinds = {str(p["kind"].value) for p in draft.tree["phases"]} & LATER  # type: ignore[index,union-attr]
+    forwarded = draft.tree.get("forwarded_to")
+    return kinds | ({"forwarded"} if isinstance(forwarded, Value) and forwarded.todo is None else set())
+
+
 def measure_call(call_file: Path, source: Path) -> Row:
     call = load_call(call_file)
     started = time.perf_counter()
@@ -141,7 +154,9 @@ def measure_call(call_file: Path, source: Path) -> Row:
     kinds = {r.kind for r in call.rules}
     drafted_kinds = {r["kind"].value for r in draft.content.rules}
     row.extra = {"caps": f"{len(caps & drafted_caps)}/{len(caps)}",
-                 "rule kinds": f"{len(kinds & drafted_kinds)}/{len(kinds)}"}
+                 "rule kinds": f"{len(kinds & drafted_kinds)}/{len(kinds)}",
+                 "stages": "same" if _stages(call) == _drafted_stages(draft) else
+                 f"{'+'.join(sorted(_stages(call)))} ≠ {'+'.join(sorted(_drafted_stages(draft)))}"}
     return row
 
 
@@ -190,7 +205,9 @@ def main() -> None:
                          ensure_ascii=False, indent=1, default=str))
         return
     print("Notices in calls/ (the grammar was tuned on these):\n")
-    print("\n".join(_table(calls, ["caps", "rule kinds"])))
+    print("\n".join(_table(calls, ["caps", "rule kinds", "stages"])))
+    same = sum(r.extra["stages"] == "same" for r in calls)
+    print(f"\nStages after intake (or forwarded) as in the hand-written file: {same}/{len(calls)}.")
     print("\nHeld-out notices in tests/data/notices/ (provinces not in calls/):\n")
     print("\n".join(_table(held, [])))
 

@@ -12,6 +12,7 @@ from drafting.emit import Tree, Value, emit, todos
 from drafting.header import Header, read_header
 from drafting.instants import find_instants, find_relative
 from drafting.source import Notice
+from drafting.stages import forwarded_to, stated_stages
 from drafting.timeline import Timeline, build
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -81,7 +82,8 @@ def draft_notice(notice: Notice) -> Draft:
     found = [f for f in find_instants(notice.text, header.issued_date(), ZONE)
              if not (header.issued.source and notice.sentence_at(f.start).text.strip() == header.issued.source)
              and not any(a <= f.start < b for a, b in page) and f.start != header.issued.at]
-    timeline = build(notice, found, find_relative(notice.text))
+    forwarding = forwarded_to(notice, header.title.value)
+    timeline = build(notice, found, find_relative(notice.text), stated_stages(notice), forwarding is not None)
     content = read_content(notice, header.province.value)
     fact = {"title": header.title, "issuer": header.issuer, "issued": header.issued}
     tree: Tree = {"id": Value(_call_id(header))}
@@ -96,6 +98,8 @@ def draft_notice(notice: Notice) -> Draft:
     tree["categories"] = content.categories
     tree["phases"] = timeline.phases
     tree["chain"] = _chain(notice, timeline)
+    if forwarding is not None:
+        tree["forwarded_to"] = forwarding
     if content.attachments:
         tree["attachments"] = content.attachments
     if content.rules:

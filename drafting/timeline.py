@@ -1,5 +1,5 @@
 """From the instants a notice states, with the role each binds, to the phases of a call file: the application
-window, the recommenders' and units' deadlines, the paper window, publicity and the contract."""
+window, the recommenders' and units' deadlines, the paper window, and the later stages the notice states."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from drafting.emit import Tree, Value
 from drafting.instants import INSTANT, Found, Relative
 from drafting.roles import CLOSING, GENERIC, OPENING, Role, role_of
 from drafting.source import Notice
+from drafting.stages import Stage
 
 _HOURS = re.compile(r"(?:工作日|工作时间)[^\d\n]{0,8}(?P<a>\d{1,2}:\d{2})\s*[-~至]\s*(?P<b>\d{1,2}:\d{2})")
 _COPIES = re.compile(r"一式\s*(?P<n>\d+)\s*份|(?P<n2>\d+)\s*份(?:纸质|装订)")
@@ -139,7 +140,22 @@ def _phase(ident: str, kind: str, name: str, opens: Value, closes: Value, **extr
     return tree
 
 
-def build(notice: Notice, found: list[Found], relative: list[Relative]) -> Timeline:
+def _manual(stated: dict[str, Stage], kind: str) -> Value:
+    return Value("manual", stated[kind].sentence if kind in stated else "")
+
+
+def _assumed(stated: dict[str, Stage], kind: str) -> dict[str, Value]:
+    """The note of a stage the notice does not name: the funder's usual stage, kept for a person to confirm."""
+    if kind in stated:
+        return {}
+    return {"note": Value(f"assumption - the notice does not state a {kind.replace('_', ' ')} stage; the funder's usual "
+                          "stage is kept (remove it if the call has none)")}
+
+
+def build(notice: Notice, found: list[Found], relative: list[Relative], stated: dict[str, Stage],
+          forwarded: bool) -> Timeline:
+    """The phases of the instants read, then the funder's later stages, each with the sentence that states it or
+    noted as an assumption; none for a notice whose issuer forwards the applications to a higher level."""
     placed = place(notice, found)
     t = Timeline(placed=placed)
     app_open = _pick(placed, "applicant", "opens", latest=False)
@@ -173,9 +189,12 @@ def build(notice: Notice, found: list[Found], relative: list[Relative]) -> Timel
             extra["note"] = Value(f"纸质材料一式{copies['n'] or copies['n2']}份", copies.group(0))
         t.phases.append(_phase("paper", "paper", "纸质材料报送",
                                _value(paper_open) if paper_open else Value("previous"), _value(paper_close), **extra))
-    t.phases.append(_phase("formal_review", "formal_review", "形式审查", Value("manual"), Value("manual")))
-    t.phases.append(_phase("expert_review", "expert_review", "专家评审", Value("manual"), Value("manual"),
-                           role=Value("expert")))
+    if forwarded:
+        t.unplaced = [p for p in placed if p.role in ("defence", "review", "publicity", "contract", None)]
+        return t
+    for kind, name in (("formal_review", "形式审查"), ("expert_review", "专家评审")):
+        extra = {"role": Value("expert")} if kind == "expert_review" else {}
+        t.phases.append(_phase(kind, kind, name, _manual(stated, kind), Value("manual"), **extra, **_assumed(stated, kind)))
     pub = _PUBLICITY.search(notice.text)
     if pub and "工作日" in pub["unit"]:
         pub_close = Value({"working_days": int(pub["n"])}, pub.group(0))
@@ -184,9 +203,11 @@ def build(notice: Notice, found: list[Found], relative: list[Relative]) -> Timel
                           [f"{{days: {pub['n']}}}", f"{{working_days: {pub['n']}}}"])
     else:
         pub_close = Value(None, "", "the notice does not say how long publicity lasts", ["{working_days: 5}"])
-    t.phases.append(_phase("publicity", "publicity", "立项公示", Value("manual"), pub_close))
+    t.phases.append(_phase("publicity", "publicity", "立项公示", _manual(stated, "publicity"), pub_close,
+                           **_assumed(stated, "publicity")))
     c_open, c_close = _pick(placed, "contract", "opens", False), _pick(placed, "contract", "closes", True)
-    t.phases.append(_phase("contract", "contract", "签订任务书",
-                           _value(c_open) if c_open else Value("manual"), _value(c_close) if c_close else Value("manual")))
+    t.phases.append(_phase("contract", "contract", "签订任务书", _value(c_open) if c_open else _manual(stated, "contract"),
+                           _value(c_close) if c_close else Value("manual"),
+                           **({} if c_open or c_close else _assumed(stated, "contract"))))
     t.unplaced = [p for p in placed if p.role in ("defence", "review", "publicity", None)]
     return t

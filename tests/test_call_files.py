@@ -136,6 +136,11 @@ MALFORMED: dict[str, tuple[Edit, str, str]] = {
         "phases.publicity.closes.weeks",
         "unknown field (not part of a call file here: check its spelling and indentation)",
     ),
+    "todo-left-in-a-text-field": (
+        _set("phases", "publicity", "name", "TODO"),
+        "phases.publicity.name",
+        "TODO left for a person by `calls draft` (the comment beside it gives the sentence and the readings)",
+    ),
     "hours-with-an-offset": (
         _set("phases", "paper", "hours", {"start": "08:30", "end": "17:30+08:00"}),
         "phases.paper.hours.end",

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from drafting.draft import draft_notice
+from drafting.emit import Value
 from drafting.instants import find_instants, find_relative
 from drafting.review import render_review
 from drafting.source import from_text, normalise, read_notice
@@ -89,6 +90,37 @@ def test_relative_deadlines_say_calendar_or_working_days_or_are_left_to_a_person
     draft = draft_notice(notice)
     assert "phases.recommendation.closes" in draft.todo_fields()
     assert "closes: TODO  # the notice does not say calendar or working days" in draft.text()
+
+
+def _kinds(text: str) -> dict[str, dict[str, object]]:
+    draft = draft_notice(from_text(text))
+    return {str(p["kind"].value): p for p in draft.tree["phases"]}  # type: ignore[index,union-attr]
+
+
+def test_a_city_bureau_forwarding_a_provincial_programme_drafts_no_review_stage_of_its_own() -> None:
+    text = ("某市科学技术局关于组织申报2025年度省级科技计划项目的通知\n根据《广东省科学技术厅关于组织申报2025年度省级"
+            "科技计划项目的通知》要求,现将有关事项通知如下。\n网上申报截止时间为2025年6月20日17:00。\n"
+            "省科技厅将组织专家评审,评审结果在省科技厅网站公示。\n")
+    draft = draft_notice(from_text(text))
+    assert set(_kinds(text)) == {"application"}
+    forwarded = draft.tree["forwarded_to"]
+    assert isinstance(forwarded, Value) and forwarded.todo is None and "广东省科学技术厅" in forwarded.value
+    assert "省级科技计划" in forwarded.source
+    with pytest.raises(CallFileError) as left:  # what is left is a person's to decide, not the stages
+        parse_call(draft.text(), "forwarded.yaml")
+    assert all("TODO left for a person" in p for p in left.value.problems), left.value.problems
+
+
+def test_a_funders_notice_keeps_its_stages_each_stated_or_noted_as_an_assumption() -> None:
+    text = ("广东省科学技术厅关于组织申报2025年度省基础研究项目的通知\n网上申报截止时间为2025年6月20日17:00。\n"
+            "我厅将组织形式审查和专家评审,评审结果择优立项。\n")
+    kinds = _kinds(text)
+    assert list(kinds) == ["application", "formal_review", "expert_review", "publicity", "contract"]
+    formal = kinds["formal_review"]["opens"]
+    assert isinstance(formal, Value) and "形式审查" in formal.source and "note" not in kinds["formal_review"]
+    note = kinds["publicity"]["note"]
+    assert isinstance(note, Value) and note.value.startswith("assumption - the notice does not state a publicity")
+    assert "forwarded_to" not in draft_notice(from_text(text)).tree
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.stem[:3] for s in SOURCES])

@@ -59,10 +59,14 @@ def parse_call(text: str, origin: str = "<text>") -> CallDefinition:
         raise CallFileError(origin, [f"{origin}: {_yaml_problem(exc)}"]) from None
     if not isinstance(data, dict):
         raise CallFileError(origin, [f"{origin}: (file): expected a mapping of call fields"])
+    left = [f"{origin}: {_field_path(loc, data)}: {TODO_LEFT}" for loc in _todo_fields(data)]
     try:
         call = CallDefinition.model_validate(data)
     except ValidationError as exc:
-        raise CallFileError(origin, _explain(exc, data, origin)) from None
+        problems = _explain(exc, data, origin)
+        raise CallFileError(origin, problems + [p for p in left if p not in problems]) from None
+    if left:  # a TODO in a free-text field is a valid string: still a decision nobody took
+        raise CallFileError(origin, left)
     return call if call.review is not None else call.model_copy(update={"review": ReviewDef()})
 
 
@@ -104,6 +108,15 @@ def _intended(value: object, forms: set[str]) -> str | None:
     dated = isinstance(value, str) and re.match(r"\d{4}-", value) is not None
     form = "mapping" if isinstance(value, dict) else "datetime" if dated else None
     return form if form in forms else None
+
+
+def _todo_fields(node: object, loc: tuple[int | str, ...] = ()) -> list[tuple[int | str, ...]]:
+    """Where `calls draft` left a TODO that nobody replaced."""
+    if isinstance(node, dict):
+        return [where for k, v in node.items() for where in _todo_fields(v, (*loc, k))]
+    if isinstance(node, list):
+        return [where for i, v in enumerate(node) for where in _todo_fields(v, (*loc, i))]
+    return [loc] if node == "TODO" else []
 
 
 TODO_LEFT = "TODO left for a person by `calls draft` (the comment beside it gives the sentence and the readings)"

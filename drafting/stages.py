@@ -1,0 +1,54 @@
+"""Which stages after intake a notice states (formal review, expert review, publicity, contract), each with the
+sentence that states it, and where its applications go when its issuer only recommends them to a higher level."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from drafting.emit import Value
+from drafting.source import Notice
+
+# Words that state a stage of the issuer's own review; a draft lists a stage only when its notice says one of them.
+STATED: dict[str, re.Pattern[str]] = {
+    "formal_review": re.compile(r"形式审查|形式审核|资格审查|初审|受理审查|合规性审查"),
+    "expert_review": re.compile(r"专家评审|专家论证|会议评审|网络评审|函评|会评|答辩|现场考察|评审"),
+    "publicity": re.compile(r"公示"),
+    "contract": re.compile(r"任务书|合同书|签订[^,，。;；]{0,8}合同|立项"),
+}
+# A city's or county's science bureau organising a provincial programme: it recommends, the province reviews.
+_LOCAL_BODY = re.compile(r"(?:市|州|县|区|盟)(?:科学技术局|科技局|科技和信息化局|科学技术委员会|科技创新委员会"
+                         r"|科技和工业信息化局|科技工业信息化局)")
+_PROVINCIAL = re.compile(r"省级|省科技|[\u4e00-\u9fff]{2,3}省|自治区")
+_FORWARDING = re.compile(r"转发")
+_PROVINCE_BODY = re.compile(r"[\u4e00-\u9fff]{2,3}省(?:科学技术厅|科技厅)|[\u4e00-\u9fff]{2,8}自治区(?:科学技术厅|科技厅)")
+
+
+@dataclass(frozen=True)
+class Stage:
+    kind: str
+    sentence: str
+
+
+def stated_stages(notice: Notice) -> dict[str, Stage]:
+    """Each later stage the notice names, with the first sentence that names it."""
+    found: dict[str, Stage] = {}
+    for kind, words in STATED.items():
+        m = words.search(notice.text)
+        if m is not None:
+            found[kind] = Stage(kind, notice.sentence_at(m.start()).text)
+    return found
+
+
+def forwarded_to(notice: Notice, title: str | None) -> Value | None:
+    """Where a local bureau's notice sends its applications (the province's department, with the sentence naming
+    it), or None when the notice's issuer runs its own review. Read from the title: a city's or county's bureau
+    organising a provincial programme, or a notice forwarding (转发) a provincial one."""
+    if not title or not _PROVINCIAL.search(title) or not (_LOCAL_BODY.search(title) or _FORWARDING.search(title)):
+        return None
+    body = _PROVINCE_BODY.search(title) or _PROVINCE_BODY.search(notice.text)
+    if body is None:
+        return Value(None, title, "the notice forwards a provincial programme: name the department that reviews it",
+                     ["省科学技术厅"])
+    sentence = title if body.string is title else notice.sentence_at(body.start()).text
+    return Value(f"{body.group(0)}（评审、立项和任务书在省里进行）", sentence)
