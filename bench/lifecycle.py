@@ -16,7 +16,7 @@ from pathlib import Path
 
 from models.call import load_call
 from models.lifecycle import TERMINAL
-from simulation.run import simulate
+from simulation.launch import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 CALL = ROOT / "calls" / "000-sx-2025-basic-research-geology.yaml"

@@ -15,8 +15,8 @@ from temporalio.client import Client
 from audit.export import export_call
 from commands.common import err, load, out, run, settings
 from infra.settings import configured_database
+from simulation.launch import Finished
 from simulation.report import Report
-from simulation.run import Finished
 
 running_app = typer.Typer()
 
@@ -38,15 +38,23 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
              late_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of units, recommenders, agencies "
                                               "and reviewers who act after their deadline or never")) -> None:
     """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants. The
-    records go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to a temporary SQLite file."""
+    records go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to a temporary SQLite file. On a
+    terminal, a bar on standard error shows the phase and how many applications have reached a final state."""
     from infra.logs import configure
-    from simulation.run import simulate as run_simulation
+    from simulation.launch import simulate as run_simulation
 
     configure("json", level=40)
     call = load(file)
-    report = run(run_simulation(call, applications, seed, database=configured_database(),
-                                finished=export_to(call.id, export) if export else None, replace=replace,
-                                late_share=late_share))
+    from simulation.progress import TerminalBar
+
+    async def shown() -> Report:
+        bar = TerminalBar(applications)
+        async with bar.shown():
+            return await run_simulation(call, applications, seed, database=configured_database(),
+                                        finished=export_to(call.id, export) if export else None, replace=replace,
+                                        late_share=late_share, shown=bar)
+
+    report = run(shown())
     if as_json:
         print(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
     else:

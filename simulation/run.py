@@ -7,25 +7,16 @@ in the call's own instants. Every invariant is checked over the workflows' own t
 from __future__ import annotations
 
 import asyncio
-import tempfile
-import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notices import MemoryChannel, Postman, postman_for
-from client.calls import Prepared, Refusal, act_on, ask, manage, prepare, start_application, start_call
-from infra.runtime import runtime
-from infra.settings import SIMULATION_CACHE, Settings, binary
-from infra.temporal import DATA_CONVERTER
+from activities.notices import MemoryChannel, Postman
+from client.calls import Prepared, Refusal, act_on, ask, manage, start_application, start_call
 from models.call import CallDefinition
 from models.deadlines import Deadlines
 from models.identity import in_process
@@ -33,8 +24,6 @@ from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
 from models.messages import ActRequest, ApplicationInput, ApplicationStatus, application_workflow_id
 from models.quotas import overruns, refused_quota
 from models.timetable import PhaseTime
-from records.engine import make_engine
-from records.forget import forget_call, holds_call
 from records.tables import ApplicationRow
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
@@ -48,25 +37,24 @@ from simulation.later import (
     close_by_hand,
     close_last,
     contract_phase,
-    manual_lead,
     publicity_phase,
     review_phase,
     select_before,
     shortlist,
 )
 from simulation.population import sample_population
+from simulation.progress import Shown, follow, settled_count
 from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants, tally
 from simulation.review import ReviewDriver
 from simulation.stages import in_hours, stage_for, step_actor, work_until
-from simulation.stand_in import with_stand_in_years
-from worker import build_worker
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 
 class Simulation(LateRounds):
     def __init__(self, env: WorkflowEnvironment, prepared: Prepared, n: int, seed: int, task_queue: str,
-                 engine: Any, channel: MemoryChannel | Postman, late_share: float = 0.0) -> None:
+                 engine: Any, channel: MemoryChannel | Postman, late_share: float = 0.0, shown: Shown | None = None
+                 ) -> None:
         self.env = env
         self.client: Client = env.client
         self.prepared = prepared
@@ -96,6 +84,7 @@ class Simulation(LateRounds):
         self.late = LateActors(seed, late_share)
         self.late_violations: list[str] = []
         self.staged = ReviewDriver(self) if self.call.review is not None else None
+        self.shown = shown
 
     # ---- plumbing ------------------------------------------------------------------------------------
 
@@ -292,9 +281,22 @@ class Simulation(LateRounds):
         await decide_waiting(self)
 
     async def run(self) -> Report:
+        final = set(TERMINAL) & set(self.lifecycle.state_names())
+        following = asyncio.create_task(follow(self.shown, lambda: settled_count(self.engine, self.call.id, final))
+                                        ) if self.shown else None
+        try:
+            return await self._run()
+        finally:
+            if following is not None and self.shown is not None:
+                following.cancel()
+                self.shown.settled(settled_count(self.engine, self.call.id, final))
+
+    async def _run(self) -> Report:
         handle = await start_call(self.client, self.prepared, self.task_queue)
         reviews = [p for p in self.prepared.timetable.phases if p.kind == "expert_review"]
         for p in self.prepared.timetable.phases:
+            if self.shown is not None:
+                self.shown.phase(f"{p.id} ({p.name})")
             await select_before(self, p, self.prepared.timetable.phases)
             if p.kind == "application":
                 await self.application_phase(p)
@@ -360,41 +362,3 @@ class Simulation(LateRounds):
             late_share=self.late.share, late_actors=dict(sorted(self.late.counts.items())), **tally(self.call, statuses),
             **sections,
         )
-
-
-Finished = Callable[[Client, Engine, "Report"], Awaitable[None]]
-
-
-async def simulate(call: CallDefinition, n: int, seed: int, database: str | None = None,
-                   finished: Finished | None = None, replace: bool = False, late_share: float = 0.0) -> Report:
-    """Run the simulation; `finished` is given the server's client, the records DB and the report before the
-    time-skipping server stops (the command line writes the audit export there).
-
-    The records go to `database` (a URL, upgraded to the newest schema first), or to a temporary SQLite file. A
-    database that already holds the call is refused (ValueError), unless `replace` deletes its rows first."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER, runtime=runtime())
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(database or f"sqlite:///{Path(tmp) / 'simulation.db'}", migrate=True)
-            if replace:
-                forget_call(engine, call.id)
-            elif holds_call(engine, call.id):
-                engine.dispose()
-                raise ValueError(f"the records database already holds call {call.id} (an earlier run?): "
-                                 "simulate --replace deletes its rows first, or use another database")
-            postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
-            channel = postman or MemoryChannel()
-            task_queue = f"simulate-{uuid.uuid4()}"
-            now = await env.get_current_time()
-            prepared = prepare(with_stand_in_years(call, now.date()), not_before=now + manual_lead(call))
-            async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
-                    postman.running() if postman else nullcontext():
-                report = await Simulation(env, prepared, n, seed, task_queue, engine, channel, late_share).run()
-            if finished is not None:
-                await finished(env.client, engine, report)
-            engine.dispose()
-            return report
-    finally:
-        await env.shutdown()
-

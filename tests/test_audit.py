@@ -57,7 +57,7 @@ from models.messages import (
 from records.chain import row_hash
 from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow, TransitionRow
-from simulation.run import simulate
+from simulation.launch import simulate
 from tests.conftest import CALLS, Servers, Stack
 from tests.helpers import act, application_input, hours, sleep_until
 from worker import build_worker, sandbox_runner

@@ -10,7 +10,7 @@ from client.calls import manage, prepare, start_call
 from models.call import load_call
 from models.lifecycle import TERMINAL
 from simulation.later import manual_lead
-from simulation.run import simulate
+from simulation.launch import simulate
 from tests.conftest import CALLS, Stack
 from tests.helpers import MANAGER, sleep_until
 from workflows.call import CallWorkflow

@@ -3,11 +3,13 @@ GRANTFLOW_DATABASE_URL set, its records stay in that database."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from datetime import date, datetime
 
 import pytest
+from rich.console import Console
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
@@ -19,7 +21,8 @@ from models.rules import rule_ids
 from records.engine import connect
 from records.schema import current, head
 from records.tables import ApplicationRow, NoticeRow
-from simulation.run import simulate
+from simulation.launch import simulate
+from simulation.progress import TerminalBar
 from tests.conftest import CALLS, Postgres
 from tests.helpers import with_stand_in_years
 
@@ -55,10 +58,28 @@ async def test_simulated_call_ends_with_every_invariant_held(path) -> None:  # t
             assert datetime.fromisoformat(times["closed"]) == phase.closes
 
 
-async def test_same_seed_same_outcome() -> None:
+class Recorded(TerminalBar):
+    """The terminal's bar, on a terminal of its own, keeping the phases it was shown."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total, Console(file=io.StringIO(), force_terminal=True, width=120, color_system=None))
+        self.phases: list[str] = []
+
+    def phase(self, name: str) -> None:
+        self.phases.append(name)
+        super().phase(name)
+
+
+async def test_same_seed_same_outcome_and_the_bar_follows_the_phases_to_every_application_final() -> None:
     call = load_call(FILES[0])
-    first, second = await simulate(call, 12, seed=5), await simulate(call, 12, seed=5)
+    bar = Recorded(12)
+    async with bar.shown():
+        first = await simulate(call, 12, seed=5, shown=bar)
+    second = await simulate(call, 12, seed=5)
     assert first.final_states == second.final_states
+    assert bar.phases == [f"{p.id} ({p.name})" for p in call.phases]
+    drawn = bar.console.file.getvalue()  # type: ignore[attr-defined]
+    assert "12/12 applications final" in drawn and "contract" in drawn
 
 
 @pytest.mark.parametrize("message, again", [

@@ -5,7 +5,7 @@ are counted, with no violation."""
 from __future__ import annotations
 
 from models.call import CallDefinition, StepDef, load_call
-from simulation.run import simulate
+from simulation.launch import simulate
 from tests.conftest import CALLS
 
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"

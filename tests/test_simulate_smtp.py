@@ -7,7 +7,7 @@ import re
 import pytest
 
 from models.call import load_call
-from simulation.run import simulate
+from simulation.launch import simulate
 from tests.conftest import CALLS
 from tests.smtp_sink import smtp_sink, text
 

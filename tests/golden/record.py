@@ -16,7 +16,7 @@ from models.call import load_call
 from audit.export import write_export
 from audit.source import read_export
 from commands.running import export_to
-from simulation.run import simulate
+from simulation.launch import simulate
 
 GOLDEN = Path(__file__).resolve().parent
 CALLS = GOLDEN.parents[1] / "calls"
