@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.notices import MemoryChannel, Postman
 from client.calls import Prepared, Refusal, act_on, ask, manage, start_application, start_call
-from models.call import CallDefinition
+from models.call import CallDefinition, cohort_of
 from models.deadlines import Deadlines
 from models.identity import in_process
 from models.lifecycle import TERMINAL, Lifecycle, build_lifecycle
@@ -116,9 +116,10 @@ class Simulation(LateRounds):
                 "recommender": units[i % len(units)], "cto": f"cto-{i}"}.get(role, f"{role}-sim")
 
     def cohort(self, i: int) -> str:
-        """Every seventh applicant of a call that names cohorts belongs to one of them, in turn."""
-        cohorts = [c.id for c in self.call.cohorts]
-        return cohorts[i // 7 % len(cohorts)] if cohorts and i % 7 == 0 else ""
+        """Every seventh applicant of a call that names cohorts belongs to one of them, in turn; the others to the
+        cohort that gathers them, if the call has one."""
+        cohorts = [c.id for c in self.call.cohorts if not c.others]
+        return cohort_of(self.call, cohorts[i // 7 % len(cohorts)] if cohorts and i % 7 == 0 else "")
 
     def own_close(self, i: int, phase_id: str) -> datetime | None:
         """The close of `phase_id` that binds application i (its category, cohort and recommender)."""

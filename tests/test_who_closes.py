@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from client.calls import prepare
-from models.call import CallDefinition, load_call
+from models.call import CallDefinition, cohort_of, load_call, who_problem
 from models.deadlines import Deadlines
 from models.identity import in_process
 from models.messages import ActRequest
@@ -77,6 +77,28 @@ def test_a_cohort_close_binds_its_cohort_only() -> None:
     assert rule(call, "key").phase_close("application") == at("2025-04-07T17:00:00")
 
 
+def test_a_later_pair_for_one_cohort_leaves_the_others_on_the_earlier_close() -> None:
+    """港澳台申请人 close later: the phase closes at their instant, and the cohort that gathers the others (an
+    application naming no cohort joins it) closes earlier; at each boundary the validator's own comparison."""
+    data = seed_data()
+    data["cohorts"] = [{"id": "hmt", "name": "港澳台申请人"}, {"id": "mainland", "name": "内地申请人", "others": True}]
+    data["overrides"] = [{"who": {"cohort": ["mainland"]}, "closes": {"application": f"2025-04-03T17:00:00{CST}"}}]
+    call = CallDefinition.model_validate(data)
+    assert cohort_of(call, "") == "mainland" and cohort_of(call, "hmt") == "hmt"
+    assert who_problem(call, cohort_of(call, ""), "") is None
+    assert rule(call, "key", cohort=cohort_of(call, "")).phase_binding("application").rule == (
+        "overrides.0 (cohort mainland) closes it at 2025-04-03T17:00:00+08:00")
+    assert rule(call, "key", cohort="hmt").phase_close("application") == at("2025-04-07T17:00:00")
+    prepared = prepare(call)
+    for cohort, close in (("", at("2025-04-03T17:00:00")), ("hmt", at("2025-04-07T17:00:00"))):
+        workflow = ApplicationWorkflow(application_input(prepared, "p", cohort=cohort_of(call, cohort)))
+        submit = ActRequest("submit", PEOPLE["applicant"], "applicant",
+                            identity=in_process(PEOPLE["applicant"], "applicant"))
+        assert workflow._refusal(submit, close - MS) is None
+        refusal = workflow._refusal(submit, close)
+        assert refusal is not None and refusal.startswith("deadline passed") and close.isoformat() in refusal
+
+
 def test_the_earliest_close_that_applies_binds() -> None:
     data = seed_data()
     data["recommenders"] = [{"id": "org-1", "name": "某市科技局"}]
@@ -131,6 +153,13 @@ REFUSED = {
         lambda d: item(d["categories"], "key").update(closes={"application": f"2025-03-05T09:30:00{CST}"}),
         "categories.key.closes.application: 2025-03-05T09:30:00+08:00 is not after phase application opens "
         "2025-03-05T09:30:00+08:00 (a window with no valid instant)"),
+    "two-cohorts-gather-the-others": (
+        lambda d: d.update(cohorts=[{"id": "a", "name": "甲", "others": True}, {"id": "b", "name": "乙", "others": True}]),
+        "cohorts: a, b each say others: true (at most one cohort gathers the applications that name none)"),
+    "a-recommender-gathers-the-others": (
+        lambda d: d.update(recommenders=[{"id": "city", "name": "市科技局", "others": True}]),
+        "recommenders.city.others: only a cohort gathers the others (a recommending unit is named by each "
+        "application)"),
     "unknown-cohort": (
         lambda d: d.update(overrides=[{"who": {"cohort": ["hmt"]}, "closes": {"application": f"2025-04-01T17:00:00{CST}"}}]),
         "overrides.0.who.cohort: unknown cohort 'hmt' (declare it under cohorts)"),

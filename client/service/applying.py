@@ -13,7 +13,7 @@ from client.accounts import person_of
 from client.calls import start_application
 from client.errors import Conflict, Invalid
 from client.service.core import Core, checked
-from models.call import CallDefinition, who_problem
+from models.call import CallDefinition, cohort_of, who_problem
 from models.call.levels import own_level
 from models.forms import ApplicationForm
 from models.identity import Grant, Identity, Target
@@ -84,6 +84,7 @@ class Applying(Core):
         new_id: str = checked(identifier, form.application_id if form else application_id or
                          f"{call_id}.{uuid.uuid4().hex[:8]}", "application id")
         people = self._people(identity, target, call)
+        cohort = cohort_of(call, cohort)
         why = who_problem(call, cohort, people.get("recommender", ""))
         if why:
             raise Invalid(why)

@@ -1,7 +1,7 @@
 """Call definitions: the schema of a call file (`schema`) and its loading with one clear line per problem
 (`loading`)."""
 
-from models.call.closes import STEP_PREFIX, AfterClose, CloseOverride, CloseValue, Party, Who, who_problem
+from models.call.closes import STEP_PREFIX, AfterClose, CloseOverride, CloseValue, Party, Who, cohort_of, who_problem
 from models.call.documents import PaperDocument
 from models.call.loading import CallFileError, load_call, parse_call
 from models.call.quota import MinShare, QuotaDef
@@ -31,5 +31,5 @@ __all__ = [
     "CallFileError", "CategoryDef", "Criterion", "FlagDef", "Intake", "MinShare", "PaperDocument", "PhaseDef",
     "DefenceDef", "PhaseKind", "QuotaDef", "ReviewDef", "Role", "RuleDef", "StageDef",
     "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
-    "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "who_problem",
+    "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "cohort_of", "who_problem",
 ]

@@ -45,12 +45,14 @@ CloseValue = AwareDatetime | AfterClose
 class Party(Strict):
     """A cohort of applicants (港澳台申请人) or a recommending unit the file names, so that closes can select it; a
     recommending unit may name its level and the unit above it that its recommendations go through (`via`; none:
-    straight to the issuer)."""
+    straight to the issuer). One cohort may gather the others, so that a named cohort's later close leaves everyone
+    else on an earlier one (the phase closes at the latest)."""
 
     id: PartyId
     name: str
     level: Level | None = None
     via: PartyId | None = None
+    others: bool = False  # a cohort: the applications that name none belong to it (内地申请人 beside 港澳台申请人)
 
 
 class Who(Strict):
@@ -99,6 +101,12 @@ def close_problems(call: CallDefinition) -> list[str]:
             declare = "categories" if kind == "category" else f"{kind}s"
             problems += [f"overrides.{i}.who.{kind}: unknown {kind} {x!r} (declare it under {declare})"
                          for x in ids if x not in known[kind]]
+    gathering = [c.id for c in call.cohorts if c.others]
+    if len(gathering) > 1:
+        problems.append(f"cohorts: {', '.join(gathering)} each say others: true (at most one cohort gathers the "
+                        "applications that name none)")
+    problems += [f"recommenders.{r.id}.others: only a cohort gathers the others (a recommending unit is named by "
+                 "each application)" for r in call.recommenders if r.others]
     for where, closes in _all_closes(call):
         for key, value in closes.items():
             field = f"{where}.{key}"
@@ -150,6 +158,11 @@ def _relative_problems(field: str, key: str, value: AfterClose, phase_ids: Seque
             return [f"{field}: {value.describe()} is {resolved.isoformat()}, after phase {key} closes "
                     f"{p.closes.isoformat()} (move phases.{key}.closes to the latest one)"]
     return []
+
+
+def cohort_of(call: CallDefinition, cohort: str) -> str:
+    """The cohort an application belongs to: the one it names, else the call's cohort of the others (if any)."""
+    return cohort or next((c.id for c in call.cohorts if c.others), "")
 
 
 def who_problem(call: CallDefinition, cohort: str, recommender: str) -> str | None:
