@@ -167,9 +167,30 @@ class RecordActivities:
         """Apply one transition to the read model (chained), queue its notices and deliver them, in one transaction;
         say what is stored. Every notice is delivered when this returns (now, or by an earlier attempt), or queued
         for the postman, woken once the transaction committed."""
-        recorded = self._record(inp)
+        recorded = self._stored(inp) or self._record(inp)
         self._wake(inp.notices)
         return recorded
+
+    def _stored(self, inp: RecordInput) -> Recorded | None:
+        """What an attempt would find already written, read without the write lock (a workflow catching up with its
+        window's bulk closure, a retry): the transition with the same trigger, the application past it, every
+        notice queued and, by an inline channel, delivered. None when anything is left to write."""
+        t = inp.transition
+        if t is None or inp.verdicts is not None or t.trigger == "extend_deadline" or t.dest in ("returned", "withdrawn"):
+            return None
+        keys = [n.key for n in inp.notices]
+        with self.engine.connect() as c:
+            row = c.execute(sql.STORED_TRANSITION, {"b_app": inp.application_id, "b_seq": t.seq}).first()
+            if row is None or row.trigger != t.trigger:
+                return None
+            last = c.execute(sql.APPLICATION_SEQ, {"b_id": inp.application_id}).scalar()
+            queued = c.execute(sql.NOTICE_DELIVERIES, {"b_keys": keys}).all() if keys else []
+        postman = isinstance(self.channel, Postman)
+        if last is None or last < t.seq or len(queued) != len(set(keys)) or (
+                not postman and any(q.delivered_at is None for q in queued)):
+            return None
+        stored = replace(t, actor_id=row.actor_id, role=row.role, reason=row.reason, at=row.at, deadline=row.deadline)
+        return Recorded(stored, keys, [] if postman else keys, row.hash)
 
     def _record(self, inp: RecordInput) -> Recorded:
         chained: str | None = None

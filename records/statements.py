@@ -36,6 +36,9 @@ CHAIN_HEAD_BEFORE = select(TRANSITIONS.c.hash).where(
 SET_HASH = update(TRANSITIONS).where(TRANSITIONS.c.id == bindparam("b_id"))
 ADVANCE_APPLICATION = update(APPLICATIONS).where(
     APPLICATIONS.c.id == bindparam("b_id"), APPLICATIONS.c.last_seq < bindparam("b_seq"))
+APPLICATION_SEQ = select(APPLICATIONS.c.last_seq).where(APPLICATIONS.c.id == bindparam("b_id"))
+NOTICE_DELIVERIES = select(NOTICES.c.key, NOTICES.c.delivered_at).where(
+    NOTICES.c.key.in_(bindparam("b_keys", expanding=True)))
 SET_VERDICTS = update(APPLICATIONS).where(APPLICATIONS.c.id == bindparam("b_id"))
 RELEASE_QUOTA = delete(QUOTA_USES).where(QUOTA_USES.c.application_id == bindparam("b_app"))
 MOVE_EXTENSION = update(EXTENSIONS).where(

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select, update
 from temporalio.testing import ActivityEnvironment
 
 from activities.closure import ClosureActivities
@@ -23,7 +23,8 @@ from activities.records import CloseInput, QuotaInput, RecordActivities, RecordI
 from models.call import QuotaDef
 from models.messages import NoticeDraft, TransitionRecord
 from records.engine import make_engine
-from records.tables import ClosureReportRow, NoticeRow, QuotaUseRow, TransitionRow
+from records.statements import serialize
+from records.tables import ApplicationRow, ClosureReportRow, NoticeRow, QuotaUseRow, TransitionRow
 
 WORKERS = 6
 AT = datetime.fromisoformat("2025-03-06T10:00:00+08:00")
@@ -76,6 +77,28 @@ def test_one_transition_recorded_by_every_worker_at_once_is_stored_once_and_noti
     with Session(_engine(workers)) as s:
         assert s.exec(select(func.count()).select_from(TransitionRow)).one() == 1
         assert all(n.delivered_at is not None for n in s.exec(select(NoticeRow)).all())
+
+
+def test_a_transition_found_stored_is_answered_without_queueing_behind_the_writer(
+        workers: list[RecordActivities]) -> None:
+    """A workflow catching up with its window's bulk closure (or a retry) finds everything written: it reads and
+    answers while another transaction holds the write lock (SQLite's file lock, the call's chain lock on
+    PostgreSQL), and says what the first attempt said."""
+    first, second, holder = workers[0], workers[1], workers[2].engine
+    with Session(first.engine) as s:
+        s.add(ApplicationRow(id="a1", call_id="c", workflow_id="application-a1", category="k", title="a1",
+                             applicant="pi-1", version="v", state="draft", updated_at=AT))
+        s.commit()
+    notices = ["a1:0:applicant", "a1:0:unit"]
+    recorded = first.record_transition(_submit("a1", notices))
+    with holder.begin() as c:
+        serialize(c, "chain", "c")
+        c.execute(update(ApplicationRow).where(col(ApplicationRow.id) == "other").values(title="x"))  # SQLite's lock
+        answer = concurrent.futures.ThreadPoolExecutor(1).submit(second.record_transition, _submit("a1", notices))
+        again = answer.result(timeout=20)  # the write path would wait here until this transaction ends
+    assert again.chain_hash == recorded.chain_hash and again.transition == recorded.transition
+    assert sorted(again.delivered) == sorted(notices)
+    assert sorted(first.channel.delivered) == sorted(notices)  # type: ignore[attr-defined]
 
 
 def test_notices_shared_by_many_transitions_are_claimed_by_one_worker_each(workers: list[RecordActivities]) -> None:
