@@ -1,21 +1,27 @@
 """Constructs of the call format that real notices in calls/ exercise: a dated contract (task-book) stage across a year
-boundary (calls/examples) and paper only after publicity, from funded projects (019), at their boundary instants."""
+boundary (calls/examples), paper only after publicity, from funded projects (019), and a later pair of closes for one
+project type (020, 港澳台项目), at their boundary instants."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from client.calls import prepare
 from models.call import load_call
+from models.deadlines import explain
 from models.identity import in_process
 from models.lifecycle import build_lifecycle
-from models.messages import ActRequest
+from models.messages import ActRequest, ApplicationStatus, CallStatus
 from tests.conftest import CALLS
 from tests.helpers import PEOPLE, application_input
+from tests.test_call_files import invoke
 from workflows.application import ApplicationWorkflow
 
 CALL_019 = CALLS / "examples" / "sc-2025-central-guided-task-book.yaml"  # simulated in test_manual_before_dated
 CALL_020 = next(CALLS.glob("019-*.yaml"))
+CHONGQING = next(CALLS.glob("020-*.yaml"))
 MS = timedelta(milliseconds=1)
 CST = "+08:00"
 
@@ -92,3 +98,78 @@ def test_the_online_close_at_24_00_refuses_at_midnight_and_accepts_a_millisecond
     assert workflow._refusal(as_applicant("submit"), close - MS) is None
     refusal = workflow._refusal(as_applicant("submit"), close)
     assert refusal is not None and "2021-11-20T00:00:00+08:00" in refusal
+
+
+# ---- 020: Chongqing recommends the ministry's intergovernmental specials; 港澳台项目 close later ----------------------
+
+def chongqing(state: str, category: str) -> ApplicationWorkflow:
+    """An application of 020 in `state`; the programme office opened the application phase (manual) on the notice's
+    day."""
+    prepared = prepare(load_call(CHONGQING))
+    prepared.timetable.mark_opened("application", at("2024-05-14T09:00:00"), prepared.input.calendar)
+    workflow = ApplicationWorkflow(application_input(prepared, "a", category=category))
+    workflow.s.state = workflow.model.state = state
+    return workflow
+
+
+# (category, window, the state acting in it, trigger, role, the close that binds it)
+CHONGQING_CLOSES = [
+    ("intergov", "application", "draft", "submit", "applicant", "2024-06-03T16:00:00"),
+    ("intergov", "step:unit_review", "awaiting_unit_review", "approve", "unit_admin", "2024-06-03T16:00:00"),
+    ("intergov", "step:city_recommendation", "awaiting_city_recommendation", "approve", "recommender",
+     "2024-06-10T16:00:00"),
+    ("hmt", "application", "draft", "submit", "applicant", "2024-06-26T16:00:00"),
+    ("hmt", "step:unit_review", "awaiting_unit_review", "approve", "unit_admin", "2024-06-26T16:00:00"),
+    ("hmt", "step:city_recommendation", "awaiting_city_recommendation", "approve", "recommender", "2024-07-03T16:00:00"),
+]
+
+
+@pytest.mark.parametrize(("category", "window", "state", "trigger", "role", "close"), CHONGQING_CLOSES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CHONGQING_CLOSES])
+def test_each_close_of_020_refuses_at_its_instant_and_accepts_a_millisecond_before(
+        category: str, window: str, state: str, trigger: str, role: str, close: str) -> None:
+    workflow = chongqing(state, category)
+    request = ActRequest(trigger, PEOPLE[role], role, "", identity=in_process(PEOPLE[role], role))
+    assert workflow.deadlines.all()[window] == at(close)
+    assert workflow._refusal(request, at(close) - MS) is None
+    refusal = workflow._refusal(request, at(close))
+    assert refusal is not None and refusal.startswith("deadline passed") and f"{close}+08:00" in refusal
+
+
+def test_an_ordinary_project_is_bound_by_june_3_and_a_hong_kong_macao_taiwan_project_by_june_26() -> None:
+    ordinary, hmt = chongqing("draft", "intergov"), chongqing("draft", "hmt")
+    submit = as_applicant("submit")
+    between = at("2024-06-10T09:00:00")  # after the ordinary close, before the 港澳台 one
+    assert (ordinary._refusal(submit, between) or "").startswith("deadline passed")
+    assert hmt._refusal(submit, between) is None
+    assert ordinary.deadlines.phase_binding("application").rule == (
+        "category intergov closes it at 2024-06-03T16:00:00+08:00")
+    assert hmt.deadlines.phase_binding("application").rule == "phase application's close"
+
+
+def test_deadline_explain_names_the_category_close_that_binds_an_ordinary_project() -> None:
+    workflow = chongqing("draft", "intergov")
+    call, timetable = workflow.call, workflow.timetable
+    app = ApplicationStatus(call.id, "a", "draft", False, call.version(), workflow.deadlines.all(), [], [], 0,
+                            category="intergov", binding={k: b.rule for k, b in workflow.deadlines.bindings().items()})
+    explained = {e.window: e for e in explain(prepare(call).input, CallStatus(call.id, call.version(), None,
+                                                                              timetable, []), app)}
+    application, recommendation = explained["application"], explained["recommendation"]
+    assert application.effective == at("2024-06-03T16:00:00")
+    assert application.facts[0].startswith("planned: 2024-06-26T16:00:00+08:00")  # the phase's, the 港澳台 close
+    assert application.facts[-1] == "binds: category intergov closes it at 2024-06-03T16:00:00+08:00"
+    assert recommendation.effective == at("2024-06-10T16:00:00")
+    assert recommendation.facts[-1] == "binds: category intergov closes it at 2024-06-10T16:00:00+08:00"
+    assert explained["step:city_recommendation"].facts == [
+        "重庆市科学技术局审核推荐: the close of phase recommendation",
+        "binds: category intergov closes it at 2024-06-10T16:00:00+08:00"]
+
+
+def test_calls_show_lists_both_pairs_of_closes_of_020() -> None:
+    result = invoke("calls", "show", str(CHONGQING))
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    expected = [("application", "application", "2024-06-26"), ("recommendation", "recommendation", "2024-07-03"),
+                ("intergov", "application", "2024-06-03"), ("intergov", "recommendation", "2024-06-10")]
+    for who, window, close in expected:  # the phases' closes (港澳台项目's), then category intergov's
+        assert any(who in row and window in row and close in row and "16:00" in row for row in rows), (who, window)
