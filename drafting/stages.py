@@ -21,6 +21,10 @@ _LOCAL_BODY = re.compile(r"(?:市|州|县|区|盟)(?:科学技术局|科技局|�
                          r"|科技和工业信息化局|科技工业信息化局)")
 _PROVINCIAL = re.compile(r"省级|省科技|[\u4e00-\u9fff]{2,3}省|自治区")
 _FORWARDING = re.compile(r"转发")
+# A national programme a province's or city's department only recommends to: the ministry or foundation reviews it.
+_NATIONAL = re.compile(r"国家重点研发计划|国家自然科学基金|国家科技重大专项|国家科技计划|科技部")
+_MINISTRY = re.compile(r"科学技术部|科技部|国家自然科学基金委员会")
+_FULL_NAME = {"科技部": "科学技术部"}
 _PROVINCE_BODY = re.compile(r"[\u4e00-\u9fff]{2,3}省(?:科学技术厅|科技厅)|[\u4e00-\u9fff]{2,8}自治区(?:科学技术厅|科技厅)")
 
 
@@ -41,10 +45,21 @@ def stated_stages(notice: Notice) -> dict[str, Stage]:
 
 
 def forwarded_to(notice: Notice, title: str | None) -> Value | None:
-    """Where a local bureau's notice sends its applications (the province's department, with the sentence naming
-    it), or None when the notice's issuer runs its own review. Read from the title: a city's or county's bureau
-    organising a provincial programme, or a notice forwarding (转发) a provincial one."""
-    if not title or not _PROVINCIAL.search(title) or not (_LOCAL_BODY.search(title) or _FORWARDING.search(title)):
+    """Where a notice sends its applications when its issuer only recommends them (the higher department, with the
+    sentence naming it), or None when the issuer runs its own review. Read from the title: a province's or city's
+    department organising a national programme, a city's or county's bureau organising a provincial one, or a
+    notice forwarding (转发) either."""
+    if not title:
+        return None
+    if _NATIONAL.search(title) and (_LOCAL_BODY.search(title) or _PROVINCE_BODY.search(title)
+                                    or _FORWARDING.search(title)):
+        ministry = _MINISTRY.search(title) or _MINISTRY.search(notice.text)
+        if ministry is None:
+            return Value(None, title, "the notice forwards a national programme: name the body that reviews it",
+                         ["科学技术部"])
+        sentence = title if ministry.string is title else notice.sentence_at(ministry.start()).text
+        return Value(f"{_FULL_NAME.get(ministry.group(0), ministry.group(0))}（评审、立项在国家层面进行）", sentence)
+    if not _PROVINCIAL.search(title) or not (_LOCAL_BODY.search(title) or _FORWARDING.search(title)):
         return None
     body = _PROVINCE_BODY.search(title) or _PROVINCE_BODY.search(notice.text)
     if body is None:

@@ -111,6 +111,14 @@ def test_a_city_bureau_forwarding_a_provincial_programme_drafts_no_review_stage_
     assert all("TODO left for a person" in p for p in left.value.problems), left.value.problems
 
 
+def test_a_province_level_bureau_forwarding_a_national_programme_drafts_the_ministry_as_where_it_goes() -> None:
+    draft = draft_notice(read_notice(ROOT / "calls" / "sources" / "020-cq-2024-most-intergovernmental-b2.txt"))
+    forwarded = draft.tree["forwarded_to"]
+    assert isinstance(forwarded, Value) and forwarded.todo is None and forwarded.value.startswith("科学技术部")
+    kinds = [p["kind"].value for p in draft.tree["phases"]]  # type: ignore[index,union-attr]
+    assert not {"formal_review", "expert_review", "publicity", "contract"} & set(kinds)
+
+
 def test_a_funders_notice_keeps_its_stages_each_stated_or_noted_as_an_assumption() -> None:
     text = ("广东省科学技术厅关于组织申报2025年度省基础研究项目的通知\n网上申报截止时间为2025年6月20日17:00。\n"
             "我厅将组织形式审查和专家评审,评审结果择优立项。\n")
