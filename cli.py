@@ -75,7 +75,8 @@ COMMANDS: dict[str, Entry] = {
     "simulate": Entry("commands.running", "running_app", False,
                       "Run a call's whole lifecycle on the time-skipping server with a seeded population; report "
                       "invariants. The\nrecords go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to "
-                      "a temporary SQLite file."),
+                      "a temporary SQLite file. On a\nterminal, a bar on standard error shows the phase and how many applications "
+                      "have reached a final state."),
     "worker": Entry("commands.running", "running_app", False,
                     "Run a worker against GRANTFLOW_TEMPORAL_ADDRESS (an existing cluster or `grantflow up`)."),
     "up": Entry("commands.running", "running_app", False,
