@@ -1,4 +1,5 @@
-"""Formal-review activity: read the registry snapshot for one form and evaluate the call's rules on it."""
+"""Eligibility activity: read the registry snapshot for one form and evaluate the call's rules on it, those of formal
+review or those of the recommender's step."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from models.call import CallDefinition
 from models.duplicates import PriorWork
 from models.facts import Facts
 from models.forms import ApplicationForm
-from models.rules import Verdict, evaluate
+from models.rules import FORMAL, Verdict, evaluate
 from records.registry import corpus_size, prior_work, snapshot
 
 CORPUS_MAX_AGE_S = 60.0
@@ -23,11 +24,13 @@ CORPUS_MAX_AGE_S = 60.0
 
 @dataclass
 class EvaluateInput:
-    """`submitted_at` in the call's own dates: give a rehearsal's instant back (less the shift) before calling."""
+    """`submitted_at` in the call's own dates: give a rehearsal's instant back (less the shift) before calling; `at`:
+    the rules checked there (formal_review, recommendation)."""
 
     call: CallDefinition
     form: ApplicationForm
     submitted_at: datetime
+    at: str = FORMAL
 
 
 class EligibilityActivities:
@@ -38,10 +41,11 @@ class EligibilityActivities:
 
     @activity.defn
     def evaluate_formal(self, inp: EvaluateInput) -> list[Verdict]:
-        """One verdict per rule id of the call (rules, then attachments); reads only, so a retry is harmless."""
+        """One verdict per rule id of the call checked `at` (rules, then at formal review attachments); reads only,
+        so a retry is harmless."""
         with Session(self.engine) as session:
             registry = snapshot(session, inp.form, self._prior_work(session))
-        return evaluate(inp.call, Facts(inp.form, registry, inp.submitted_at, inp.call.zone))
+        return evaluate(inp.call, Facts(inp.form, registry, inp.submitted_at, inp.call.zone), inp.at)
 
     def _prior_work(self, session: Session) -> tuple[PriorWork, ...]:
         """The duplicate check's corpus, read once for the burst of reviews a formal-review phase starts (every

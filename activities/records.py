@@ -219,9 +219,6 @@ class RecordActivities:
                                      deadline=row.deadline)
                 c.execute(sql.ADVANCE_APPLICATION, {"b_id": inp.application_id, "b_seq": t.seq, "state": inp.state,
                                                     "last_seq": t.seq, "updated_at": _now()})
-                if inp.verdicts is not None:
-                    c.execute(sql.SET_VERDICTS, {"b_id": inp.application_id,
-                                                 "verdicts_json": VERDICTS.dump_json(inp.verdicts).decode()})
                 if t.dest in ("returned", "withdrawn"):  # approvals given are void: so are the places they took
                     c.execute(sql.RELEASE_QUOTA, {"b_app": inp.application_id})
                 if t.trigger == "extend_deadline":
@@ -231,6 +228,9 @@ class RecordActivities:
                         c.execute(sql.EXTENSIONS.insert(), {"application_id": inp.application_id,
                                                             "window": t.data["window"], "call_id": inp.call_id,
                                                             "closes": extension["closes"]})
+            if inp.verdicts is not None:  # with its transition, or alone (the rules of a recommender's step)
+                c.execute(sql.SET_VERDICTS, {"b_id": inp.application_id,
+                                             "verdicts_json": VERDICTS.dump_json(inp.verdicts).decode()})
             sent = self._send(c, inp.notices)
         if enforced:
             DEADLINE_CLOSURES.labels("workflow").inc()

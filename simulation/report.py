@@ -17,7 +17,7 @@ from models.call import CallDefinition
 from models.lifecycle import TERMINAL, Lifecycle, step_state
 from models.messages import ApplicationStatus, CallEvent
 from models.quotas import Held
-from models.rules import formal_failures, needs_person
+from models.rules import at_recommendation, formal_failures, needs_person, recommendation_failures
 from records.tables import NoticeRow
 from simulation.stages import batch_counts
 
@@ -66,6 +66,8 @@ class Report:
     formal_failures: dict[str, int] = field(default_factory=dict)
     needs_person: dict[str, int] = field(default_factory=dict)  # "review" verdicts per rule id, zero included
     quota_refusals: dict[str, int] = field(default_factory=dict)  # recommendations refused per quota id, zero included
+    recommendation_checks: int = 0  # applications whose rules were checked at a recommender's step (at: recommendation)
+    recommendation_failures: dict[str, int] = field(default_factory=dict)  # 不予推荐 per rule id, zero included
     reminders: int = 0
     escalations: int = 0
     overdue: int = 0  # overdue notices at service deadlines
@@ -161,6 +163,8 @@ def tally(call: CallDefinition, statuses: list[ApplicationStatus]) -> dict[str, 
     reminders = Counter(r.kind for st in statuses for r in st.reminders)
     return {"final_states": dict(sorted(Counter(s.state for s in statuses).items())),
             "formal_failures": formal_failures(call, verdicts), "needs_person": needs_person(call, verdicts),
+            "recommendation_checks": sum(any(at_recommendation(v) for v in vs) for vs in verdicts),
+            "recommendation_failures": recommendation_failures(call, verdicts),
             "reminders": reminders["reminder"], "escalations": reminders["escalation"], "overdue": reminders["overdue"],
             "lapses": sum(t.trigger.startswith("lapse") for st in statuses for t in st.transitions),
             "batches": batch_counts(call, statuses)}

@@ -25,11 +25,11 @@ from models.messages import ActRequest, ApplicationInput, ApplicationStatus, app
 from models.quotas import overruns, refused_quota
 from models.timetable import PhaseTime
 from records.tables import ApplicationRow
+from simulation.chain import ChainRounds
 from simulation.clock import skip_until
 from simulation.contacts import accounts, with_addresses
 from simulation.decisions import decide_waiting
 from simulation.late import LateActors
-from simulation.late_rounds import LateRounds
 from simulation.later import (
     DEFAULT_LENGTH,
     MANAGER,
@@ -46,12 +46,12 @@ from simulation.population import sample_population
 from simulation.progress import Shown, follow, settled_count
 from simulation.report import Report, check_invariants, held_places, notice_violations, personas, phase_instants, tally
 from simulation.review import ReviewDriver
-from simulation.stages import in_hours, stage_for, step_actor, work_until
+from simulation.stages import in_hours, stage_for, work_until
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
 
 
-class Simulation(LateRounds):
+class Simulation(ChainRounds):
     def __init__(self, env: WorkflowEnvironment, prepared: Prepared, n: int, seed: int, task_queue: str,
                  engine: Any, channel: MemoryChannel | Postman, late_share: float = 0.0, shown: Shown | None = None
                  ) -> None:
@@ -79,6 +79,7 @@ class Simulation(LateRounds):
         self.refused: Counter[str] = Counter()
         self.quota_refusals: Counter[str] = Counter({q.key: 0 for q in self.call.quotas})
         self.beyond_quota: set[int] = set()  # recommended past a quota and refused: their recommender moves on
+        self.withheld: set[int] = set()  # failing a rule of the recommender's step: returned, not resubmitted
         self.late_attempts = 0
         self.late_accepted = 0
         self.late = LateActors(seed, late_share)
@@ -210,35 +211,6 @@ class Simulation(LateRounds):
                 application_id=self.ids[i], category=form.category, title=form.title, people=people,
                 flags=dict(form.flags), attachments=[a.kind for a in form.attachments], form=form,
                 shift_days=self.prepared.shift_days, cohort=self.cohort(i)), self.task_queue)
-
-    async def chain_rounds(self, start: datetime, end: datetime, tick: timedelta) -> None:
-        """Approvers work through their queues every `tick`; some return, some never act (the step lapses)."""
-        roles = {f"awaiting_{s.id}": s for s in self.call.chain}
-        at = start
-        while at < end:
-            await self.sleep_until(at)
-            states = self.states()
-            work = []
-            for i, app_id in enumerate(self.ids):
-                state, x = states.get(app_id), self.people[i]
-                if state in roles:
-                    step = roles[state]
-                    if x.approver_sleeps or i in self.beyond_quota or self.late.holds(i, "approve", step.role,
-                                                                                         state, "同意推荐"):
-                        continue
-                    if x.returned_by_unit and step.can_return and step.role == "unit_admin":
-                        x.returned_by_unit = False
-                        work.append(self.act(i, "return", step.role, "材料不全，请补充后重新提交"))
-                    else:
-                        work.append(self.act(i, "approve", step.role, "同意推荐",
-                                             step_actor(self.call, step, self.person(i, "recommender"))))
-                elif state == "returned" and x.resubmits:
-                    work.append(self.act(i, "resubmit", "applicant"))
-            if not work and at > start:
-                break
-            await self.each(work)
-            await self.late_acts()
-            at += tick
 
     async def late_attempts_after(self, closes: datetime) -> None:
         await self.sleep_until(closes + timedelta(minutes=1))

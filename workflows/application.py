@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from workflows.application_checks import ApplicationChecks
 from workflows.application_due import Model
 from workflows.application_formal import FormalReview
+from workflows.application_recommend import RECOMMENDATION_PATCH, RecommendationRules
 from workflows.refusal import Refused
 
 with workflow.unsafe.imports_passed_through():
@@ -45,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from models.quotas import planned_counts
     from models.review.messages import Vacancy, stage_workflow_id
     from models.review.profile import profile_of
-    from models.rules import Verdict
+    from models.rules import Verdict, waiting_for_person
     from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
@@ -54,7 +55,7 @@ EXTENSION_FLOOR_PATCH = "extension-never-shortens"  # an application's extension
 
 
 @workflow.defn
-class ApplicationWorkflow(ApplicationChecks, FormalReview):
+class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
     @workflow.init
     def __init__(self, inp: ApplicationInput) -> None:
         inp = dataclasses.replace(inp, call=shared(inp.call))
@@ -71,6 +72,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         self.paper_receipts = False  # set from the "paper-receipts" patch when the run starts
         self.extension_floor = False  # set from the patch EXTENSION_FLOOR_PATCH when the run starts
         self.bulk = False  # set from the "bulk-closure" patch: the call's bulk closure makes the window's closes
+        self.rec_rules = self.checking = False  # RECOMMENDATION_PATCH; rules of a recommender's step being checked
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
         """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
@@ -153,6 +155,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
 
     @workflow.update
     async def act(self, req: ActRequest) -> TransitionRecord:
+        if self.checking:  # the rules of the step just reached decide whether it may be recommended
+            await workflow.wait_condition(lambda: not self.checking)
         why = self._refusal(req, workflow.now(), workflow.patched(IDENTITY_PATCH))
         spec = self._resolve(req.trigger)
         if why or spec is None:
@@ -163,9 +167,12 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         if spec.trigger == "decide":  # the decision applied, the machine's facts say where the application goes
             spec = self._resolve(req.trigger) or spec
         data = {**req.data, **self._receipt()} if spec.trigger in ("submit", "resubmit") else req.data
+        data = {**data, **self._judged_by_recommender(spec.trigger, spec.source)} if self.rec_rules else data
         record, notices = self._fire(spec, req.actor_id, req.role, req.reason, data, deadline)
         if await self._record(record, notices, verdicts):
             raise self._not_made(record)
+        if (checked := await self._check_recommendation(record.dest)) is not None:
+            await self._record(None, [], checked)
         if spec.trigger == "uphold_objection" and self.call.review is not None and workflow.patched("vacancy"):
             await self._vacate(req)
         return record
@@ -321,7 +328,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         spec = next((t for t in self.lifecycle.outgoing(self.model.state) if t.due == due and self._holds(t)), spec)
         reason = "; ".join(self.s.formal_findings) if spec.trigger == "fail_formal" else f"due {local(self.zone, at)}"
         if spec.trigger == "hold_formal":
-            reason = "a person decides: " + ", ".join(v.rule_id for v in self.s.verdicts if v.outcome == "review")
+            reason = "a person decides: " + ", ".join(waiting_for_person(self.s.verdicts))
         record, notices = self._fire(spec, "grantflow", "system", reason, {}, at, at if covered else None)
         await self._record(record, notices, verdicts)
 
@@ -343,6 +350,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview):
         self.paper_receipts = workflow.patched("paper-receipts")
         self.bulk = workflow.patched("bulk-closure")
         self.extension_floor = workflow.patched(EXTENSION_FLOOR_PATCH)
+        self.rec_rules = workflow.patched(RECOMMENDATION_PATCH)
         if not workflow.patched(STAGED_PAPER_PATCH):
             self.staged_paper = False
             self._adopt(self.call, self.model.formal_ok)

@@ -8,6 +8,7 @@ from datetime import datetime
 from temporalio import workflow
 
 from workflows.application_due import DueItems
+from workflows.application_recommend import at_recommender_step
 
 with workflow.unsafe.imports_passed_through():
     from models.calendar import CalendarNotCovered
@@ -16,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from models.instants import local
     from models.lifecycle import TransitionSpec, Window, build_lifecycle, state_step
     from models.messages import ActRequest, ExtendRequest, MigrateRequest
+    from models.rules import recommendation_refusal, waiting_for_person
     from models.timetable import within_hours
 
 from workflows.contract_checks import taskbook_refusal
@@ -23,6 +25,8 @@ from workflows.contract_checks import taskbook_refusal
 
 class ApplicationChecks(DueItems):
     """The application workflow's refusals, over the state its workflow class keeps."""
+
+    checking: bool  # the rules of a recommender's step are being evaluated (the handler waits for them)
 
     def _resolve(self, trigger: str) -> TransitionSpec | None:
         """The transition the machine would take for `trigger` now (conditions evaluated, nothing changed)."""
@@ -77,6 +81,9 @@ class ApplicationChecks(DueItems):
                     return f"{name} accepts this only in its hours: {outside}"
         if closed := self._closed_at(now):
             return closed
+        recommends = req.trigger == "approve" and not self.checking and at_recommender_step(self.call, state)
+        if recommends and (not_recommended := recommendation_refusal(self.s.verdicts, self.inp.application_id)):
+            return not_recommended
         rule = req.data.get("rule")
         if req.trigger == "decide":
             return self._decision_refusal(req)
@@ -127,7 +134,7 @@ class ApplicationChecks(DueItems):
     def _decision_refusal(self, req: ActRequest) -> str | None:
         """A manager's decision names a rule whose verdict waits for a person, and says pass or fail."""
         rule, outcome = req.data.get("rule", ""), req.data.get("outcome", "")
-        waiting = [v.rule_id for v in self.s.verdicts if v.outcome == "review"]
+        waiting = waiting_for_person(self.s.verdicts)
         if rule not in waiting:
             return (f"rule {rule!r} of application {self.inp.application_id} waits for no decision "
                     f"(waiting: {', '.join(waiting) or 'none'})")

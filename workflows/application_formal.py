@@ -15,7 +15,15 @@ with workflow.unsafe.imports_passed_through():
     from activities.formal import FormalInput, attachment_verdicts, check_formal
     from models.call import CallDefinition
     from models.messages import ActRequest, ApplicationInput, ApplicationState
-    from models.rules import Outcome, Override, Verdict, apply_overrides, failure_reasons
+    from models.rules import (
+        Outcome,
+        Override,
+        Verdict,
+        apply_overrides,
+        at_recommendation,
+        failure_reasons,
+        waiting_for_person,
+    )
 
 FORMAL_TIMEOUT = timedelta(seconds=30)
 
@@ -32,13 +40,15 @@ class FormalReview:
         """Set the machine's facts from the verdicts: passed with none failing (nor, three-valued, waiting for a
         person), pending with none failing and some waiting."""
         self.s.formal_findings = failure_reasons(self.s.verdicts)
-        waiting = three_valued and any(v.outcome == "review" for v in self.s.verdicts)
+        waiting = three_valued and bool(waiting_for_person(self.s.verdicts))
         self.model.formal_ok = not self.s.formal_findings and not waiting
         self.model.formal_pending = not self.s.formal_findings and waiting
 
     async def _formal_review(self) -> list[Verdict] | None:
-        """Evaluate the call's rules on the form (or, without a form, the required attachment kinds)."""
+        """Evaluate the call's rules on the form (or, without a form, the required attachment kinds), beside the
+        verdicts of a recommender's step."""
         verdicts = workflow.patched("formal-verdicts")
+        kept = [v for v in self.s.verdicts if at_recommendation(v)]
         form = self.inp.form
         if form is None and not verdicts:
             self.s.formal_findings = await workflow.execute_activity(
@@ -50,7 +60,7 @@ class FormalReview:
             self.model.formal_ok = not self.s.formal_findings
             return None
         if form is None:
-            self.s.verdicts = await workflow.execute_activity(
+            self.s.verdicts = kept + await workflow.execute_activity(
                 attachment_verdicts,
                 FormalInput(self.inp.application_id, list(self.call.attachments), self.inp.attachments,
                             self.inp.flags),
@@ -59,7 +69,7 @@ class FormalReview:
         else:
             submitted = [t.at for t in self.s.transitions if t.trigger in ("submit", "resubmit")]
             at = (submitted[-1] if submitted else workflow.now()) - timedelta(days=self.inp.shift_days)
-            self.s.verdicts = await workflow.execute_activity_method(
+            self.s.verdicts = kept + await workflow.execute_activity_method(
                 EligibilityActivities.evaluate_formal, EvaluateInput(self.call, form, at),
                 start_to_close_timeout=FORMAL_TIMEOUT,
             )

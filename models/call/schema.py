@@ -20,6 +20,7 @@ from models.call.closes import CloseOverride, CloseValue, Level, Party, close_pr
 from models.call.documents import PaperDocument
 from models.call.quota import QuotaDef
 from models.call.review import ReviewDef
+from models.call.rule_places import rule_problems
 from models.call.timeline import timeline_problems
 from models.facts import Province
 from models.rules import AttachmentDef, RuleDef
@@ -298,13 +299,7 @@ class CallDefinition(Strict):
             if att.when and att.when not in flags:
                 problems.append(f"attachments.{att.kind}.when: unknown flag {att.when!r}")
         problems += [f"attachments: kind {k!r} listed twice" for k in _repeated([a.kind for a in self.attachments])]
-        problems += [f"rules: duplicate rule id {i!r}" for i in _repeated([r.id for r in self.rules])]
-        category_ids = {c.id for c in self.categories}
-        for r in self.rules:
-            if r.when and r.when not in flags:
-                problems.append(f"rules.{r.id}.when: unknown flag {r.when!r} (declare it under flags)")
-            unknown = [c for c in r.categories if c not in category_ids]
-            problems += [f"rules.{r.id}.categories: unknown category {c!r}" for c in unknown]
+        problems += rule_problems(self)
         problems += close_problems(self)
         for kind, parties in (("cohorts", self.cohorts), ("recommenders", self.recommenders)):
             problems += [f"{kind}: duplicate id {i!r}" for i in _repeated([x.id for x in parties])]

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from models.rules.base import KINDS
 from models.strict import Slug, Strict
@@ -22,6 +29,9 @@ Condition = Literal[
     "city_matching",
     "members_outside_units",
 ]
+Stage = Literal["formal_review", "recommendation"]  # where a rule is checked
+FORMAL: Stage = "formal_review"
+RECOMMENDATION: Stage = "recommendation"
 
 
 class AttachmentDef(Strict):
@@ -41,7 +51,9 @@ class AttachmentDef(Strict):
 
 
 class RuleDef(Strict):
-    """A formal-review rule: its id, a kind implemented in models/rules, the kind's parameters, the notice sentence."""
+    """An eligibility rule: its id, a kind implemented in models/rules, the kind's parameters, the notice sentence,
+    and where it is checked (`at`): at formal review, or at the recommender's step (不予推荐: the unit shall not
+    recommend)."""
 
     id: Slug
     kind: str
@@ -50,6 +62,16 @@ class RuleDef(Strict):
     note: str | None = None
     categories: list[Slug] = Field(default_factory=list)
     when: Slug | None = None
+    at: Stage = FORMAL
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        """`at` is left out where it is the default, so the definition (and its version hash) of every file written
+        before it existed is unchanged."""
+        out: dict[str, Any] = handler(self)
+        if self.at == FORMAL:
+            out.pop("at", None)
+        return out
 
     @field_validator("kind")
     @classmethod

@@ -7,8 +7,8 @@ from typing import Protocol
 
 from models.facts import Facts
 from models.rules.attachments import check_attachment
-from models.rules.base import KINDS, Finding, Outcome, Verdict
-from models.rules.definitions import AttachmentDef, RuleDef
+from models.rules.base import KINDS, Finding, Verdict
+from models.rules.definitions import FORMAL, RECOMMENDATION, AttachmentDef, RuleDef
 
 
 class CallDefinition(Protocol):
@@ -21,6 +21,7 @@ class CallDefinition(Protocol):
     def attachments(self) -> Sequence[AttachmentDef]: ...
 
 ATTACHMENT_PREFIX = "attachment."
+CHECKED_AT = "checked_at"  # evidence of a verdict given at the recommender's step (value: recommendation)
 
 
 def applicability(r: RuleDef, facts: Facts) -> str | None:
@@ -35,7 +36,8 @@ def applicability(r: RuleDef, facts: Facts) -> str | None:
 def evaluate_rule(r: RuleDef, facts: Facts) -> Verdict:
     skip = applicability(r, facts)
     found = Finding("pass", skip) if skip else KINDS[r.kind].run(r.params, facts)
-    return Verdict(r.id, r.kind, found.outcome, found.reason, found.evidence, r.seed)
+    evidence = {**found.evidence, CHECKED_AT: RECOMMENDATION} if r.at == RECOMMENDATION else found.evidence
+    return Verdict(r.id, r.kind, found.outcome, found.reason, evidence, r.seed)
 
 
 def evaluate_attachment(a: AttachmentDef, facts: Facts) -> Verdict:
@@ -44,34 +46,62 @@ def evaluate_attachment(a: AttachmentDef, facts: Facts) -> Verdict:
                    a.seed or a.name)
 
 
-def evaluate(call: CallDefinition, facts: Facts) -> list[Verdict]:
-    """Every rule of the call, then every attachment kind, in file order (COLLECT: all verdicts, not the first)."""
-    return [evaluate_rule(r, facts) for r in call.rules] + [evaluate_attachment(a, facts) for a in call.attachments]
+def evaluate(call: CallDefinition, facts: Facts, at: str | None = None) -> list[Verdict]:
+    """Every rule of the call checked `at` (formal_review, recommendation; None: every rule), then at formal review
+    every attachment kind, in file order (COLLECT: all verdicts, not the first)."""
+    rules = [evaluate_rule(r, facts) for r in call.rules if at is None or r.at == at]
+    return rules + ([evaluate_attachment(a, facts) for a in call.attachments] if at != RECOMMENDATION else [])
 
 
-def rule_ids(call: CallDefinition) -> list[str]:
+def rule_ids(call: CallDefinition, at: str | None = None) -> list[str]:
     """The ids `evaluate` gives verdicts for, in the same order (for reports that list every rule, zero included)."""
-    return [r.id for r in call.rules] + [ATTACHMENT_PREFIX + a.kind for a in call.attachments]
+    return ([r.id for r in call.rules if at is None or r.at == at]
+            + ([ATTACHMENT_PREFIX + a.kind for a in call.attachments] if at != RECOMMENDATION else []))
+
+
+def at_recommendation(v: Verdict) -> bool:
+    """A verdict given at the recommender's step (not at formal review)."""
+    return v.evidence.get(CHECKED_AT) == RECOMMENDATION
+
+
+def recommendation_refusal(verdicts: Sequence[Verdict], application_id: str) -> str | None:
+    """Why the recommender may not recommend: a rule checked at its step fails (不予推荐). A verdict that needs a
+    person does not refuse: the recommender is that person."""
+    failing = [v for v in verdicts if at_recommendation(v) and v.outcome == "fail"]
+    if not failing:
+        return None
+    first, others = failing[0], ", ".join(v.rule_id for v in failing[1:])
+    return (f"application {application_id} may not be recommended: rule {first.rule_id} fails ({first.reason}): "
+            f"{first.seed}" + (f" (also failing: {others})" if others else ""))
 
 
 def failure_reasons(verdicts: list[Verdict]) -> list[str]:
-    """One line per failed rule, for the formal_failed transition's reason."""
-    return [f"{v.rule_id}: {v.reason}" for v in verdicts if v.outcome == "fail"]
+    """One line per rule failed at formal review, for the formal_failed transition's reason."""
+    return [f"{v.rule_id}: {v.reason}" for v in verdicts if v.outcome == "fail" and not at_recommendation(v)]
 
 
-def count_outcomes(call: CallDefinition, verdict_lists: Iterable[list[Verdict]], outcome: Outcome) -> dict[str, int]:
-    """Rule id -> applications whose verdict on it has `outcome`, every rule id of the call present (zero included)."""
-    counts = dict.fromkeys(rule_ids(call), 0)
+def waiting_for_person(verdicts: Sequence[Verdict]) -> list[str]:
+    """The rules of formal review whose verdict waits for a person's decision (the recommender judged its own)."""
+    return [v.rule_id for v in verdicts if v.outcome == "review" and not at_recommendation(v)]
+
+
+def _failures(call: CallDefinition, verdict_lists: Iterable[list[Verdict]], at: str) -> dict[str, int]:
+    counts = dict.fromkeys(rule_ids(call, at), 0)
     for verdicts in verdict_lists:
         for v in verdicts:
-            if v.outcome == outcome:
+            if v.outcome == "fail" and at_recommendation(v) == (at == RECOMMENDATION):
                 counts[v.rule_id] += 1
     return counts
 
 
 def formal_failures(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
-    """Rule id -> applications that failed it, every rule id of the call present (zero included)."""
-    return count_outcomes(call, verdict_lists, "fail")
+    """Rule id -> applications that failed it at formal review, every formal rule id of the call (zero included)."""
+    return _failures(call, verdict_lists, FORMAL)
+
+
+def recommendation_failures(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
+    """Rule id -> applications that failed it at the recommender's step (不予推荐), every such rule (zero included)."""
+    return _failures(call, verdict_lists, RECOMMENDATION)
 
 
 def needs_person(call: CallDefinition, verdict_lists: Iterable[list[Verdict]]) -> dict[str, int]:
