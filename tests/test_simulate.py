@@ -17,7 +17,7 @@ from cli import app
 from client.calls import unanswered
 from models.call import load_call
 from models.lifecycle import TERMINAL
-from models.rules import rule_ids
+from models.rules import FORMAL, RECOMMENDATION, rule_ids
 from records.engine import connect
 from records.schema import current, head
 from records.tables import ApplicationRow, NoticeRow
@@ -42,10 +42,12 @@ async def test_simulated_call_ends_with_every_invariant_held(path) -> None:  # t
     assert report.notices > 30
     if any(call.review and call.review.stage(p.id).defence for p in call.phases):  # 012, 019: a defence (答辩)
         assert set(report.defence) == {"scheduled", "absent", "materials_late"} and report.defence["scheduled"] > 0
-    assert list(report.formal_failures) == rule_ids(call)
+    assert list(report.formal_failures) == rule_ids(call, FORMAL)
+    assert list(report.recommendation_failures) == rule_ids(call, RECOMMENDATION)
     assert list(report.needs_person) == rule_ids(call)
-    # a notice whose stored text states no rule (several of calls/005-018) has nothing to fail, and a city notice that
-    # forwards to the province (017) has no formal review of its own to run its rules in
+    if rule_ids(call, RECOMMENDATION):  # 017: a city notice that forwards to the province checks at its bureaus' step
+        assert report.recommendation_checks > 0
+    # a notice whose stored text states no rule (several of calls/005-018) has nothing to fail
     if call.rules and call.phase_of_kind("formal_review") is not None:
         assert sum(report.formal_failures.values()) > 0
         assert report.final_states.get("formal_failed", 0) > 0
