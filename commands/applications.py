@@ -16,6 +16,7 @@ from commands.common import Failure, out, run, safe
 from commands.session import session
 from models.forms import ApplicationForm
 from models.instants import local
+from models.rules import at_recommendation
 
 applications_app = typer.Typer()
 MAX_FORM = 1_000_000
@@ -60,6 +61,9 @@ def act(application_id: str, event: str, reason: str = typer.Option("", "--reaso
             record = await service.act(identity, application_id, event, reason, data, role)
         out.print(f"{application_id}: {record.source} -> {record.dest} ({record.trigger} by {record.role}:"
                   f"{safe(record.actor_id)})", highlight=False)
+        if record.data.get("judged_by_recommender"):
+            out.print(f"recommended although these rules needed a person's judgement (the recommender's, recorded): "
+                      f"{safe(record.data['judged_by_recommender'])}", highlight=False)
     run(go())
 
 
@@ -76,6 +80,8 @@ def status(application_id: str, as_json: bool = typer.Option(False, "--json")) -
         if st.receipt:
             out.print(f"summary form: receipt {st.receipt}, content sha256 {st.content_sha256} (the paper copy must "
                       f"carry both; print it with `grantflow form {st.application_id} --out FILE.pdf`)", highlight=False)
+        for v in (v for v in st.verdicts if at_recommendation(v)):
+            out.print(f"checked at the recommender's step: {v.rule_id} {v.outcome} ({safe(v.reason)})", highlight=False)
         zone = ZoneInfo(st.timezone)
         table = Table(caption=f"instants in {zone.key}")
         for col in ("#", "at", "event", "from", "to", "actor", "role", "reason"):

@@ -56,13 +56,13 @@ class ChainRounds(LateRounds):
                 state, x = states.get(app_id), self.people[i]
                 if state in roles and i in acting:
                     step = roles[state]
-                    if self.late.holds(i, "approve", step.role, state, "同意推荐"):
-                        continue
-                    if failing.get(i) is not None:
+                    if failing.get(i) is not None:  # never tried: not even late
                         self.withheld.add(i)
                         if step.can_return:
                             work.append(self.act(i, "return", step.role, f"不予推荐：不符合 {failing[i]}",
                                                  step_actor(self.call, step, self.person(i, "recommender"))))
+                    elif self.late.holds(i, "approve", step.role, state, "同意推荐"):
+                        continue
                     elif x.returned_by_unit and step.can_return and step.role == "unit_admin":
                         x.returned_by_unit = False
                         work.append(self.act(i, "return", step.role, "材料不全，请补充后重新提交"))
