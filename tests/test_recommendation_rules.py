@@ -20,7 +20,16 @@ from client.service import Service
 from client.tokens import TokenConfig
 from models.call import CallFileError, load_call, parse_call
 from models.identity import Grant, Identity
-from models.rules import FORMAL, RECOMMENDATION, evaluate, recommendation_refusal, rule_ids
+from models.rules import (
+    FORMAL,
+    RECOMMENDATION,
+    Verdict,
+    evaluate,
+    failure_reasons,
+    recommendation_refusal,
+    rule_ids,
+    waiting_for_person,
+)
 from records.tables import ApplicationRow
 from simulation.population import sample_population
 from simulation.run import simulate
@@ -80,6 +89,16 @@ def test_only_a_failing_rule_of_the_step_refuses_a_recommendation() -> None:
     assert why.endswith("因知识产权存在纠纷的或不良信用记录正在接受处罚的不予推荐。") and "\n" not in why
     assert recommendation_refusal([replace(failing[0], outcome="review"), *failing[1:]], "a1") is None
     assert evaluate(call, population.facts(call, population.forms[0], at), FORMAL) == []  # no attachments either
+
+
+def test_formal_review_neither_fails_nor_waits_on_the_recommenders_verdicts() -> None:
+    """A call checking rules at both places: the verdicts of the step stay in the table, and formal review's outcome
+    (failures, verdicts waiting for a manager) is made of its own rules only."""
+    step = [Verdict("credit", "not_blacklisted", "fail", "under sanction", {"checked_at": RECOMMENDATION}, "不予推荐"),
+            Verdict("dup", "no_duplicate", "review", "1 suspected", {"checked_at": RECOMMENDATION}, "不得重复申报")]
+    formal = [Verdict("age", "max_age", "review", "born on the cut-off"), Verdict("title", "min_title", "pass", "ok")]
+    assert failure_reasons(step + formal) == [] and waiting_for_person(step + formal) == ["age"]
+    assert failure_reasons([*formal, replace(formal[1], outcome="fail")]) == ["title: ok"]
 
 
 async def _cli(stack: Stack, var: Path, *args: str) -> str:
