@@ -31,8 +31,8 @@ from models.rules import (
     waiting_for_person,
 )
 from records.tables import ApplicationRow
+from simulation.launch import simulate
 from simulation.population import sample_population
-from simulation.run import simulate
 from tests.conftest import CALLS, Stack
 from tests.helpers import MANAGER, act, application_input, refused, sleep_until, state
 from workflows.application import ApplicationWorkflow
