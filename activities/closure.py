@@ -14,11 +14,12 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import configure_mappers
 from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.service import RPCError
 
-from activities.notices import CallNames, Channel, Postman, render
+from activities.notices import CallNames, Channel, Postman, Texts
 from activities.records import CloseInput, ClosureSummary
 from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.call import CallDefinition
@@ -34,7 +35,8 @@ SIGNAL = "window_closed"
 EXTENSIONS = TypeAdapter(list[Extension])
 BATCH = 500  # applications closed per transaction
 DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
-SENDERS = 4  # the delivery pool
+CLAIM = 50  # notices claimed, handed over and marked delivered in one transaction (a crash before its commit: resent)
+SENDERS = 4  # the delivery pool: CLAIM-sized batches of a chunk at once (one at a time on SQLite's single writer)
 CATCH_UP = 16  # application workflows told to catch up at once: the throttle of the background pass
 
 
@@ -49,6 +51,7 @@ class Plan:
     closing: dict[str, TransitionSpec]
     categories: list[str]
     extensions: list[Extension]
+    texts: Texts  # the closing transitions' notice texts, each rendered once per closure and role
 
 
 def extended_past(extensions: list[Extension], inp: CloseInput, row: Any, people: dict[str, str]) -> bool:
@@ -63,6 +66,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class Moved(RuntimeError):
+    """An application changed between the closure's read of a batch and its write (another process recorded a
+    transition of it): nothing of the batch is written, and the activity's retry reads the batch again."""
+
+
 class ClosureActivities:
     """Every stage is idempotent and resumes from the cursor it heartbeats: a retry closes nothing twice and delivers
     no notice twice. Late changes never depend on it: the update validators compare with the timetable."""
@@ -70,6 +78,7 @@ class ClosureActivities:
     def __init__(self, engine: Engine, channel: Channel | Postman) -> None:
         self.engine = engine
         self.channel = channel
+        configure_mappers()  # NoticeRow.model_construct (delivery) needs the table's mapper ready
 
     @activity.defn(name="close_window")
     async def close_window(self, inp: CloseInput) -> ClosureSummary:
@@ -116,12 +125,13 @@ class ClosureActivities:
         call = CallDefinition.model_validate_json(row.definition_json)
         closing = closed_by(call, build_lifecycle(call), inp.phase)
         own = [c.id for c in call.categories if inp.phase in c.closes and c.closes[inp.phase] != inp.instant]
-        return Plan(call, CallNames.of(call.id, row.definition_json), row.version, closing, own,
-                    extensions) if closing else None
+        names = CallNames.of(call.id, row.definition_json)
+        return Plan(call, names, row.version, closing, own, extensions, Texts("transition", names)) if closing else None
 
     def _close_batch(self, inp: CloseInput, plan: Plan, after: str) -> tuple[str, int]:
-        """Close the next batch of settled applications after `after`, in one transaction: their transitions (at
-        the instant, chained), their rows, their notices in the outbox. The last id, and how many were closed."""
+        """Close the next batch of settled applications after `after`, in one transaction of four statements: their
+        rows, their transitions (at the instant, chained after the call's head), their notices in the outbox. The
+        last id, and how many were looked at."""
         with writing(self.engine), self.engine.begin() as c:
             sql.serialize(c, "chain", inp.call_id)  # before the look-up: a record path's row is then seen
             rows = c.execute(sql.CLOSE_CANDIDATES, {
@@ -130,9 +140,10 @@ class ClosureActivities:
                 "b_limit": BATCH}).all()
             if not rows:
                 return after, 0
-            prev: str | None = None
+            closing: list[dict[str, Any]] = []
+            moves: list[dict[str, Any]] = []
             notices: list[dict[str, Any]] = []
-            now = _now()
+            now, why = _now(), reason(plan.call, inp.instant)
             for r in rows:
                 people = json.loads(r.people_json)
                 if plan.extensions and extended_past(plan.extensions, inp, r, people):
@@ -140,28 +151,35 @@ class ClosureActivities:
                 spec = plan.closing[r.state]
                 values = {"call_id": inp.call_id, "application_id": r.id, "seq": r.last_seq + 1,
                           "trigger": spec.trigger, "source": spec.source, "dest": spec.dest, "actor_id": SYSTEM_ACTOR,
-                          "role": "system", "reason": reason(plan.call, inp.instant), "at": inp.instant,
-                          "deadline": inp.instant}
-                prev = self._chain(c, values, prev)
-                c.execute(sql.CLOSE_APPLICATION, {"b_id": r.id, "b_last": r.last_seq, "state": spec.dest,
-                                                  "last_seq": r.last_seq + 1, "updated_at": now})
+                          "role": "system", "reason": why, "at": inp.instant, "deadline": inp.instant}
+                closing.append(values)
+                moves.append({"b_id": r.id, "b_last": r.last_seq, "state": spec.dest, "last_seq": r.last_seq + 1,
+                              "updated_at": now})
                 notices += self._notices(plan, spec, r.workflow_id, people, values, now)
-            if notices:
-                c.execute(sql.insert_new(c, sql.NOTICES), notices)
-        DEADLINE_CLOSURES.labels("bulk").inc(len(rows))  # committed: a retry's look-up no longer finds them
+            if closing:
+                self._write(c, inp.call_id, closing, moves, notices)
+        DEADLINE_CLOSURES.labels("bulk").inc(len(closing))  # committed: a retry's look-up no longer finds them
         if isinstance(self.channel, Postman):
             self.channel.wake()
         return str(rows[-1].id), len(rows)
 
-    def _chain(self, c: Connection, values: dict[str, Any], prev: str | None) -> str:
-        """Insert one transitions row after `prev` (None: after the call's chain head, read after the insert)."""
-        row_id = c.execute(sql.insert_new(c, sql.TRANSITIONS, sql.TRANSITIONS.c.id), values).scalar_one()
-        if prev is None:
-            head = c.execute(sql.CHAIN_HEAD_BEFORE, {"b_call": values["call_id"], "b_id": row_id}).scalar()
-            prev = head if head is not None else GENESIS
-        hashed = row_hash(prev, values)
-        c.execute(sql.SET_HASH, {"b_id": row_id, "prev_hash": prev, "hash": hashed})
-        return hashed
+    @staticmethod
+    def _write(c: Connection, call_id: str, closing: list[dict[str, Any]], moves: list[dict[str, Any]],
+               notices: list[dict[str, Any]]) -> None:
+        """The batch's writes. The rows go first: on SQLite that write takes the file's single write lock (on
+        PostgreSQL the caller holds the call's chain lock), so the head read next stays the head until the commit,
+        and the transitions are chained after it in the order they are inserted (their ids). A row's hash covers its
+        fields, not its id."""
+        if c.execute(sql.CLOSE_APPLICATION, moves).rowcount != len(moves):
+            raise Moved(f"an application of {call_id} changed after the closure read it; the retry reads it again")
+        head = c.execute(sql.CHAIN_HEAD, {"b_call": call_id}).scalar()
+        prev = head if head is not None else GENESIS
+        for values in closing:
+            values["prev_hash"] = prev
+            prev = values["hash"] = row_hash(prev, values)
+        c.execute(sql.TRANSITIONS.insert(), closing)  # a row already there fails the whole batch
+        if notices:
+            c.execute(sql.insert_new(c, sql.NOTICES), notices)
 
     @staticmethod
     def _notices(plan: Plan, spec: TransitionSpec, workflow_id: str, people: dict[str, str],
@@ -174,7 +192,7 @@ class ClosureActivities:
         out = []
         for role in spec.notify:
             recipient = f"{role}:{people.get(role, call.id)}"
-            subject, body = render("transition", data, plan.names, t["application_id"], recipient)
+            subject, body = plan.texts.render(data, t["application_id"], recipient)
             out.append({"key": f"{workflow_id}:{t['seq']}:{role}", "call_id": call.id,
                         "application_id": t["application_id"], "recipient": recipient, "kind": "transition",
                         "subject": subject, "body": body, "created_at": now, "delivered_at": None, "channel": None,
@@ -184,8 +202,8 @@ class ClosureActivities:
     # ---- delivering -------------------------------------------------------------------------------------
 
     def _deliver_chunk(self, call_id: str, after: str) -> tuple[str, int]:
-        """Deliver the call's next undelivered notices after key `after` through the pool; the last key, and how
-        many were looked at. The postman (SMTP, SMS) is a pool of its own, woken as each batch committed."""
+        """Deliver the call's next undelivered notices after key `after`, CLAIM at a time through the pool; the last
+        key, and how many were looked at. The postman (SMTP, SMS) is a pool of its own, woken as each batch committed."""
         if isinstance(self.channel, Postman):
             return after, 0
         with self.engine.connect() as c:
@@ -194,23 +212,28 @@ class ClosureActivities:
         if not keys:
             return after, 0
         with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-            list(pool.map(self._deliver_one, keys))
+            list(pool.map(self._deliver_batch, [keys[i:i + CLAIM] for i in range(0, len(keys), CLAIM)]))
         return keys[-1], len(keys)
 
-    def _deliver_one(self, key: str) -> None:
-        """Claim one notice and hand it to the channel in one transaction: a notice someone else delivered first
-        is left alone, and a failed delivery leaves it unclaimed."""
+    def _deliver_batch(self, keys: list[str]) -> None:
+        """Claim a batch of notices, hand them to the channel and mark them delivered, in one transaction: a notice
+        someone else delivered first is left alone, and a failure before the commit leaves the whole batch unclaimed,
+        to be handed over again (with the same keys) by the retry."""
+        channel = self.channel
+        assert not isinstance(channel, Postman)
         with writing(self.engine), self.engine.begin() as c:
-            row = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": [key]}).first()
-            if row is None:
+            rows = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all()  # locked in key order (PostgreSQL)
+            if not rows:
                 return
-            channel = self.channel
-            assert not isinstance(channel, Postman)
-            notice = NoticeRow(**{**row._asdict(), "delivered_at": _now(), "channel": channel.name, "status": "sent"})
-            if c.execute(sql.MARK_DELIVERED, {"b_key": key, "delivered_at": notice.delivered_at,
-                                              "channel": notice.channel, "status": "sent"}).rowcount == 1:
-                channel.deliver(notice)
-                NOTICES_SENT.labels(channel.name).inc()
+            now = _now()
+            ready = [NoticeRow.model_construct(**{**r._asdict(), "delivered_at": now, "channel": channel.name,
+                                                  "status": "sent"}) for r in rows]  # values as stored: no validation
+            mine = set(c.execute(sql.MARK_ALL_DELIVERED, {"b_keys": [r.key for r in rows], "delivered_at": now,
+                                                          "channel": channel.name, "status": "sent"}).scalars())
+            for notice in ready:  # built before the claim: between hand-over and commit only the hand-overs run
+                if notice.key in mine:
+                    channel.deliver(notice)
+        NOTICES_SENT.labels(channel.name).inc(len(mine))
 
     # ---- the report -------------------------------------------------------------------------------------
 

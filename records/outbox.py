@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from infra.metrics import NOTICES_FAILED
@@ -84,16 +84,31 @@ def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: in
     return out
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A channel took the notice: its answer."""
+
+    notice: Claimed
+    code: int | None
+    reply: str
+
+
 def _attempt(n: Claimed) -> Any:
     return update(ATTEMPTS).where(ATTEMPTS.c.notice_key == n.key, ATTEMPTS.c.attempt == n.attempt)
 
 
-def accepted(engine: Engine, n: Claimed, now: datetime, code: int | None, reply: str) -> None:
-    """The channel took the notice: the attempt and the notice say so, in one transaction."""
+ACCEPTED_ATTEMPT = update(ATTEMPTS).where(ATTEMPTS.c.notice_key == bindparam("b_key"),
+                                          ATTEMPTS.c.attempt == bindparam("b_attempt"))
+SENT = update(NOTICES).where(NOTICES.c.key == bindparam("b_key"))
+
+
+def accepted(engine: Engine, done: Sequence[Accepted], now: datetime) -> None:
+    """The channels took these notices: their attempts and the notices say so, in one transaction."""
     with writing(engine), engine.begin() as c:
-        c.execute(_attempt(n).values(outcome="accepted", finished_at=now, code=code, reply=reply))
-        c.execute(update(NOTICES).where(NOTICES.c.key == n.key).values(
-            status="sent", delivered_at=now, claim=None, claimed_until=None, failure=None))
+        c.execute(ACCEPTED_ATTEMPT, [{"b_key": a.notice.key, "b_attempt": a.notice.attempt, "outcome": "accepted",
+                                      "finished_at": now, "code": a.code, "reply": a.reply} for a in done])
+        c.execute(SENT, [{"b_key": a.notice.key, "status": "sent", "delivered_at": now, "claim": None,
+                          "claimed_until": None, "failure": None} for a in done])
 
 
 def deferred(engine: Engine, n: Claimed, now: datetime, code: int | None, reply: str, retry_at: datetime) -> None:

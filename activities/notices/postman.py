@@ -1,9 +1,10 @@
 """The postman: delivers queued notices from the outbox over its transports (e-mail, then SMS), retrying with backoff.
 
 Guarantee: a notice is recorded `sent` only after a server accepted it, and is handed over again only while no
-acceptance is recorded. So every notice arrives at least once, and more than once only if a worker dies in the
-moment between the server's acceptance and the commit that records it; a message sent again then carries the same
-Message-ID, by which the receiving side recognises it. Claims (with a lease) keep two postmen off one notice.
+acceptance is recorded. So every notice arrives at least once, and more than once only if a worker dies between the
+server's acceptance and the commit that records it (acceptances are group-committed: about `concurrency` of them at
+most wait for one commit); a message sent again then carries the same Message-ID, by which the receiving side
+recognises it. Claims (with a lease) keep two postmen off one notice.
 """
 
 from __future__ import annotations
@@ -75,11 +76,31 @@ class Postman:
             await asyncio.gather(task, return_exceptions=True)
 
     async def round(self) -> int:
-        """Claim the notices due now and deliver them; how many were claimed."""
+        """Claim the notices due now and deliver them; how many were claimed. Acceptances are recorded as a group
+        commit: one transaction at a time records every acceptance that came in while the previous one ran."""
         claimed = await asyncio.to_thread(outbox.claim, self.engine, self.token, _now(), self.lease, self.batch,
                                           self.routes, lambda key: message_id(key, self.domain))
-        await asyncio.gather(*(self.deliver(n) for n in claimed))
+        pending: list[outbox.Accepted] = []
+        recording = asyncio.Lock()
+
+        async def one(n: Claimed) -> None:
+            if (done := await self.deliver(n)) is not None:
+                pending.append(done)
+                async with recording:
+                    taken = pending[:]
+                    pending.clear()
+                    await self._record(taken)
+        try:
+            await asyncio.gather(*(one(n) for n in claimed))
+        finally:  # stopped: what was accepted is recorded all the same
+            await self._record(pending)
         return len(claimed)
+
+    async def _record(self, taken: list[outbox.Accepted]) -> None:
+        if taken:
+            await asyncio.to_thread(outbox.accepted, self.engine, taken, _now())
+            for done in taken:
+                NOTICES_SENT.labels(done.notice.channel).inc()
 
     async def drain(self, timeout_s: float = 300.0) -> None:
         """Deliver until nothing is queued (retries included); TimeoutError if that takes longer than `timeout_s`."""
@@ -88,15 +109,15 @@ class Postman:
                 if not await self.round():
                     await asyncio.sleep(0.05)
 
-    async def deliver(self, n: Claimed) -> None:
+    async def deliver(self, n: Claimed) -> outbox.Accepted | None:
+        """Hand `n` to its transport: the acceptance, for the caller to record, or None (a refusal, recorded here)."""
         async with self._gate:
             try:
                 code, reply = await self.transports[n.channel].send(n)
             except Refused as refusal:
                 await asyncio.to_thread(self._refused, n, refusal)
-                return
-            await asyncio.to_thread(outbox.accepted, self.engine, n, _now(), code, reply)
-            NOTICES_SENT.labels(n.channel).inc()
+                return None
+            return outbox.Accepted(n, code, reply)
 
     def _refused(self, n: Claimed, refusal: Refused) -> None:
         now = _now()

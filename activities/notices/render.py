@@ -61,3 +61,32 @@ def render(kind: str, data: dict[str, str], call: CallNames, application_id: str
         window=call.window)
     subject, _, body = text.strip().partition("\n")
     return subject.strip(), body.strip() + "\n"
+
+
+class Texts:
+    """Texts of many notices of one kind and call that differ by application only (a bulk closure's): each data and
+    role rendered once with a stand-in for the application id, put in per notice. The first notice of each is also
+    rendered whole and compared; where they differ (a template that does more with the id than print it), every
+    notice of that data and role is rendered whole."""
+
+    STAND_IN = "\x00application\x00"
+
+    def __init__(self, kind: str, call: CallNames) -> None:
+        self.kind, self.call = kind, call
+        self._general: dict[tuple[tuple[tuple[str, str], ...], str], tuple[str, str] | None] = {}
+
+    def render(self, data: dict[str, str], application_id: str, recipient: str) -> tuple[str, str]:
+        key = (tuple(sorted(data.items())), recipient.partition(":")[0])
+        if key not in self._general:
+            whole = render(self.kind, data, self.call, application_id, recipient)
+            general = render(self.kind, data, self.call, self.STAND_IN, recipient)
+            self._general[key] = general if self._put(general, application_id) == whole else None
+            return whole
+        known = self._general[key]
+        if known is None:
+            return render(self.kind, data, self.call, application_id, recipient)
+        return self._put(known, application_id)
+
+    def _put(self, general: tuple[str, str], application_id: str) -> tuple[str, str]:
+        subject, body = general
+        return subject.replace(self.STAND_IN, application_id), body.replace(self.STAND_IN, application_id)

@@ -1,0 +1,195 @@
+"""The bulk closure alone: the `close_window` activity on a prepared SQLite records DB of N open applications (the
+deadline bench's mix), timed from the data; beside it raw sqlite3 writing the same rows, and another checkout.
+
+    .venv/bin/python bench/closure.py --applications 1000 3000 --before /work/main --runs 2 --json
+
+Each run closes a fresh copy of one prepared DB in a fresh interpreter whose imports come from the checkout measured
+(`--before DIR`: main), the checkouts taking turns. The activity runs without a Temporal client: its last stage, the
+signals that tell the workflows to catch up, is not part of these figures (it fails at once and is ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = {"unit_review": "application", "organiser_review": "application"}  # bench/call.py's chain, due at the close
+
+
+def prepare_db(path: Path, n: int) -> str:
+    """N applications through the record path (registered; a quarter submitted, a quarter approved once) and their
+    call; the call id."""
+    from activities.notices import MemoryChannel
+    from activities.records import PublishInput, RecordActivities, RecordInput, RegisterInput
+    from bench.call import bench_call, chain_steps, people
+    from bench.deadline import changes
+    from models.lifecycle import build_lifecycle
+    from models.messages import TransitionRecord
+    from records.engine import make_engine
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    prepared = bench_call("bench-closure", now - timedelta(days=1), now)
+    call = prepared.definition
+    lifecycle = build_lifecycle(call)
+    engine = make_engine(f"sqlite:///{path}")
+    records = RecordActivities(engine, MemoryChannel())
+    records.publish_call(PublishInput(call.id, call.title, call.version(), call.model_dump_json(), prepared.timetable))
+    for i in range(n):
+        app_id = f"{call.id}.{i:05d}"
+        records.register_application(RegisterInput(
+            call.id, app_id, f"application-{app_id}", call.categories[0].id, f"bench project {i}", f"applicant-{i}",
+            None, call.version(), prepared.timetable.seq, people=people(i), created=now - timedelta(hours=1)))
+        state = lifecycle.initial
+        for seq, (trigger, role) in enumerate(chain_steps()[:changes(i)]):
+            spec = next(t for t in lifecycle.transitions if t.source == state and t.trigger == trigger)
+            t = TransitionRecord(seq=seq, trigger=trigger, source=state, dest=spec.dest, actor_id=f"{role}-{i}",
+                                 role=role, reason="", at=now - timedelta(minutes=30))
+            records.record_transition(RecordInput(call.id, app_id, spec.dest, t))
+            state = spec.dest
+    engine.dispose()
+    return f"{call.id}|{now.isoformat()}"
+
+
+def child(db: Path, prepared: str) -> dict[str, Any]:
+    """Run `close_window` on `db` with the imports of the working directory's checkout: records closed when the last
+    batch's heartbeat came (each follows its commit), notices out at the delivery's last heartbeat."""
+    import asyncio
+
+    from sqlalchemy import func, select
+    from temporalio.testing import ActivityEnvironment
+
+    import activities.closure as closure
+    from activities.notices import MemoryChannel
+    from activities.records import CloseInput
+    from models.call import CallDefinition
+    from models.closure import settling_states
+    from models.lifecycle import build_lifecycle
+    from records import statements as sql
+    from records.engine import make_engine
+
+    call_id, at = prepared.split("|")
+    instant = datetime.fromisoformat(at)
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as c:
+        call = CallDefinition.model_validate_json(c.execute(sql.CALL_DEFINITION, {"b_id": call_id}).scalar_one())
+    inp = CloseInput(call_id, "application", instant, settling_states(build_lifecycle(call), "application", STEPS),
+                     max_wait_s=5, windows=["application", *(f"step:{s}" for s in STEPS)])
+    channel = MemoryChannel()
+    beats: dict[str, float] = {}  # stage -> when its last heartbeat came: each follows a committed batch or chunk
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.__setitem__(str(details[0]), time.perf_counter())
+    started = time.perf_counter()
+    try:
+        asyncio.run(env.run(closure.ClosureActivities(engine, channel).close_window, inp))
+    except RuntimeError:  # the catch-up pass needs a Temporal client: everything measured is done by then
+        pass
+    with engine.connect() as c:
+        closed = c.execute(select(func.count()).where(sql.TRANSITIONS.c.role == "system")).scalar_one()
+        delivered = c.execute(select(func.count()).where(sql.NOTICES.c.delivered_at.is_not(None))).scalar_one()
+    return {"code": closure.__file__, "closed": closed, "notices_delivered": delivered,
+            "notices_handed": len(channel.delivered), "records_closed_s": beats["close"] - started,
+            "notices_out_s": beats.get("deliver", beats["close"]) - started}
+
+
+def raw_baseline(db: Path, n: int) -> float:
+    """Seconds for bare sqlite3 to write what the closure writes: N transition rows with a sha256 each, N
+    application updates and 1.5 N notices in 500-row transactions, then the notices marked delivered, 200 a commit."""
+    import hashlib
+
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, app TEXT, seq INT, body TEXT, prev TEXT, hash TEXT,"
+                " UNIQUE (app, seq))")
+    con.execute("CREATE TABLE a (id TEXT PRIMARY KEY, state TEXT, last_seq INT)")
+    con.execute("CREATE TABLE o (key TEXT PRIMARY KEY, body TEXT, delivered_at TEXT)")
+    con.executemany("INSERT INTO a VALUES (?, 'draft', 0)", [(f"a{i:05d}",) for i in range(n)])
+    started = time.perf_counter()
+    prev = "0" * 64
+    for lo in range(0, n, 500):
+        ids = [f"a{i:05d}" for i in range(lo, min(n, lo + 500))]
+        rows = []
+        for app in ids:
+            body = json.dumps({"app": app, "seq": 1, "dest": "closed_unsubmitted"}, sort_keys=True)
+            prev = hashlib.sha256((prev + body).encode()).hexdigest()
+            rows.append((app, 1, body, prev, prev))
+        con.execute("BEGIN")
+        con.executemany("INSERT INTO t (app, seq, body, prev, hash) VALUES (?, ?, ?, ?, ?)", rows)
+        con.executemany("UPDATE a SET state = 'closed', last_seq = 1 WHERE id = ?", [(a,) for a in ids])
+        con.executemany("INSERT INTO o VALUES (?, ?, NULL)",
+                        [(f"{a}:{k}", "通知" * 40) for j, a in enumerate(ids) for k in range(1 + (lo + j) % 2)])
+        con.execute("COMMIT")
+    keys = [k for (k,) in con.execute("SELECT key FROM o ORDER BY key")]
+    for lo in range(0, len(keys), 200):
+        con.execute("BEGIN")
+        con.executemany("UPDATE o SET delivered_at = ? WHERE key = ? AND delivered_at IS NULL",
+                        [(datetime.now(UTC).isoformat(), k) for k in keys[lo:lo + 200]])
+        con.execute("COMMIT")
+    con.close()
+    return time.perf_counter() - started
+
+
+def run(tree: Path, prepared_db: Path, prepared: str, work: Path) -> dict[str, Any]:
+    db = work / f"run-{time.monotonic_ns()}.db"
+    shutil.copy(prepared_db, db)
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(db), prepared], cwd=tree,
+                         env={**os.environ, "PYTHONPATH": str(tree)}, check=True, capture_output=True, text=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    result: dict[str, Any] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
+def measure(sizes: list[int], runs: int, trees: dict[str, Path]) -> dict[str, Any]:
+    out: dict[str, Any] = {"runs": runs}
+    with tempfile.TemporaryDirectory(prefix="grantflow-closure-") as tmp:
+        work = Path(tmp)
+        for n in sizes:
+            prepared_db = work / f"prepared-{n}.db"
+            prepared = prepare_db(prepared_db, n)
+            samples: dict[str, list[float]] = {}
+            for _ in range(runs):
+                for tree, root in trees.items():
+                    r = run(root, prepared_db, prepared, work)
+                    if r["closed"] != n or r["notices_delivered"] != r["notices_handed"]:
+                        raise RuntimeError(f"{tree} at {n}: {r}")
+                    for k in ("records_closed_s", "notices_out_s"):
+                        samples.setdefault(f"{tree}_{k}", []).append(r[k])
+                    out[f"{tree}_code"], out[f"notices_{n}"] = r["code"], r["notices_delivered"]
+                samples.setdefault("baseline_raw_sqlite_s", []).append(raw_baseline(work / f"raw-{time.time_ns()}.db", n))
+            out[str(n)] = {k: round(statistics.median(v), 3) for k, v in samples.items()}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--applications", type=int, nargs="+", default=[1000])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--before", type=Path, help="another checkout (e.g. main) measured in the same run")
+    parser.add_argument("--child", nargs=2, metavar=("DB", "PREPARED"), help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        sys.path.remove(str(Path(__file__).resolve().parent))  # the checkout's packages, not bench/'s modules
+        print(json.dumps(child(Path(args.child[0]), args.child[1])))
+        return
+    sys.path.insert(0, str(ROOT))
+    trees = {"after": ROOT, **({"before": args.before.resolve()} if args.before else {})}
+    figures = measure(args.applications, args.runs, trees)
+    print(json.dumps(figures, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
