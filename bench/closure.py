@@ -22,28 +22,31 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the project's modules are imported late: a child process imports those of its own checkout
+    from sqlalchemy.engine import Engine
+
+    from activities.records import CloseInput
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = {"unit_review": "application", "organiser_review": "application"}  # bench/call.py's chain, due at the close
 
 
-def prepare_db(path: Path, n: int) -> str:
-    """N applications through the record path (registered; a quarter submitted, a quarter approved once) and their
-    call; the call id."""
+def prepare(engine: Engine, n: int) -> tuple[str, datetime]:
+    """N applications through the record path (registered; a quarter submitted, a quarter also approved once) and
+    their call, its application window closing now: the call id and the close."""
     from activities.notices import MemoryChannel
     from activities.records import PublishInput, RecordActivities, RecordInput, RegisterInput
     from bench.call import bench_call, chain_steps, people
     from bench.deadline import changes
     from models.lifecycle import build_lifecycle
     from models.messages import TransitionRecord
-    from records.engine import make_engine
 
     now = datetime.now(UTC).replace(microsecond=0)
     prepared = bench_call("bench-closure", now - timedelta(days=1), now)
     call = prepared.definition
     lifecycle = build_lifecycle(call)
-    engine = make_engine(f"sqlite:///{path}")
     records = RecordActivities(engine, MemoryChannel())
     records.publish_call(PublishInput(call.id, call.title, call.version(), call.model_dump_json(), prepared.timetable))
     for i in range(n):
@@ -58,8 +61,30 @@ def prepare_db(path: Path, n: int) -> str:
                                  role=role, reason="", at=now - timedelta(minutes=30))
             records.record_transition(RecordInput(call.id, app_id, spec.dest, t))
             state = spec.dest
+    return call.id, now
+
+
+def close_input(engine: Engine, call_id: str, instant: datetime) -> CloseInput:
+    """What the call workflow asks of `close_window` at the close of the bench call's application window."""
+    from activities.records import CloseInput
+    from models.call import CallDefinition
+    from models.closure import settling_states
+    from models.lifecycle import build_lifecycle
+    from records import statements as sql
+
+    with engine.connect() as c:
+        call = CallDefinition.model_validate_json(c.execute(sql.CALL_DEFINITION, {"b_id": call_id}).scalar_one())
+    return CloseInput(call_id, "application", instant, settling_states(build_lifecycle(call), "application", STEPS),
+                      max_wait_s=5, windows=["application", *(f"step:{s}" for s in STEPS)])
+
+
+def prepare_db(path: Path, n: int) -> str:
+    from records.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{path}")
+    call_id, instant = prepare(engine, n)
     engine.dispose()
-    return f"{call.id}|{now.isoformat()}"
+    return f"{call_id}|{instant.isoformat()}"
 
 
 def child(db: Path, prepared: str) -> dict[str, Any]:
@@ -72,20 +97,12 @@ def child(db: Path, prepared: str) -> dict[str, Any]:
 
     import activities.closure as closure
     from activities.notices import MemoryChannel
-    from activities.records import CloseInput
-    from models.call import CallDefinition
-    from models.closure import settling_states
-    from models.lifecycle import build_lifecycle
     from records import statements as sql
     from records.engine import make_engine
 
     call_id, at = prepared.split("|")
-    instant = datetime.fromisoformat(at)
     engine = make_engine(f"sqlite:///{db}")
-    with engine.connect() as c:
-        call = CallDefinition.model_validate_json(c.execute(sql.CALL_DEFINITION, {"b_id": call_id}).scalar_one())
-    inp = CloseInput(call_id, "application", instant, settling_states(build_lifecycle(call), "application", STEPS),
-                     max_wait_s=5, windows=["application", *(f"step:{s}" for s in STEPS)])
+    inp = close_input(engine, call_id, datetime.fromisoformat(at))
     channel = MemoryChannel()
     beats: dict[str, float] = {}  # stage -> when its last heartbeat came: each follows a committed batch or chunk
     env = ActivityEnvironment()
