@@ -1,11 +1,12 @@
 """The bulk closure alone: the `close_window` activity on a prepared SQLite records DB of N open applications (the
 deadline bench's mix), timed from the data; beside it raw sqlite3 writing the same rows, and another checkout.
 
-    .venv/bin/python bench/closure.py --applications 1000 3000 --before /work/main --runs 2 --json
+    .venv/bin/python bench/closure.py --applications 1000 3000 --before /work/main --runs 2 --json [--smtp]
 
 Each run closes a fresh copy of one prepared DB in a fresh interpreter whose imports come from the checkout measured
 (`--before DIR`: main), the checkouts taking turns. The activity runs without a Temporal client: its last stage, the
-signals that tell the workflows to catch up, is not part of these figures (it fails at once and is ignored).
+signals that tell the workflows to catch up, is not part of these figures (it fails at once and is ignored). With
+`--smtp` the notices go through the postman to an SMTP server in this process, which counts their Message-IDs.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +46,7 @@ def prepare(engine: Engine, n: int) -> tuple[str, datetime]:
     from bench.deadline import changes
     from models.lifecycle import build_lifecycle
     from models.messages import TransitionRecord
+    from records.registry_tables import PersonRow
 
     now = datetime.now(UTC).replace(microsecond=0)
     prepared = bench_call("bench-closure", now - timedelta(days=1), now)
@@ -61,6 +66,10 @@ def prepare(engine: Engine, n: int) -> tuple[str, datetime]:
                                  role=role, reason="", at=now - timedelta(minutes=30))
             records.record_transition(RecordInput(call.id, app_id, spec.dest, t))
             state = spec.dest
+    with engine.begin() as c:  # everyone notified has an e-mail address, for the postman
+        c.execute(PersonRow.__table__.insert(), [  # type: ignore[attr-defined]
+            {"id": who, "id_type": "other", "name": who, "birth_date": date(1980, 1, 1), "email": f"{who}@example.cn"}
+            for i in range(n) for who in people(i).values()])
     return call.id, now
 
 
@@ -87,37 +96,74 @@ def prepare_db(path: Path, n: int) -> str:
     return f"{call_id}|{instant.isoformat()}"
 
 
-def child(db: Path, prepared: str) -> dict[str, Any]:
+def child(db: Path, prepared: str, smtp: str | None) -> dict[str, Any]:
     """Run `close_window` on `db` with the imports of the working directory's checkout: records closed when the last
-    batch's heartbeat came (each follows its commit), notices out at the delivery's last heartbeat."""
+    batch's heartbeat came (each follows its commit); notices out at the delivery's last heartbeat (inline channel),
+    or, with `smtp` (a sink's URL), when the postman recorded the last acceptance."""
     import asyncio
 
     from sqlalchemy import func, select
     from temporalio.testing import ActivityEnvironment
 
     import activities.closure as closure
-    from activities.notices import MemoryChannel
+    from activities.notices import MemoryChannel, Postman, SmtpServer, SmtpTransport
     from records import statements as sql
     from records.engine import make_engine
 
     call_id, at = prepared.split("|")
     engine = make_engine(f"sqlite:///{db}")
     inp = close_input(engine, call_id, datetime.fromisoformat(at))
-    channel = MemoryChannel()
+    memory = MemoryChannel()
+    postman = Postman(engine, [SmtpTransport(SmtpServer.from_url(smtp), "基金管理系统 <noreply@example.cn>")]) if smtp \
+        else None
     beats: dict[str, float] = {}  # stage -> when its last heartbeat came: each follows a committed batch or chunk
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: beats.__setitem__(str(details[0]), time.perf_counter())
-    started = time.perf_counter()
-    try:
-        asyncio.run(env.run(closure.ClosureActivities(engine, channel).close_window, inp))
-    except RuntimeError:  # the catch-up pass needs a Temporal client: everything measured is done by then
-        pass
+
+    async def close() -> None:
+        try:
+            await env.run(closure.ClosureActivities(engine, postman or memory).close_window, inp)
+        except RuntimeError:  # the catch-up pass needs a Temporal client: everything measured is done by then
+            pass
+        if postman is not None:
+            await postman.drain()
+
+    async def by_postman() -> None:
+        assert postman is not None
+        async with postman.running():
+            await close()
+
+    started, wall = time.perf_counter(), datetime.now(UTC)
+    asyncio.run(by_postman() if postman else close())
     with engine.connect() as c:
         closed = c.execute(select(func.count()).where(sql.TRANSITIONS.c.role == "system")).scalar_one()
-        delivered = c.execute(select(func.count()).where(sql.NOTICES.c.delivered_at.is_not(None))).scalar_one()
+        delivered, last = c.execute(select(func.count(), func.max(sql.NOTICES.c.delivered_at)).where(
+            sql.NOTICES.c.delivered_at.is_not(None))).one()
+    out = beats.get("deliver", beats["close"]) - started if not postman else (last - wall).total_seconds()
     return {"code": closure.__file__, "closed": closed, "notices_delivered": delivered,
-            "notices_handed": len(channel.delivered), "records_closed_s": beats["close"] - started,
-            "notices_out_s": beats.get("deliver", beats["close"]) - started}
+            "notices_handed": len(memory.delivered) if not postman else delivered,
+            "records_closed_s": beats["close"] - started, "notices_out_s": out}
+
+
+class Sink:
+    """An SMTP server in this process (aiosmtpd) that counts the Message-IDs it accepted."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            self.port = int(free.getsockname()[1])
+        self.ids: Counter[str] = Counter()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        found = re.search(rb"^Message-ID: *(\S+)", envelope.content, re.MULTILINE | re.IGNORECASE)
+        self.ids[found.group(1).decode() if found else ""] += 1
+        return "250 OK"
+
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
 
 
 def raw_baseline(db: Path, n: int) -> float:
@@ -158,19 +204,26 @@ def raw_baseline(db: Path, n: int) -> float:
     return time.perf_counter() - started
 
 
-def run(tree: Path, prepared_db: Path, prepared: str, work: Path) -> dict[str, Any]:
+def run(tree: Path, prepared_db: Path, prepared: str, work: Path, sink: Sink | None) -> dict[str, Any]:
     db = work / f"run-{time.monotonic_ns()}.db"
     shutil.copy(prepared_db, db)
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(db), prepared], cwd=tree,
+    before = sum(sink.ids.values()) if sink else 0
+    smtp = ["--smtp-url", sink.url()] if sink else []
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", str(db), prepared, *smtp], cwd=tree,
                          env={**os.environ, "PYTHONPATH": str(tree)}, check=True, capture_output=True, text=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     result: dict[str, Any] = json.loads(out.stdout.splitlines()[-1])
+    if sink is not None:  # every notice's Message-ID arrived once in this run
+        result["notices_handed"] = sum(sink.ids.values()) - before
+        if max(sink.ids.values()) > 1:
+            raise RuntimeError(f"a Message-ID arrived twice: {sink.ids.most_common(1)}")
+        sink.ids.clear()
     return result
 
 
-def measure(sizes: list[int], runs: int, trees: dict[str, Path]) -> dict[str, Any]:
-    out: dict[str, Any] = {"runs": runs}
+def measure(sizes: list[int], runs: int, trees: dict[str, Path], sink: Sink | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"runs": runs, "channel": "smtp" if sink else "memory"}
     with tempfile.TemporaryDirectory(prefix="grantflow-closure-") as tmp:
         work = Path(tmp)
         for n in sizes:
@@ -179,7 +232,7 @@ def measure(sizes: list[int], runs: int, trees: dict[str, Path]) -> dict[str, An
             samples: dict[str, list[float]] = {}
             for _ in range(runs):
                 for tree, root in trees.items():
-                    r = run(root, prepared_db, prepared, work)
+                    r = run(root, prepared_db, prepared, work, sink)
                     if r["closed"] != n or r["notices_delivered"] != r["notices_handed"]:
                         raise RuntimeError(f"{tree} at {n}: {r}")
                     for k in ("records_closed_s", "notices_out_s"):
@@ -195,16 +248,25 @@ def main() -> None:
     parser.add_argument("--applications", type=int, nargs="+", default=[1000])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--before", type=Path, help="another checkout (e.g. main) measured in the same run")
+    parser.add_argument("--smtp", action="store_true", help="notices by the postman to an SMTP server in this process")
+    parser.add_argument("--smtp-url", help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=2, metavar=("DB", "PREPARED"), help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.child:
         sys.path.remove(str(Path(__file__).resolve().parent))  # the checkout's packages, not bench/'s modules
-        print(json.dumps(child(Path(args.child[0]), args.child[1])))
+        print(json.dumps(child(Path(args.child[0]), args.child[1], args.smtp_url)))
         return
     sys.path.insert(0, str(ROOT))
     trees = {"after": ROOT, **({"before": args.before.resolve()} if args.before else {})}
-    figures = measure(args.applications, args.runs, trees)
+    sink = Sink() if args.smtp else None
+    if sink is not None:
+        sink.controller.start()
+    try:
+        figures = measure(args.applications, args.runs, trees, sink)
+    finally:
+        if sink is not None:
+            sink.controller.stop()
     print(json.dumps(figures, indent=None if args.json else 2))
 
 
