@@ -35,7 +35,7 @@ SIGNAL = "window_closed"
 EXTENSIONS = TypeAdapter(list[Extension])
 BATCH = 500  # applications closed per transaction
 DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
-CLAIM = 50  # notices claimed, handed over and marked delivered in one transaction (a crash before its commit: resent)
+CLAIM = 25  # notices claimed, handed over and marked delivered in one transaction (a crash before its commit: resent)
 SENDERS = 4  # the delivery pool: CLAIM-sized batches of a chunk at once (one at a time on SQLite's single writer)
 CATCH_UP = 16  # application workflows told to catch up at once: the throttle of the background pass
 
