@@ -29,9 +29,11 @@ class Sink:
     delay_s: float = 0.0
     hold: threading.Event = field(default_factory=threading.Event)
     waiting: int = 0
+    peers: set[tuple[str, int]] = field(default_factory=set)  # the connections messages came on
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message: EmailMessage = message_from_bytes(envelope.content, policy=policy.default)
+        self.peers.add(tuple(session.peer))
         mid = str(message["Message-ID"])
         await asyncio.sleep(self.delay_s)
         if self.hold.is_set():
@@ -61,9 +63,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_sink(refuse: Verdict | None = None, delay_s: float = 0.0) -> Iterator[Sink]:
+def smtp_sink(refuse: Verdict | None = None, delay_s: float = 0.0, idle_timeout_s: float = 300.0) -> Iterator[Sink]:
+    """A sink on a free port; it closes a connection idle for `idle_timeout_s` (aiosmtpd's timeout)."""
     sink = Sink(port=free_port(), refuse=refuse, delay_s=delay_s)
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port, timeout=idle_timeout_s)
     controller.start()
     try:
         yield sink

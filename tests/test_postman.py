@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -84,12 +85,55 @@ async def test_each_notice_arrives_once_in_chinese_with_a_message_id_from_its_ke
     assert sorted(sink.ids()) == sorted(message_id(k, "kjt.example.cn") for k in keys)
     first = next(m for m in sink.accepted if m["X-Grantflow-Notice"] == keys[0])
     assert first["To"] == "pi0@sxu.example.cn"
+    assert (first["From"].addresses[0].display_name, first["From"].addresses[0].addr_spec) == (
+        "申报管理系统", "noreply@kjt.example.cn")
+    assert first.get_content_charset() == "utf-8"
     assert "申报项目a0：待申请单位审核" in str(first["Subject"])
     assert "项目申请人（pi-0）已提交申报书" in text(first)
     stored = rows(engine)
     assert {n.status for n in stored.values()} == {"sent"}
     assert all(n.delivered_at is not None and n.channel == "smtp" for n in stored.values())
     assert attempts(engine) == sorted((k, 1, "accepted") for k in keys)
+
+
+async def test_messages_go_on_kept_connections_at_most_one_per_message_in_flight(engine: Engine) -> None:
+    with smtp_sink() as sink:
+        p = postman(engine, sink)
+        keys = [k for i in range(5) for k in submit(engine, p, f"pi-{i}", f"a{i}")]
+        await p.drain(30)
+        more = [k for i in range(5) for k in submit(engine, p, f"pi-{i}", f"c{i}")]
+        await p.drain(30)
+    assert sorted(sink.ids()) == sorted(message_id(k, "kjt.example.cn") for k in keys + more)
+    assert 1 <= len(sink.peers) <= 4  # the postman's concurrency; one connection per message would be 20
+
+
+async def test_a_kept_connection_the_server_closed_is_replaced_without_deferring_the_notice(engine: Engine) -> None:
+    with smtp_sink(idle_timeout_s=0.3) as sink:
+        p = postman(engine, sink)
+        keys = submit(engine, p, "pi-1", "a1")
+        await p.drain(30)
+        first = set(sink.peers)
+        await asyncio.sleep(0.8)  # the server closes the idle connections the postman keeps
+        later = submit(engine, p, "pi-2", "a2")
+        await p.drain(30)
+        await p.round()
+    assert sorted(sink.ids()) == sorted(message_id(k, "kjt.example.cn") for k in keys + later)
+    assert sink.peers - first  # the later notices came on new connections
+    assert attempts(engine) == sorted((k, 1, "accepted") for k in keys + later)
+
+
+async def test_the_postman_stopping_quits_its_kept_connections(engine: Engine) -> None:
+    with smtp_sink() as sink:
+        p = postman(engine, sink)
+        async with p.running():
+            submit(engine, p, "pi-1", "a1")
+            p.wake()
+            async with asyncio.timeout(30):
+                while len(sink.accepted) < 2:
+                    await asyncio.sleep(0.02)
+        smtp = p.transports["smtp"]
+        assert isinstance(smtp, SmtpTransport)
+        assert smtp.kept() == 0
 
 
 async def test_a_temporary_refusal_is_retried_and_every_attempt_recorded(engine: Engine) -> None:

@@ -74,6 +74,7 @@ class Postman:
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await asyncio.gather(*(t.close() for t in self.transports.values()), return_exceptions=True)
 
     async def round(self) -> int:
         """Claim the notices due now and deliver them; how many were claimed. Acceptances are recorded as a group

@@ -45,3 +45,6 @@ class SmsTransport:
         text = notice.subject if len(notice.subject) <= SMS_LIMIT else notice.subject[:SMS_LIMIT - 1] + "…"
         receipt = await self.provider.send(notice.address, text, notice.message_id)
         return None, f"{self.provider.name}: {receipt}"
+
+    async def close(self) -> None:
+        """A provider adapter holds no connection between texts."""

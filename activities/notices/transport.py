@@ -22,3 +22,7 @@ class Transport(Protocol):
     async def send(self, notice: Claimed) -> tuple[int | None, str]:
         """Hand the notice over; the server's code and reply once it accepted, or raise Refused."""
         ...
+
+    async def close(self) -> None:
+        """Let go of what the transport keeps open between notices (the postman stops)."""
+        ...
