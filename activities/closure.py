@@ -35,8 +35,8 @@ SIGNAL = "window_closed"
 EXTENSIONS = TypeAdapter(list[Extension])
 BATCH = 500  # applications closed per transaction
 DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
-CLAIM = 25  # notices claimed, handed over and marked delivered in one transaction (a crash before its commit: resent)
-SENDERS = 4  # the delivery pool: CLAIM-sized batches of a chunk at once (one at a time on SQLite's single writer)
+CLAIM = 25  # notices read at once by a sender; each is then claimed, handed over and marked in its own transaction
+SENDERS = 4  # the delivery pool: CLAIM-sized batches of a chunk at once (one commit at a time on SQLite's single writer)
 CATCH_UP = 16  # application workflows told to catch up at once: the throttle of the background pass
 
 
@@ -216,24 +216,25 @@ class ClosureActivities:
         return keys[-1], len(keys)
 
     def _deliver_batch(self, keys: list[str]) -> None:
-        """Claim a batch of notices, hand them to the channel and mark them delivered, in one transaction: a notice
-        someone else delivered first is left alone, and a failure before the commit leaves the whole batch unclaimed,
-        to be handed over again (with the same keys) by the retry."""
+        """Read a batch of notices at once, then claim, hand over and mark each in a transaction of its own: a notice
+        someone else delivered first is left alone, and a crash repeats at most the one notice between its hand-over
+        and that commit (with the same key), never a batch."""
         channel = self.channel
         assert not isinstance(channel, Postman)
-        with writing(self.engine), self.engine.begin() as c:
-            rows = c.execute(sql.UNDELIVERED_NOTICES, {"b_keys": keys}).all()  # locked in key order (PostgreSQL)
-            if not rows:
-                return
+        with self.engine.connect() as c:
+            rows = c.execute(sql.NOTICES_TO_DELIVER, {"b_keys": keys}).all()
+        sent = 0
+        for row in rows:
             now = _now()
-            ready = [NoticeRow.model_construct(**{**r._asdict(), "delivered_at": now, "channel": channel.name,
-                                                  "status": "sent"}) for r in rows]  # values as stored: no validation
-            mine = set(c.execute(sql.MARK_ALL_DELIVERED, {"b_keys": [r.key for r in rows], "delivered_at": now,
-                                                          "channel": channel.name, "status": "sent"}).scalars())
-            for notice in ready:  # built before the claim: between hand-over and commit only the hand-overs run
-                if notice.key in mine:
-                    channel.deliver(notice)
-        NOTICES_SENT.labels(channel.name).inc(len(mine))
+            notice = NoticeRow.model_construct(**{**row._asdict(), "delivered_at": now, "channel": channel.name,
+                                                  "status": "sent"})  # values as stored: no validation
+            with writing(self.engine), self.engine.begin() as c:
+                if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": now, "channel": channel.name,
+                                                  "status": "sent"}).rowcount != 1:
+                    continue
+                channel.deliver(notice)  # the last thing before the commit
+            sent += 1
+        NOTICES_SENT.labels(channel.name).inc(sent)
 
     # ---- the report -------------------------------------------------------------------------------------
 

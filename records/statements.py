@@ -97,8 +97,8 @@ CLOSE_CANDIDATES = select(
 ).order_by(APPLICATIONS.c.id).limit(bindparam("b_limit")).with_for_update()
 CLOSE_APPLICATION = update(APPLICATIONS).where(
     APPLICATIONS.c.id == bindparam("b_id"), APPLICATIONS.c.last_seq == bindparam("b_last"))
-MARK_ALL_DELIVERED = update(NOTICES).where(  # a batch's claim: the keys this transaction found undelivered
-    NOTICES.c.key.in_(bindparam("b_keys", expanding=True)), NOTICES.c.delivered_at.is_(None)).returning(NOTICES.c.key)
+NOTICES_TO_DELIVER = select(NOTICES).where(  # read ahead, no lock: each is claimed by MARK_DELIVERED on its own
+    NOTICES.c.key.in_(bindparam("b_keys", expanding=True)), NOTICES.c.delivered_at.is_(None)).order_by(NOTICES.c.key)
 UNDELIVERED_OF_CALL = select(NOTICES.c.key).where(
     NOTICES.c.call_id == bindparam("b_call"), NOTICES.c.application_id.is_not(None), NOTICES.c.delivered_at.is_(None),
     NOTICES.c.key > bindparam("b_after")).order_by(NOTICES.c.key).limit(bindparam("b_limit"))
