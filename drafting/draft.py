@@ -102,8 +102,9 @@ def draft_notice(notice: Notice) -> Draft:
         tree["forwarded_to"] = forwarding
     if content.attachments:
         tree["attachments"] = content.attachments
-    if content.rules:
-        tree["rules"] = content.rules
+    if content.rules:  # a forwarded call has no formal review of its own: its organiser checks them (不予推荐)
+        tree["rules"] = content.rules if forwarding is None else [r | {"at": Value("recommendation")}
+                                                                  for r in content.rules]
     if content.quotas:
         tree["quotas"] = content.quotas[:1]
     d = Draft(notice, header, timeline, content, tree)

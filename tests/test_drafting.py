@@ -100,9 +100,12 @@ def _kinds(text: str) -> dict[str, dict[str, object]]:
 def test_a_city_bureau_forwarding_a_provincial_programme_drafts_no_review_stage_of_its_own() -> None:
     text = ("某市科学技术局关于组织申报2025年度省级科技计划项目的通知\n根据《广东省科学技术厅关于组织申报2025年度省级"
             "科技计划项目的通知》要求,现将有关事项通知如下。\n网上申报截止时间为2025年6月20日17:00。\n"
-            "省科技厅将组织专家评审,评审结果在省科技厅网站公示。\n")
+            "项目负责人年龄不超过50周岁,无失信记录。\n省科技厅将组织专家评审,评审结果在省科技厅网站公示。\n")
     draft = draft_notice(from_text(text))
     assert set(_kinds(text)) == {"application"}
+    rules = draft.tree["rules"]
+    assert isinstance(rules, list) and rules  # checked where the bureau recommends: the call has no formal review
+    assert all(isinstance(r["at"], Value) and r["at"].value == "recommendation" for r in rules)
     forwarded = draft.tree["forwarded_to"]
     assert isinstance(forwarded, Value) and forwarded.todo is None and "广东省科学技术厅" in forwarded.value
     assert "省级科技计划" in forwarded.source

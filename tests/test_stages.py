@@ -125,6 +125,8 @@ def test_stages_out_of_their_order_are_refused(tmp_path: Path) -> None:
 def test_a_call_without_a_contract_says_where_its_applications_go(tmp_path: Path) -> None:
     data = seed_data()
     drop(data, "formal_review", "expert_review", "publicity", "contract")
+    for rule in data["rules"]:  # with no formal review of its own, the call checks its rules where it recommends
+        rule["at"] = "recommendation"
     assert only_problem(tmp_path, data).startswith("forwarded_to: the call has no contract phase")
     data["forwarded_to"] = "省科技厅"
     CallDefinition.model_validate(data)
