@@ -35,8 +35,8 @@ SIGNAL = "window_closed"
 EXTENSIONS = TypeAdapter(list[Extension])
 BATCH = 500  # applications closed per transaction
 DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
-CLAIM = 25  # notices read at once by a sender; each is then claimed, handed over and marked in its own transaction
-SENDERS = 4  # the delivery pool: CLAIM-sized batches of a chunk at once (one commit at a time on SQLite's single writer)
+READ_AHEAD = 25  # notices a sender reads at once; each is then claimed, handed over and marked in its own transaction
+SENDERS = 4  # the delivery pool: a chunk's READ_AHEAD-sized batches at once (commits one at a time on SQLite)
 CATCH_UP = 16  # application workflows told to catch up at once: the throttle of the background pass
 
 
@@ -202,8 +202,9 @@ class ClosureActivities:
     # ---- delivering -------------------------------------------------------------------------------------
 
     def _deliver_chunk(self, call_id: str, after: str) -> tuple[str, int]:
-        """Deliver the call's next undelivered notices after key `after`, CLAIM at a time through the pool; the last
-        key, and how many were looked at. The postman (SMTP, SMS) is a pool of its own, woken as each batch committed."""
+        """Deliver the call's next undelivered notices after key `after`, READ_AHEAD at a time through the pool; the
+        last key, and how many were looked at. The postman (SMTP, SMS) is a pool of its own, woken as each batch
+        committed."""
         if isinstance(self.channel, Postman):
             return after, 0
         with self.engine.connect() as c:
@@ -212,7 +213,7 @@ class ClosureActivities:
         if not keys:
             return after, 0
         with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-            list(pool.map(self._deliver_batch, [keys[i:i + CLAIM] for i in range(0, len(keys), CLAIM)]))
+            list(pool.map(self._deliver_batch, [keys[i:i + READ_AHEAD] for i in range(0, len(keys), READ_AHEAD)]))
         return keys[-1], len(keys)
 
     def _deliver_batch(self, keys: list[str]) -> None:
