@@ -53,17 +53,19 @@ def forwarded_to(notice: Notice, title: str | None) -> Value | None:
         return None
     if _NATIONAL.search(title) and (_LOCAL_BODY.search(title) or _PROVINCE_BODY.search(title)
                                     or _FORWARDING.search(title)):
-        ministry = _MINISTRY.search(title) or _MINISTRY.search(notice.text)
-        if ministry is None:
-            return Value(None, title, "the notice forwards a national programme: name the body that reviews it",
-                         ["科学技术部"])
-        sentence = title if ministry.string is title else notice.sentence_at(ministry.start()).text
-        return Value(f"{_FULL_NAME.get(ministry.group(0), ministry.group(0))}（评审、立项在国家层面进行）", sentence)
+        return _higher(notice, title, _MINISTRY.search(title) or _MINISTRY.search(notice.text),
+                       "（评审、立项在国家层面进行）", "a national programme: name the body that reviews it", "科学技术部")
     if not _PROVINCIAL.search(title) or not (_LOCAL_BODY.search(title) or _FORWARDING.search(title)):
         return None
-    body = _PROVINCE_BODY.search(title) or _PROVINCE_BODY.search(notice.text)
+    return _higher(notice, title, _PROVINCE_BODY.search(title) or _PROVINCE_BODY.search(notice.text),
+                   "（评审、立项和任务书在省里进行）", "a provincial programme: name the department that reviews it",
+                   "省科学技术厅")
+
+
+def _higher(notice: Notice, title: str, body: re.Match[str] | None, where: str, missing: str,
+            candidate: str) -> Value:
+    """The higher body found in the title or the text, with the sentence naming it, or a TODO naming the candidate."""
     if body is None:
-        return Value(None, title, "the notice forwards a provincial programme: name the department that reviews it",
-                     ["省科学技术厅"])
+        return Value(None, title, f"the notice forwards {missing}", [candidate])
     sentence = title if body.string is title else notice.sentence_at(body.start()).text
-    return Value(f"{body.group(0)}（评审、立项和任务书在省里进行）", sentence)
+    return Value(f"{_FULL_NAME.get(body.group(0), body.group(0))}{where}", sentence)
