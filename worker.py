@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import compileall
 import concurrent.futures
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -30,15 +28,12 @@ from workflows.call import CallWorkflow
 from workflows.review_stage import ReviewStageWorkflow
 
 WORKFLOWS: Sequence[type] = (CallWorkflow, ApplicationWorkflow, ReviewStageWorkflow)
-PASSTHROUGH = ("transitions", "six", "models", "activities", "records", "infra", "pydantic", "pydantic_core", "annotated_types",
-               "sqlalchemy", "sqlmodel", "structlog", "yaml")
-
-
-def compile_workflows() -> None:
-    """Write the workflow modules' bytecode cache. The sandbox imports a workflow's module afresh for every run
-    (start or replay); without a cache (PYTHONDONTWRITEBYTECODE, an editable install) each import recompiles the
-    source: 15.8 ms per application workflow run here, 5.0 ms with the cache."""
-    compileall.compile_dir(Path(__file__).resolve().parent / "workflows", quiet=2)
+# Modules imported once per process, not afresh for every workflow run (start or replay). `workflows` is among them:
+# re-importing the application workflow's module cost a third of each replay (24 ms against 17 ms, BENCHMARKS.md),
+# and every replay of a deadline's catch-up and late refusals paid it. What makes that safe is that no module of
+# `workflows` holds state at module or class level (tests/test_workflow_state.py): each run's state is its instance's.
+PASSTHROUGH = ("transitions", "six", "models", "activities", "records", "infra", "workflows", "pydantic",
+               "pydantic_core", "annotated_types", "sqlalchemy", "sqlmodel", "structlog", "yaml")
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
@@ -55,7 +50,6 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
     short history when touched, and a deadline touches none at its instant (the call closes in bulk). Notices go to
     `channel` (the log by default) as they are recorded, or stay queued for a `Postman`, which the caller runs. On
     shutdown, running activities get `graceful_shutdown` to finish before they are cancelled and handed back."""
-    compile_workflows()
     channel = channel or LogChannel()
     records = RecordActivities(engine, channel)
     closure = ClosureActivities(engine, channel)
