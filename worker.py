@@ -36,16 +36,22 @@ PASSTHROUGH = ("transitions", "six", "models", "activities", "records", "infra",
                "pydantic_core", "annotated_types", "sqlalchemy", "sqlmodel", "structlog", "yaml")
 
 
+WORKFLOW_THREADS = 2
+
+
 def sandbox_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
 def build_worker(client: Client, task_queue: str, engine: Engine, channel: Channel | Postman | None = None,
                  max_concurrent: int = 16, workflow_tasks: int = 16, workflow_cache: int = WORKFLOW_CACHE,
-                 graceful_shutdown: timedelta = timedelta(0)) -> Worker:
+                 graceful_shutdown: timedelta = timedelta(0), workflow_threads: int = WORKFLOW_THREADS) -> Worker:
     """The worker. Defaults are sized for the embedded stack on 2 cores: `workflow_tasks` in hand at once (the SDK's
     100 let a burst of starts hold tasks for seconds, past the server's 10 s task timeout, while the rest wait on the
-    server, where no timeout runs), `max_concurrent` activity threads (SQLite takes one writer at a time).
+    server, where no timeout runs), run by `workflow_threads` threads (a workflow task is Python computing under the
+GIL: more threads add no speed, and take the GIL from the activity threads writing and delivering, such as the
+closure's, while a deadline's late requests are replayed), `max_concurrent` activity threads (SQLite takes one
+writer at a time).
     `workflow_cache` open workflows stay in memory (0.28 MB each, BENCHMARKS.md); the others are replayed from their
     short history when touched, and a deadline touches none at its instant (the call closes in bulk). Notices go to
     `channel` (the log by default) as they are recorded, or stay queued for a `Postman`, which the caller runs. On
@@ -83,6 +89,7 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
             PublicityActivities(engine).publish_result,
         ],
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent),
+        workflow_task_executor=concurrent.futures.ThreadPoolExecutor(max_workers=workflow_threads),
         workflow_runner=sandbox_runner(),
         max_concurrent_activities=max_concurrent,
         max_concurrent_local_activities=max_concurrent,

@@ -222,19 +222,20 @@ class ClosureActivities:
         and that commit (with the same key), never a batch."""
         channel = self.channel
         assert not isinstance(channel, Postman)
-        with self.engine.connect() as c:
-            rows = c.execute(sql.NOTICES_TO_DELIVER, {"b_keys": keys}).all()
         sent = 0
-        for row in rows:
-            now = _now()
-            notice = NoticeRow.model_construct(**{**row._asdict(), "delivered_at": now, "channel": channel.name,
-                                                  "status": "sent"})  # values as stored: no validation
-            with writing(self.engine), self.engine.begin() as c:
-                if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": now, "channel": channel.name,
-                                                  "status": "sent"}).rowcount != 1:
-                    continue
-                channel.deliver(notice)  # the last thing before the commit
-            sent += 1
+        with self.engine.connect() as c:  # one connection for the batch, a transaction for each notice
+            rows = c.execute(sql.NOTICES_TO_DELIVER, {"b_keys": keys}).all()
+            c.rollback()
+            for row in rows:
+                now = _now()
+                notice = NoticeRow.model_construct(**{**row._asdict(), "delivered_at": now, "channel": channel.name,
+                                                      "status": "sent"})  # values as stored: no validation
+                with writing(self.engine), c.begin():
+                    if c.execute(sql.MARK_DELIVERED, {"b_key": notice.key, "delivered_at": now,
+                                                      "channel": channel.name, "status": "sent"}).rowcount != 1:
+                        continue
+                    channel.deliver(notice)  # the last thing before the commit
+                sent += 1
         NOTICES_SENT.labels(channel.name).inc(sent)
 
     # ---- the report -------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ import asyncio
 import functools
 import inspect
 import io
-from collections.abc import Callable, Coroutine
-from typing import Any
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
@@ -20,6 +21,28 @@ def where_tasks_wait() -> str:
         print(f"--- {task.get_name()}: {task.get_coro()!r}", file=out)
         task.print_stack(limit=25, file=out)
     return out.getvalue()
+
+
+T = TypeVar("T")
+
+
+class Hung(Exception):
+    """A set-up did not finish within its limit; the message holds where its tasks waited."""
+
+
+async def within(limit: float, make: Callable[[], Awaitable[T]]) -> T:
+    """`make()`'s result, or `Hung` after `limit` seconds, with the stacks of the loop's tasks printed to standard
+    error (a fixture's set-up, which the per-test limit does not cover, fails on its own instead of waiting for
+    pytest-timeout, and its caller may try again on a fresh server)."""
+    task = asyncio.ensure_future(make())
+    done, _ = await asyncio.wait({task}, timeout=limit)
+    if done:
+        return task.result()
+    stacks = where_tasks_wait()
+    print(f"set-up did not finish within {limit} s; where its tasks waited:\n{stacks}", file=sys.stderr)
+    task.cancel()
+    await asyncio.wait({task}, timeout=30)
+    raise Hung(stacks)
 
 
 def bounded(test: Callable[..., Coroutine[Any, Any, Any]], limit: float) -> Callable[..., Coroutine[Any, Any, Any]]:

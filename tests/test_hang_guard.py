@@ -3,9 +3,12 @@ each of its tasks waited, and the tests after it still run."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import ROOT
+from tests.hang_guard import Hung, within
 
 STUCK = '''
 import asyncio
@@ -32,3 +35,16 @@ def test_a_test_that_waits_for_ever_fails_alone_saying_where_it_waited(
     result.stdout.fnmatch_lines(["*the test did not finish within 1.0 s; where its tasks waited:*",
                                  "*in stuck_on_a_reply_that_never_comes*",
                                  "*FAILED test_stuck.py::test_waits_for_ever*"])
+
+
+async def test_a_set_up_that_waits_for_ever_raises_hung_with_where_it_waited() -> None:
+    async def stuck_in_set_up() -> int:
+        await asyncio.Event().wait()
+        return 1
+
+    async def quick() -> int:
+        return 2
+
+    with pytest.raises(Hung, match="in stuck_in_set_up"):
+        await within(0.2, stuck_in_set_up)
+    assert await within(5, quick) == 2
