@@ -36,6 +36,9 @@ PASSTHROUGH = ("transitions", "six", "models", "activities", "records", "infra",
                "pydantic_core", "annotated_types", "sqlalchemy", "sqlmodel", "structlog", "yaml")
 
 
+# Threads that run workflow tasks. A task is Python computing under the GIL: more threads add no speed on two cores,
+# and each takes a share of the GIL from the activity threads that write and deliver (the closure's among them)
+# while a deadline's late requests are replayed (BENCHMARKS.md, "Replays and the GIL").
 WORKFLOW_THREADS = 2
 
 
@@ -48,10 +51,8 @@ def build_worker(client: Client, task_queue: str, engine: Engine, channel: Chann
                  graceful_shutdown: timedelta = timedelta(0), workflow_threads: int = WORKFLOW_THREADS) -> Worker:
     """The worker. Defaults are sized for the embedded stack on 2 cores: `workflow_tasks` in hand at once (the SDK's
     100 let a burst of starts hold tasks for seconds, past the server's 10 s task timeout, while the rest wait on the
-    server, where no timeout runs), run by `workflow_threads` threads (a workflow task is Python computing under the
-GIL: more threads add no speed, and take the GIL from the activity threads writing and delivering, such as the
-closure's, while a deadline's late requests are replayed), `max_concurrent` activity threads (SQLite takes one
-writer at a time).
+    server, where no timeout runs), run by `workflow_threads` threads, and `max_concurrent` activity threads (SQLite
+    takes one writer at a time).
     `workflow_cache` open workflows stay in memory (0.28 MB each, BENCHMARKS.md); the others are replayed from their
     short history when touched, and a deadline touches none at its instant (the call closes in bulk). Notices go to
     `channel` (the log by default) as they are recorded, or stay queued for a `Postman`, which the caller runs. On

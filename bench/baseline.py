@@ -34,9 +34,9 @@ class NoopWorkflow:
 def baseline_worker(client: Client, task_queue: str, cache: int) -> Worker:
     """A worker with the SDK's defaults (sandboxed), like a plain Temporal project, except for what grantflow's worker
     sets for the same machine and scale: `cache`, its workflow cache (so neither side replays at a deadline what the
-    other serves from memory). Its module's bytecode is cached, so that its import per run does not recompile it (grantflow
-    passes its workflow modules through instead: `worker.PASSTHROUGH`). This module imports nothing of grantflow's:
-    the sandbox imports a workflow's module afresh for every run, and everything it imports that is not passed
-    through."""
+    other serves from memory). Its module's bytecode is cached, so that its import per run does not recompile it
+    (grantflow passes its workflow modules through instead: `worker.PASSTHROUGH`). This module imports nothing of
+    grantflow's: the sandbox imports a workflow's module afresh for every run, and everything it imports that is not
+    passed through."""
     py_compile.compile(__file__)
     return Worker(client, task_queue=task_queue, workflows=[NoopWorkflow], max_cached_workflows=cache)

@@ -158,7 +158,7 @@ async def test_the_publicity_result_is_published_once_to_managers_and_applicants
     call = prepared.definition
     final = [p.id for p in call.phases if p.kind == "expert_review"][-1]
     # Opened a minute ago, so nothing here skips the test server's clock: a skip to an hour after the opening waited
-    # for ever in three full runs, with every workflow of the test idle and nothing pending (cause not found).
+    # for ever in several full runs, with every workflow of the test idle and nothing pending (cause not found).
     prepared.timetable.mark_opened("publicity", await stack.env.get_current_time() - timedelta(minutes=1),
                                    prepared.input.calendar)
     publicity = prepared.timetable.get("publicity")

@@ -233,7 +233,7 @@ async def lived(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> A
     """Call 000 under its own id with three applications: a1 gets an extension of the recommendation deadline for
     itself alone and is approved at the call's deadline; a2 lapses there; a3 never submits and is closed. The call's
     application window is extended for everyone; two late requests are refused. A set-up stuck on the shared
-    time-skipping server (seen in three CI runs, its cause unknown) prints its tasks' stacks and runs again once on a
+    time-skipping server (seen in several full runs, its cause unknown) prints its tasks' stacks and runs again once on a
     fresh server."""
     try:
         made = await within(SET_UP_LIMIT_S, lambda: _live(servers, tmp_path_factory))
