@@ -69,7 +69,7 @@ async def on_embedded_stack(args: argparse.Namespace, only: set[str]) -> dict[st
                 progress(out, "memory")
             pace = baseline_pace = 0.0
             if "intake" in only or "deadline" in only:  # the deadline's set-up is paced by what intake measured
-                x = await intake(b, args.intake or n if "intake" in only else min(n, CALIBRATION))
+                x = await intake(b, (args.intake or n) if "intake" in only else min(n, CALIBRATION))
                 pace = x.grantflow_s / (x.applications * x.steps)
                 baseline_pace = x.baseline_s / (x.applications * x.steps)
             if "intake" in only:

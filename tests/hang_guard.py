@@ -7,7 +7,6 @@ import asyncio
 import functools
 import inspect
 import io
-import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -27,19 +26,17 @@ T = TypeVar("T")
 
 
 class Hung(Exception):
-    """A set-up did not finish within its limit; the message holds where its tasks waited."""
+    """A coroutine did not finish within its limit; the message holds where the loop's tasks waited."""
 
 
 async def within(limit: float, make: Callable[[], Awaitable[T]]) -> T:
-    """`make()`'s result, or `Hung` after `limit` seconds, with the stacks of the loop's tasks printed to standard
-    error (a fixture's set-up, which the per-test limit does not cover, fails on its own instead of waiting for
-    pytest-timeout, and its caller may try again on a fresh server)."""
+    """`make()`'s result, or `Hung` after `limit` seconds with the stacks of the loop's tasks, the coroutine cancelled
+    (a test, or a fixture's set-up, which the per-test limit does not cover)."""
     task = asyncio.ensure_future(make())
     done, _ = await asyncio.wait({task}, timeout=limit)
     if done:
         return task.result()
     stacks = where_tasks_wait()
-    print(f"set-up did not finish within {limit} s; where its tasks waited:\n{stacks}", file=sys.stderr)
     task.cancel()
     await asyncio.wait({task}, timeout=30)
     raise Hung(stacks)
@@ -50,14 +47,10 @@ def bounded(test: Callable[..., Coroutine[Any, Any, Any]], limit: float) -> Call
 
     @functools.wraps(test)
     async def run(**kwargs: Any) -> Any:
-        task = asyncio.ensure_future(test(**kwargs))
-        done, _ = await asyncio.wait({task}, timeout=limit)
-        if done:
-            return task.result()
-        stacks = where_tasks_wait()
-        task.cancel()
-        await asyncio.wait({task}, timeout=30)
-        pytest.fail(f"the test did not finish within {limit} s; where its tasks waited:\n{stacks}", pytrace=False)
+        try:
+            return await within(limit, lambda: test(**kwargs))
+        except Hung as hung:
+            pytest.fail(f"the test did not finish within {limit} s; where its tasks waited:\n{hung}", pytrace=False)
 
     return run
 

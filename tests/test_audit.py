@@ -9,6 +9,7 @@ import concurrent.futures
 import json
 import shutil
 import sqlite3
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields, replace
@@ -237,7 +238,8 @@ async def lived(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> A
     fresh server."""
     try:
         made = await within(SET_UP_LIMIT_S, lambda: _live(servers, tmp_path_factory))
-    except Hung:
+    except Hung as hung:
+        print(f"the set-up did not finish within {SET_UP_LIMIT_S} s; where its tasks waited:\n{hung}", file=sys.stderr)
         await servers.replace()
         made = await within(SET_UP_LIMIT_S, lambda: _live(servers, tmp_path_factory))
     yield made
