@@ -111,6 +111,11 @@ def _delivered(log: Path) -> list[str]:
     return [str(entry["key"]) for entry in _entries(log, "notice")]
 
 
+def _undelivered(db: Engine) -> list[str]:
+    with Session(db) as s:
+        return list(s.exec(select(NoticeRow.key).where(NoticeRow.delivered_at.is_(None))).all())  # type: ignore[union-attr]
+
+
 def _count(db: Engine, *where: object) -> int:
     with Session(db) as s:
         return s.exec(select(func.count()).select_from(TransitionRow).where(*where)).one()  # type: ignore[arg-type]
@@ -152,6 +157,8 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
                 return s.exec(select(ClosureReportRow).where(ClosureReportRow.phase == "application")).first() is not None
         await _wait(report_stored)
         await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles[:drafts])), 300)  # caught up, closed (a liveness bound, generous for a loaded machine)
+        # An activity the kill interrupted is retried once its start-to-close timeout (60 s) has passed.
+        await _wait(lambda: not _undelivered(db), limit_s=180)
     finally:
         second.terminate()
         second.wait()
@@ -165,10 +172,14 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
     assert {n for _, n in per_application} == {1}
     assert dict(states) == {"closed_unsubmitted": drafts, "awaiting_unit_review": submitted}
     assert json.loads(report.counts_json) == {"closed_unsubmitted": drafts, "unsettled": 0}
-    delivered = _delivered(tmp_path / "first.log") + _delivered(tmp_path / "second.log")
-    assert len(delivered) == len(set(delivered)), "a notice was delivered twice"
-    assert sorted(delivered) == sorted(n.key for n in notices if n.delivered_at is not None)
-    assert all(n.delivered_at is not None for n in notices)
+    first_sent, second_sent = _delivered(tmp_path / "first.log"), _delivered(tmp_path / "second.log")
+    assert len(first_sent) == len(set(first_sent)) and len(second_sent) == len(set(second_sent)), \
+        "a worker delivered a notice twice"
+    # Delivery is at least once: the killed worker may have handed over a notice and died before its commit, and
+    # the retry hands it over again. Every other notice is delivered once.
+    assert sorted(set(first_sent) | set(second_sent)) == sorted(n.key for n in notices)
+    repeated = set(first_sent) & set(second_sent)
+    assert len(repeated) <= 1, f"more than the one notice in flight at the kill was repeated: {sorted(repeated)}"
     closing_notices = {n.application_id for n in notices if n.key.split(":")[1] == "0"}
     assert {f"k{i}-{queue}" for i in range(drafts)} <= closing_notices
     logged = _entries(tmp_path / "first.log", "transition") + _entries(tmp_path / "second.log", "transition")
