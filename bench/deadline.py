@@ -3,17 +3,21 @@ workflows that take the same updates and wake at the same kind of instant.
 
 Times come from the data itself: the records DB's `updated_at` and `delivered_at`, and the executions'
 close times in visibility; polling only says when to look. Late changes are fired at and after the instant, on
-both sides: one workflow in ten gets an update request then (grantflow must refuse it; the no-op takes it or is
-already closed), so the server carries the same requests while each side closes.
+both sides: one workflow in ten gets a request then. Grantflow's come as people's do, through the service layer
+the API and the CLI share (its lockout refuses from the records what it can; the rest reach the validator), and
+must be refused; the no-op takes its update or is already closed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -24,16 +28,20 @@ from bench.baseline import NoopInput, NoopWorkflow
 from bench.call import bench_call, chain_steps
 from bench.harness import Bench, settle, sleep_until, utcnow
 from bench.intake import baseline_chain, grantflow_chain
-from client.calls import Refusal, act_on, start_call
+from client.calls import start_call
+from client.errors import Conflict
+from client.service import Service
+from client.tokens import TokenConfig
 from models.identity import in_process
 from models.lifecycle import TERMINAL
-from models.messages import ActRequest, ApplicationStatus
+from models.messages import ApplicationStatus
 from records.tables import ApplicationRow, ClosureReportRow, NoticeRow, TransitionRow
 
 MIX = (0, 0, 1, 2)  # changes made before the deadline, by application index: half drafts, half in the chain
 LATE_EVERY = 10  # one application in ten tries a change at or after the instant
 SAFETY = 2.5  # the set-up pace varies with load; an overrun would void the figure
 MARGIN_S = 30.0
+LOCKED = re.compile(r"call \S+ is locked: ")  # client/lockouts.py's refusal
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Deadline:
     baseline_closed_s: float  # instant -> every no-op workflow closed
     late_attempts: int
     late_refused: int
+    late_refused_by_lockout: int  # of late_refused: by the interface's lockout, before any workflow was asked
     late_failed: int
     late_changes_accepted: int
     open_left: int
@@ -110,17 +119,17 @@ async def baseline_late_attempt(b: Bench, prefix: str, i: int) -> None:
         await b.client.get_workflow_handle(f"{prefix}.{i:05d}").execute_update(NoopWorkflow.change, trigger)
 
 
-async def late_attempt(b: Bench, call_id: str, i: int) -> str:
-    """One change the deadline must refuse (a draft's submit, or the next approval in the chain): accepted,
-    refused (grantflow said no, or the application is already closed) or failed (any other error, or no answer in
-    time: the worker is busy closing; a late acceptance would still show in the records, which are checked)."""
+async def late_attempt(b: Bench, service: Service, call_id: str, i: int) -> str:
+    """One change the deadline must refuse (a draft's submit, or the next approval in the chain), through the
+    service layer: accepted, locked (refused by the lockout), refused (by the validator, or the application is
+    already closed) or failed (any other error, or no answer in time: the worker is busy closing; a late acceptance
+    would still show in the records, which are checked)."""
     trigger, role = chain_steps()[changes(i)]
     try:
-        await act_on(b.client, f"{call_id}.{i:05d}", ActRequest(trigger, f"{role}-{i}", role,
-                                                                  identity=in_process(f"{role}-{i}", role)))
+        await service.act(in_process(f"{role}-{i}", role), f"{call_id}.{i:05d}", trigger, role=role)
         return "accepted"
-    except Refusal:
-        return "refused"
+    except Conflict as refused:
+        return "locked" if LOCKED.match(str(refused)) else "refused"
     except (RPCError, RPCTimeoutOrCancelledError):
         return "failed"
 
@@ -141,8 +150,10 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
         if utcnow() >= instant:
             raise RuntimeError(f"set-up ran past the deadline ({setup_s:.0f} s): lower --concurrency or N")
         await sleep_until(instant)
+        service = Service(b.client, b.engine, queue, TokenConfig(secrets.token_bytes(32), timedelta(hours=1)),
+                          Path("var"))
         with b.profiling("deadline"):
-            late = await b.fan_out([partial(late_attempt, b, call_id, i) for i in range(0, n, LATE_EVERY)])
+            late = await b.fan_out([partial(late_attempt, b, service, call_id, i) for i in range(0, n, LATE_EVERY)])
             await settle(lambda: records_settled(b, call_id, instant, n), limit_s=600 + n * 0.2)
         workflows_last = await closed_at(b, f"TaskQueue = '{queue}' AND WorkflowType = 'ApplicationWorkflow'", n)
         report_at = await closure_report(b, call_id)
@@ -167,8 +178,8 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
         workflows_closed_s=(workflows_last - instant).total_seconds(),
         closure_report_s=(report_at - instant).total_seconds(),
         baseline_setup_s=baseline_setup_s, baseline_closed_s=baseline_closed_s,
-        late_attempts=len(late), late_refused=late.count("refused"),
-        late_failed=late.count("failed"), late_changes_accepted=len(late_rows | accepted),
+        late_attempts=len(late), late_refused=late.count("refused") + late.count("locked"),
+        late_refused_by_lockout=late.count("locked"), late_failed=late.count("failed"), late_changes_accepted=len(late_rows | accepted),
         open_left=open_left, notices_delivered=delivered,
         application_ids=[f"application-{call_id}.{i:05d}" for i in range(n)], baseline_ids=baseline_ids,
     )

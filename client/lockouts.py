@@ -1,17 +1,19 @@
-"""The system lockout as every write path sees it: a closed window in the records DB refuses late changes."""
+"""The system lockout as every write path sees it: a closed window in the records DB, or an application its record
+shows finished, refuses late changes before any workflow is asked."""
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.call import CallDefinition
 from models.extensions import Applicant, Extension, binding_extension
-from models.lifecycle import build_lifecycle
-from records.tables import ApplicationRow, CallRow, ContactRow, ExtensionRow, LockoutRow
+from models.lifecycle import Lifecycle, build_lifecycle
+from records.tables import ApplicationRow, CallRow, ContactRow, ExtensionRow, LockoutRow, TransitionRow
 
 EXTENSIONS = TypeAdapter(list[Extension])
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -28,14 +30,17 @@ def call_lockout(s: Session, call_id: str, phase: str) -> str | None:
 
 
 def application_lockout(s: Session, application_id: str, trigger: str) -> str | None:
-    """Why `trigger` on `application_id` meets a locked window (an extension for this application, or a conditional
-    one that selects it, lifts it)."""
+    """Why `trigger` on `application_id` is refused from the records: the application is finished (no transition
+    leaves its recorded state), or the change meets a locked window (an extension for this application, or a
+    conditional one that selects it, lifts it). None leaves the decision to the workflow's validator."""
     app = s.get(ApplicationRow, application_id)
     call = s.get(CallRow, app.call_id) if app is not None else None
     if app is None or call is None:
         return None
-    definition = CallDefinition.model_validate_json(call.definition_json)
-    for spec in build_lifecycle(definition).candidates(app.state, trigger):
+    definition, lifecycle = _rules(call.id, call.version, call.definition_json)
+    if lifecycle.is_terminal(app.state) and not lifecycle.outgoing(app.state):
+        return _finished(s, app, definition, trigger)
+    for spec in lifecycle.candidates(app.state, trigger):
         window = spec.window
         if window is None:
             continue
@@ -51,6 +56,24 @@ def application_lockout(s: Session, application_id: str, trigger: str) -> str | 
         if conditional is None or conditional[0] <= lock.closed_at:
             return f"{call_lockout(s, app.call_id, lock.phase)}; application {application_id} cannot {trigger} any more"
     return None
+
+
+@lru_cache(maxsize=64)
+def _rules(call_id: str, version: str, definition_json: str) -> tuple[CallDefinition, Lifecycle]:
+    """A call version's definition and lifecycle, parsed once per process (every late request asks for them)."""
+    definition = CallDefinition.model_validate_json(definition_json)
+    return definition, build_lifecycle(definition)
+
+
+def _finished(s: Session, app: ApplicationRow, definition: CallDefinition, trigger: str) -> str:
+    """The refusal for a finished application, in the words the workflow's answer uses: by the deadline that
+    closed it when one did."""
+    last = s.exec(select(TransitionRow).where(TransitionRow.application_id == app.id)
+                  .order_by(col(TransitionRow.seq).desc()).limit(1)).first()
+    if last is None or last.role != "system" or last.deadline is None:
+        return f"application {app.id} is {app.state} and closed: nothing can {trigger} it now"
+    return (f"deadline passed: application {app.id} closed at {last.deadline.astimezone(definition.zone).isoformat()} "
+            f"and is {app.state}; {trigger} is no longer possible")
 
 
 def _extensions(call: CallRow) -> list[Extension]:

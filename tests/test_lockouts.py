@@ -16,7 +16,7 @@ from client.lockouts import application_lockout
 from client.tokens import TokenConfig, issue
 from models.call import load_call
 from models.identity import Grant
-from records.tables import ApplicationRow, CallRow, ExtensionRow, LockoutRow
+from records.tables import ApplicationRow, CallRow, ExtensionRow, LockoutRow, TransitionRow
 from tests.conftest import CALLS
 
 CALL_000 = load_call(CALLS / "000-sx-2025-basic-research-geology.yaml")
@@ -58,6 +58,38 @@ def test_changes_governed_by_an_open_window_are_not_locked(db: Engine) -> None:
     with Session(db) as s:
         assert application_lockout(s, "a1", "approve") is None
         assert application_lockout(s, "unknown", "submit") is None
+
+
+def _closed_by(db: Engine, trigger: str, role: str, deadline: datetime | None) -> None:
+    with Session(db) as s:
+        s.add(TransitionRow(call_id=CALL_000.id, application_id="a1", seq=0, trigger=trigger, source="draft",
+                            dest="closed_unsubmitted", actor_id=role, role=role, reason="", at=NOW, deadline=deadline))
+        s.commit()
+
+
+def test_an_application_its_record_shows_closed_by_the_deadline_takes_no_change(db: Engine) -> None:
+    _records(db, "closed_unsubmitted")
+    assert isinstance(CLOSED, datetime)
+    _closed_by(db, "close", "system", CLOSED)
+    with Session(db) as s:
+        assert application_lockout(s, "a1", "submit") == (
+            "deadline passed: application a1 closed at 2025-04-07T17:00:00+08:00 and is closed_unsubmitted; "
+            "submit is no longer possible")
+        assert application_lockout(s, "a1", "approve") is not None  # no trigger leaves a finished application
+
+
+def test_a_finished_application_not_closed_by_a_deadline_says_so(db: Engine) -> None:
+    _records(db, "withdrawn")
+    _closed_by(db, "withdraw", "applicant", None)
+    with Session(db) as s:
+        assert application_lockout(s, "a1", "submit") == "application a1 is withdrawn and closed: nothing can submit it now"
+
+
+def test_a_terminal_state_with_a_way_out_is_left_to_the_workflow(db: Engine) -> None:
+    _records(db, "formal_failed")  # a manager may reinstate it
+    with Session(db) as s:
+        assert application_lockout(s, "a1", "reinstate") is None
+        assert application_lockout(s, "a1", "submit") is None
 
 
 def test_the_cli_refuses_before_it_reaches_temporal(db: Engine, tmp_path: Path) -> None:
