@@ -65,6 +65,7 @@ def deadline_figures(x: Deadline) -> dict[str, Any]:
         "deadline_workflows_ratio": x.workflows_closed_s / x.baseline_closed_s,
         "late_attempts": x.late_attempts,
         "late_refused": x.late_refused,
+        "late_refused_by_lockout": x.late_refused_by_lockout,
         "late_failed": x.late_failed,
         "late_changes_accepted": x.late_changes_accepted,
         "deadline_open_left": x.open_left,
