@@ -41,7 +41,7 @@ MIX = (0, 0, 1, 2)  # changes made before the deadline, by application index: ha
 LATE_EVERY = 10  # one application in ten tries a change at or after the instant
 SAFETY = 2.5  # the set-up pace varies with load; an overrun would void the figure
 MARGIN_S = 30.0
-LOCKED = re.compile(r"call \S+ is locked: ")  # client/lockouts.py's refusal
+LOCKED = re.compile(r"call \S+ is locked: | and its record is ")  # client/lockouts.py's refusals
 
 
 @dataclass
@@ -121,15 +121,16 @@ async def baseline_late_attempt(b: Bench, prefix: str, i: int) -> None:
 
 async def late_attempt(b: Bench, service: Service, call_id: str, i: int) -> str:
     """One change the deadline must refuse (a draft's submit, or the next approval in the chain), through the
-    service layer: accepted, locked (refused by the lockout), refused (by the validator, or the application is
-    already closed) or failed (any other error, or no answer in time: the worker is busy closing; a late acceptance
-    would still show in the records, which are checked)."""
+    service layer: accepted, locked (refused from the records: the call's lockout, or the application's finished
+    record), refused (by the workflow: its validator, or a closed workflow's answer) or failed (any other error,
+    or no answer in time: the worker is busy closing; a late acceptance would still show in the records, which are
+    checked)."""
     trigger, role = chain_steps()[changes(i)]
     try:
         await service.act(in_process(f"{role}-{i}", role), f"{call_id}.{i:05d}", trigger, role=role)
         return "accepted"
     except Conflict as refused:
-        return "locked" if LOCKED.match(str(refused)) else "refused"
+        return "locked" if LOCKED.search(str(refused)) else "refused"
     except (RPCError, RPCTimeoutOrCancelledError):
         return "failed"
 
@@ -179,7 +180,8 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
         closure_report_s=(report_at - instant).total_seconds(),
         baseline_setup_s=baseline_setup_s, baseline_closed_s=baseline_closed_s,
         late_attempts=len(late), late_refused=late.count("refused") + late.count("locked"),
-        late_refused_by_lockout=late.count("locked"), late_failed=late.count("failed"), late_changes_accepted=len(late_rows | accepted),
+        late_refused_by_lockout=late.count("locked"), late_failed=late.count("failed"),
+        late_changes_accepted=len(late_rows | accepted),
         open_left=open_left, notices_delivered=delivered,
         application_ids=[f"application-{call_id}.{i:05d}" for i in range(n)], baseline_ids=baseline_ids,
     )

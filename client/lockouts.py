@@ -66,14 +66,14 @@ def _rules(call_id: str, version: str, definition_json: str) -> tuple[CallDefini
 
 
 def _finished(s: Session, app: ApplicationRow, definition: CallDefinition, trigger: str) -> str:
-    """The refusal for a finished application, in the words the workflow's answer uses: by the deadline that
-    closed it when one did."""
+    """The refusal for a finished application: by the deadline that closed it, when one did."""
     last = s.exec(select(TransitionRow).where(TransitionRow.application_id == app.id)
                   .order_by(col(TransitionRow.seq).desc()).limit(1)).first()
     if last is None or last.role != "system" or last.deadline is None:
         return f"application {app.id} is {app.state} and closed: nothing can {trigger} it now"
-    return (f"deadline passed: application {app.id} closed at {last.deadline.astimezone(definition.zone).isoformat()} "
-            f"and is {app.state}; {trigger} is no longer possible")
+    return (f"deadline passed: application {app.id} was closed at "
+            f"{last.deadline.astimezone(definition.zone).isoformat()} and its record is {app.state}; "
+            f"{trigger} is no longer possible")
 
 
 def _extensions(call: CallRow) -> list[Extension]:

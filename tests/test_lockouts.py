@@ -73,8 +73,8 @@ def test_an_application_its_record_shows_closed_by_the_deadline_takes_no_change(
     _closed_by(db, "close", "system", CLOSED)
     with Session(db) as s:
         assert application_lockout(s, "a1", "submit") == (
-            "deadline passed: application a1 closed at 2025-04-07T17:00:00+08:00 and is closed_unsubmitted; "
-            "submit is no longer possible")
+            "deadline passed: application a1 was closed at 2025-04-07T17:00:00+08:00 and its record is "
+            "closed_unsubmitted; submit is no longer possible")
         assert application_lockout(s, "a1", "approve") is not None  # no trigger leaves a finished application
 
 
