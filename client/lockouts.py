@@ -4,15 +4,14 @@ shows finished, refuses late changes before any workflow is asked."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
-from models.call import CallDefinition
+from models.call import CallDefinition, definition_from_json
 from models.extensions import Applicant, Extension, binding_extension
-from models.lifecycle import Lifecycle, build_lifecycle
+from models.lifecycle import lifecycle_from_json
 from records.tables import ApplicationRow, CallRow, ContactRow, ExtensionRow, LockoutRow, TransitionRow
 
 EXTENSIONS = TypeAdapter(list[Extension])
@@ -37,7 +36,7 @@ def application_lockout(s: Session, application_id: str, trigger: str) -> str | 
     call = s.get(CallRow, app.call_id) if app is not None else None
     if app is None or call is None:
         return None
-    definition, lifecycle = _rules(call.id, call.version, call.definition_json)
+    definition, lifecycle = definition_from_json(call.definition_json), lifecycle_from_json(call.definition_json)
     if lifecycle.is_terminal(app.state) and not lifecycle.outgoing(app.state):
         return _finished(s, app, definition, trigger)
     for spec in lifecycle.candidates(app.state, trigger):
@@ -56,13 +55,6 @@ def application_lockout(s: Session, application_id: str, trigger: str) -> str | 
         if conditional is None or conditional[0] <= lock.closed_at:
             return f"{call_lockout(s, app.call_id, lock.phase)}; application {application_id} cannot {trigger} any more"
     return None
-
-
-@lru_cache(maxsize=64)
-def _rules(call_id: str, version: str, definition_json: str) -> tuple[CallDefinition, Lifecycle]:
-    """A call version's definition and lifecycle, parsed once per process (every late request asks for them)."""
-    definition = CallDefinition.model_validate_json(definition_json)
-    return definition, build_lifecycle(definition)
 
 
 def _finished(s: Session, app: ApplicationRow, definition: CallDefinition, trigger: str) -> str:

@@ -161,6 +161,11 @@ def build_lifecycle(call: CallDefinition, staged_paper: bool = True) -> Lifecycl
     return _lifecycle_of(call.model_dump_json(), staged_paper)
 
 
+def lifecycle_from_json(definition_json: str) -> Lifecycle:
+    """The lifecycle of a definition stored as JSON, from the same memo as `build_lifecycle` (no dump per call)."""
+    return _lifecycle_of(definition_json, True)
+
+
 @lru_cache(maxsize=64)
 def _lifecycle_of(definition_json: str, staged_paper: bool) -> Lifecycle:
     return _build(CallDefinition.model_validate_json(definition_json), staged_paper)

@@ -8,7 +8,6 @@ import re
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,7 +24,7 @@ from client.tokens import TokenConfig, is_operator, issue, verify
 from infra.metrics import LATE_CHANGES_REFUSED, REFUSALS
 from infra.settings import TemporalAccess
 from infra.temporal import connect
-from models.call import CallDefinition
+from models.call import CallDefinition, definition_from_json
 from models.identity import Grant, Identity, Target
 from models.inputs import BadInput, identifier
 from models.messages import ApplicationStatus, CallInput, application_workflow_id, call_workflow_id
@@ -44,11 +43,6 @@ REASONS = (
     ("quota", re.compile(r"places of its quota")),
     ("state", re.compile(r"cannot .+ in state |; nothing to extend")),
 )
-
-
-@lru_cache(maxsize=64)
-def definition_of(definition_json: str) -> CallDefinition:
-    return CallDefinition.model_validate_json(definition_json)
 
 
 def reason_of(why: str, kind: type[Problem]) -> str:
@@ -133,7 +127,7 @@ class Core:
         return Target(call=call_id, programme=json.loads(self.call_row(call_id).definition_json)["programme"])
 
     def definition(self, call_id: str) -> CallDefinition:
-        return definition_of(self.call_row(call_id).definition_json)
+        return definition_from_json(self.call_row(call_id).definition_json)
 
     async def call_input(self, call_id: str) -> CallInput:
         self.call_row(call_id)

@@ -22,6 +22,7 @@ from models.call.schema import (
     StepDeadline,
     StepDef,
     WorkingHours,
+    definition_from_json,
     shared,
 )
 from models.rules import AttachmentDef, RuleDef
@@ -30,6 +31,6 @@ __all__ = [
     "PHASE_ORDER", "REQUIRED_KINDS", "ROLES", "AfterOpening", "AttachmentDef", "CalendarYear", "CallDefinition",
     "CallFileError", "CategoryDef", "Criterion", "FlagDef", "Intake", "MinShare", "PaperDocument", "PhaseDef",
     "DefenceDef", "PhaseKind", "QuotaDef", "ReviewDef", "Role", "RuleDef", "StageDef",
-    "StepDeadline", "StepDef", "WorkingHours", "load_call", "parse_call", "shared",
+    "StepDeadline", "StepDef", "WorkingHours", "definition_from_json", "load_call", "parse_call", "shared",
     "STEP_PREFIX", "AfterClose", "CloseOverride", "CloseValue", "Party", "Who", "cohort_of", "who_problem",
 ]

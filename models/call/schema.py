@@ -380,6 +380,12 @@ def shared(call: CallDefinition) -> CallDefinition:
     return _shared(call.model_dump_json())
 
 
+def definition_from_json(definition_json: str) -> CallDefinition:
+    """The process's one instance of a definition stored as JSON (the records' call row holds `model_dump_json()`,
+    so it is the instance the workflows share)."""
+    return _shared(definition_json)
+
+
 @lru_cache(maxsize=64)
 def _shared(definition_json: str) -> CallDefinition:
     return CallDefinition.model_validate_json(definition_json)
