@@ -154,20 +154,15 @@ def _chain_targets(chain: list[StepDef], start: int, final: str) -> list[tuple[s
 
 
 def build_lifecycle(call: CallDefinition, staged_paper: bool = True) -> Lifecycle:
-    """The lifecycle `call` declares. Memoised by the definition's content: every application workflow of a call
-    (and every replay of one) shares one immutable Lifecycle instead of building its own. `staged_paper=False`
-    is the lifecycle runs from before the patch STAGED_PAPER_PATCH were built with: no paper after publicity in a
-    staged review."""
-    return _lifecycle_of(call.model_dump_json(), staged_paper)
-
-
-def lifecycle_from_json(definition_json: str) -> Lifecycle:
-    """The lifecycle of a definition stored as JSON, from the same memo as `build_lifecycle` (no dump per call)."""
-    return _lifecycle_of(definition_json, True)
+    """The lifecycle `call` declares, memoised by its JSON (`lifecycle_from_json`, which takes a stored definition
+    directly): every application workflow of a call (and every replay of one) shares one immutable Lifecycle.
+    `staged_paper=False` is the lifecycle runs from before the patch STAGED_PAPER_PATCH were built with: no paper
+    after publicity in a staged review."""
+    return lifecycle_from_json(call.model_dump_json(), staged_paper)
 
 
 @lru_cache(maxsize=64)
-def _lifecycle_of(definition_json: str, staged_paper: bool) -> Lifecycle:
+def lifecycle_from_json(definition_json: str, staged_paper: bool = True) -> Lifecycle:
     return _build(CallDefinition.model_validate_json(definition_json), staged_paper)
 
 
