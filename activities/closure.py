@@ -20,12 +20,13 @@ from temporalio import activity
 from temporalio.service import RPCError
 
 from activities.notices import CallNames, Channel, Postman, Texts
-from activities.records import CloseInput, ClosureSummary
+from activities.records import CloseInput, ClosureSummary, Recorded
 from infra.metrics import DEADLINE_CLOSURES, NOTICES_SENT
 from models.call import CallDefinition
 from models.closure import SYSTEM_ACTOR, closed_by, reason
 from models.extensions import Applicant, Extension, binding_extension
 from models.lifecycle import TransitionSpec, build_lifecycle
+from models.messages import TransitionRecord
 from records import statements as sql
 from records.chain import GENESIS, row_hash
 from records.engine import writing
@@ -110,7 +111,7 @@ class ClosureActivities:
             await asyncio.sleep(0.25)
         summary = await asyncio.to_thread(self._report, inp, waiting, time.monotonic() - started)
         states = sorted(plan.closing) if plan is not None else inp.settling_states
-        await self._catch_up(inp, states, cursor)
+        await self._catch_up(inp, plan, states, cursor)
         return summary
 
     # ---- closing the records -------------------------------------------------------------------------------
@@ -268,28 +269,43 @@ class ClosureActivities:
 
     # ---- the workflows catch up ---------------------------------------------------------------------------
 
-    async def _catch_up(self, inp: CloseInput, states: list[str], after: str) -> None:
+    async def _catch_up(self, inp: CloseInput, plan: Plan | None, states: list[str], after: str) -> None:
         """Tell every application this closure closed, or that is still settling, to catch up with it; at most
         CATCH_UP at once, resuming after the last workflow id heartbeated. A closed workflow is left alone."""
         gate = asyncio.Semaphore(CATCH_UP)
 
-        async def one(workflow_id: str) -> None:
+        async def one(workflow_id: str, closure: Recorded | None) -> None:
             async with gate:
                 try:
-                    await activity.client().get_workflow_handle(workflow_id).signal(SIGNAL, inp.phase)
+                    args = [inp.phase] if closure is None else [inp.phase, closure]  # as a signal of before it read
+                    await activity.client().get_workflow_handle(workflow_id).signal(SIGNAL, args=args)
                 except RPCError:  # already closed: it caught up by itself
                     pass
 
         while True:
-            targets = await asyncio.to_thread(self._targets, inp, states, after)
+            targets = await asyncio.to_thread(self._targets, inp, plan, states, after)
             if not targets:
                 return
-            await asyncio.gather(*(one(w) for w in targets))
-            after = targets[-1]
+            await asyncio.gather(*(one(w, closure) for w, closure in targets.items()))
+            after = list(targets)[-1]
             activity.heartbeat("signal", after)
 
-    def _targets(self, inp: CloseInput, states: list[str], after: str) -> list[str]:
+    def _targets(self, inp: CloseInput, plan: Plan | None, states: list[str],
+                 after: str) -> dict[str, Recorded | None]:
+        """The next workflows to tell, in id order, each with what this closure recorded of it (the first, should
+        one instant close two windows of it), as record_transition's look-up would find it: the signal carries it,
+        and the workflow adopts it without asking. None for one still settling, which its own timer closes."""
         with self.engine.connect() as c:
-            return list(c.execute(sql.CATCH_UP_TARGETS, {"b_call": inp.call_id, "b_instant": inp.instant,
-                                                          "b_after": after, "b_states": states,
-                                                          "b_limit": CATCH_UP * 8}).scalars())
+            rows = c.execute(sql.CATCH_UP_TARGETS, {"b_call": inp.call_id, "b_instant": inp.instant, "b_after": after,
+                                                     "b_states": states, "b_limit": CATCH_UP * 8}).all()
+        delivered = not isinstance(self.channel, Postman)  # an inline channel delivered every notice before this
+        targets: dict[str, Recorded | None] = {}
+        for r in rows:
+            spec = plan.closing.get(r.source) if plan is not None and r.seq is not None else None
+            if spec is None or spec.trigger != r.trigger:
+                targets.setdefault(r.workflow_id, None)
+                continue
+            keys = [f"{r.workflow_id}:{r.seq}:{role}" for role in spec.notify]
+            t = TransitionRecord(r.seq, r.trigger, r.source, r.dest, r.actor_id, r.role, r.reason, r.at, r.deadline)
+            targets.setdefault(r.workflow_id, Recorded(t, keys, keys if delivered else [], r.hash))
+        return targets

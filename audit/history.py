@@ -40,9 +40,10 @@ class Execution:
         return sum(len(r.events) for r in self.runs)
 
 
-def decode(payloads: Payloads, hint: type[T]) -> T:
-    """The first value of `payloads`, as grantflow's data converter gives it to the workflow."""
-    values = DATA_CONVERTER.payload_converter.from_payloads(list(payloads.payloads), [hint])
+def decode(payloads: Payloads, hint: type[T], index: int = 0) -> T:
+    """The value at `index` (the first by default) of `payloads`, as grantflow's data converter gives it to the
+    workflow."""
+    values = DATA_CONVERTER.payload_converter.from_payloads([payloads.payloads[index]], [hint])
     return values[0]  # type: ignore[no-any-return]
 
 

@@ -201,6 +201,8 @@ class _ApplicationFold(_Fold):
             elif s.signal_name == "window_closed":
                 phase = decode(s.input, str)
                 self.woken(Happening(e.event_id, at, "signal", f"{phase} closed by the call's bulk closure"))
+                if len(s.input.payloads) > 1:  # the closure's record, carried: the workflow adopts it, as a marker's
+                    self.carried(decode(s.input, Recorded, 1), e, run_id)
         elif k == "TIMER_FIRED":
             t = e.timer_fired_event_attributes
             self.woken(Happening(e.event_id, at, "timer",
@@ -268,20 +270,29 @@ class _ApplicationFold(_Fold):
         elif activity_type == "record_transition":
             if not result.payloads[0].data.startswith(b"{"):
                 return  # a count: the run predates the patch record-returns-recorded, its marker proves nothing
-            recorded = decode(result, Recorded)
-            t = recorded.transition
-            if t is not None and all(p.record.seq != t.seq for p in self.a.transitions):
-                self.apply(t, e.event_id, run_id, recorded.chain_hash)
-            if self.wake is not None:
-                self.wake.what += f"; then {t.trigger} {t.source} -> {t.dest}" if t else "; then a reminder"
-                self.wake = None
-            at = instant(e)
-            for key in recorded.notice_keys:
-                role = key.rsplit(":", 1)[-1]
-                self.a.notices.append(Notice(
-                    key, e.event_id, run_id, at, key in recorded.delivered,
-                    "reminder" if ":remind:" in key else "transition",
-                    f"{role}:{self.a.inp.people.get(role, self.a.call.id)}"))
+            self.recorded(decode(result, Recorded), e, run_id)
+
+    def carried(self, recorded: Recorded, e: HistoryEvent, run_id: str) -> None:
+        """A closure's record carried by its signal: the workflow adopts it when it is its next transition."""
+        t = recorded.transition
+        assert self.lifecycle is not None
+        if t is not None and t.seq == len(self.a.transitions) and self.lifecycle.candidates(self.a.state, t.trigger):
+            self.recorded(recorded, e, run_id)
+
+    def recorded(self, recorded: Recorded, e: HistoryEvent, run_id: str) -> None:
+        """What record_transition left in the records DB, as the history proves it."""
+        t = recorded.transition
+        if t is not None and all(p.record.seq != t.seq for p in self.a.transitions):
+            self.apply(t, e.event_id, run_id, recorded.chain_hash)
+        if self.wake is not None:
+            self.wake.what += f"; then {t.trigger} {t.source} -> {t.dest}" if t else "; then a reminder"
+            self.wake = None
+        at = instant(e)
+        for key in recorded.notice_keys:
+            role = key.rsplit(":", 1)[-1]
+            self.a.notices.append(Notice(
+                key, e.event_id, run_id, at, key in recorded.delivered, "reminder" if ":remind:" in key else "transition",
+                f"{role}:{self.a.inp.people.get(role, self.a.call.id)}"))
 
     def apply(self, t: TransitionRecord, event_id: int, run_id: str, chain_hash: str | None) -> Proven:
         assert self.lifecycle is not None

@@ -156,7 +156,8 @@ async def deadline(b: Bench, n: int, seconds_per_operation: float, baseline_seco
         with b.profiling("deadline"):
             late = await b.fan_out([partial(late_attempt, b, service, call_id, i) for i in range(0, n, LATE_EVERY)])
             await settle(lambda: records_settled(b, call_id, instant, n), limit_s=600 + n * 0.2)
-        workflows_last = await closed_at(b, f"TaskQueue = '{queue}' AND WorkflowType = 'ApplicationWorkflow'", n)
+        with b.profiling("deadline-catch-up"):
+            workflows_last = await closed_at(b, f"TaskQueue = '{queue}' AND WorkflowType = 'ApplicationWorkflow'", n)
         report_at = await closure_report(b, call_id)
         finals = await b.fan_out([partial(final_state, b, call_id, i) for i in range(n)])
     with Session(b.engine) as s:

@@ -105,7 +105,13 @@ UNDELIVERED_OF_CALL = select(NOTICES.c.key).where(
 CLOSED_AT = select(TRANSITIONS.c.application_id).where(
     TRANSITIONS.c.call_id == bindparam("b_call"), TRANSITIONS.c.deadline == bindparam("b_instant"),
     TRANSITIONS.c.role == "system")
-CATCH_UP_TARGETS = select(APPLICATIONS.c.workflow_id).where(
+CATCH_UP_TARGETS = select(  # with the closure's transition of each it closed (none for one still settling)
+    APPLICATIONS.c.workflow_id, TRANSITIONS.c.seq, TRANSITIONS.c.trigger, TRANSITIONS.c.source, TRANSITIONS.c.dest,
+    TRANSITIONS.c.actor_id, TRANSITIONS.c.role, TRANSITIONS.c.reason, TRANSITIONS.c.at, TRANSITIONS.c.deadline,
+    TRANSITIONS.c.hash,
+).select_from(APPLICATIONS.outerjoin(TRANSITIONS, (TRANSITIONS.c.application_id == APPLICATIONS.c.id)
+                                     & (TRANSITIONS.c.deadline == bindparam("b_instant"))
+                                     & (TRANSITIONS.c.role == "system"))).where(
     APPLICATIONS.c.call_id == bindparam("b_call"), APPLICATIONS.c.workflow_id > bindparam("b_after"),
     APPLICATIONS.c.id.in_(CLOSED_AT) | APPLICATIONS.c.state.in_(bindparam("b_states", expanding=True)),
-).order_by(APPLICATIONS.c.workflow_id).limit(bindparam("b_limit"))
+).order_by(APPLICATIONS.c.workflow_id, TRANSITIONS.c.seq).limit(bindparam("b_limit"))

@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from activities.notices import MemoryChannel
-from activities.records import RecordActivities, RecordInput
+from activities.records import RecordActivities, Recorded, RecordInput
 from audit.at import application_at
 from audit.export import code_version, export_call
 from audit.findings import Finding
@@ -320,6 +320,31 @@ async def test_trail_rebuilds_every_change_and_each_agrees_with_the_records_db(l
     assert (lapse.kind, lapse.what.split(";")[0]) == ("signal", "recommendation closed by the call's bulk closure")
     a3 = build_trail(lived.life("a3"), lived.bundle.call(), lived.bundle.records)
     assert [r.what for r in a3.rows if r.kind == "transition"] == ["close: draft -> closed_unsubmitted"]
+
+
+async def test_a_workflow_adopts_the_closure_its_signal_carries_and_the_trail_proves_it_from_the_signal(
+        lived: Lived) -> None:
+    """a3's draft was closed in bulk: the catch-up signal carries what the closure stored (the row, its chain hash,
+    its notices), the workflow adopts it without a record_transition of its own, and the trail anchors the closure
+    at that signal."""
+    events = [e for run in lived.execution("a3").runs for e in run.events]
+    signal = next(e for e in events if kind(e) == "WORKFLOW_EXECUTION_SIGNALED"
+                  and e.workflow_execution_signaled_event_attributes.signal_name == "window_closed")
+    carried = decode(signal.workflow_execution_signaled_event_attributes.input, Recorded, 1)
+    looked_up = [e.event_id for e in events if e.event_id > signal.event_id and kind(e) == "MARKER_RECORDED"
+                 and "record_transition" in str(e.marker_recorded_event_attributes.details.get("data"))]
+    assert looked_up == []
+    closure = lived.statuses["a3"].transitions[-1]
+    assert carried.transition == closure and closure.trigger == "close"
+    with Session(lived.engine) as s:
+        row = s.exec(select(TransitionRow).where(TransitionRow.application_id == lived.ids["a3"],
+                                                 TransitionRow.seq == closure.seq)).one()
+        keys = s.exec(select(NoticeRow.key).where(NoticeRow.application_id == lived.ids["a3"],
+                                                  col(NoticeRow.key).contains(f":{closure.seq}:"))).all()
+    assert (carried.chain_hash, closure.at, closure.actor_id) == (row.hash, row.at, row.actor_id)
+    assert sorted(carried.notice_keys) == sorted(keys) != []
+    proven = next(p for p in lived.life("a3").transitions if p.record.seq == closure.seq)
+    assert (proven.event_id, proven.chain_hash) == (signal.event_id, row.hash)
 
 
 async def test_trail_of_one_application_fetches_only_its_call_and_itself(lived: Lived) -> None:

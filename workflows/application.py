@@ -19,7 +19,7 @@ from workflows.application_checks import ApplicationChecks
 from workflows.application_due import Model
 from workflows.application_formal import FormalReview
 from workflows.application_recommend import RECOMMENDATION_PATCH, RecommendationRules
-from workflows.refusal import Refused
+from workflows.refusal import Refused, refuse
 
 with workflow.unsafe.imports_passed_through():
     from transitions import Machine
@@ -73,6 +73,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
         self.extension_floor = False  # set from the patch EXTENSION_FLOOR_PATCH when the run starts
         self.bulk = False  # set from the "bulk-closure" patch: the call's bulk closure makes the window's closes
         self.rec_rules = self.checking = False  # RECOMMENDATION_PATCH; rules of a recommender's step being checked
+        self.closure: Recorded | None = None  # the bulk closure's record, carried by `window_closed`
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
         """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
@@ -123,7 +124,8 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
     async def _record(self, record: TransitionRecord | None, notices: list[NoticeDraft],
                       verdicts: list[Verdict] | None = None) -> bool:
         """Record through the local activity, whose marker proves what the records DB holds; the transition is kept
-        as stored (an abandoned attempt of this workflow task may have written it first, at its own instant).
+        as stored (an abandoned attempt of this workflow task may have written it first, at its own instant). A bulk
+        closure's transition whose record the `window_closed` signal carried is adopted from the signal instead.
 
         Runs started before record_transition returned `Recorded` got a count: unpatched, the result is left as
         plain JSON (the activity is named, not passed, so that its annotation does not decide the type).
@@ -131,6 +133,9 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
         """
         await workflow.wait_condition(lambda: self.registered)
         async with self.lock:
+            if record is not None and verdicts is None and (carried := self._carried(record)) is not None:
+                self.s.transitions[record.seq] = carried
+                return False
             recorded = await workflow.execute_local_activity(
                 "record_transition",
                 RecordInput(call_id=self.call.id, application_id=self.inp.application_id, state=self.s.state,
@@ -225,16 +230,12 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
 
     @act.validator
     def _validate_act(self, req: ActRequest) -> None:
-        why = self._refusal(req, workflow.now())
-        if why:
-            raise Refused(why)
+        refuse(self._refusal(req, workflow.now()))
 
     @workflow.update
     async def extend_deadline(self, req: ExtendRequest) -> TransitionRecord:
         now = workflow.now()
-        why = self._extension_refusal(req, now, workflow.patched(IDENTITY_PATCH))
-        if why:
-            raise Refused(why)
+        refuse(self._extension_refusal(req, now, workflow.patched(IDENTITY_PATCH)))
         previous = self.deadlines.close(Window.of(req.window))
         granted = dict(self.s.extensions)
         self.s.extensions[req.window] = req.closes
@@ -255,16 +256,12 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
 
     @extend_deadline.validator
     def _validate_extend(self, req: ExtendRequest) -> None:
-        why = self._extension_refusal(req, workflow.now())
-        if why:
-            raise Refused(why)
+        refuse(self._extension_refusal(req, workflow.now()))
 
     @workflow.update
     async def migrate(self, req: MigrateRequest) -> TransitionRecord:
         """Move a running application to a revised call definition, explicitly and with a reason."""
-        why = self._migration_refusal(req, workflow.patched(IDENTITY_PATCH))
-        if why:
-            raise Refused(why)
+        refuse(self._migration_refusal(req, workflow.patched(IDENTITY_PATCH)))
         previous, before = self.call.version(), self.call
         self._adopt(shared(req.definition), self.model.formal_ok)
         state = self.model.state
@@ -280,9 +277,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
 
     @migrate.validator
     def _validate_migrate(self, req: MigrateRequest) -> None:
-        why = self._migration_refusal(req)
-        if why:
-            raise Refused(why)
+        refuse(self._migration_refusal(req))
 
     @workflow.signal
     def timetable_changed(self, timetable: Timetable) -> None:
@@ -291,8 +286,9 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
             self.dirty = True
 
     @workflow.signal
-    def window_closed(self, phase: str) -> None:
-        """The call closed `phase` in bulk: catch up with the closure now (its instant is in the timetable)."""
+    def window_closed(self, phase: str, closure: Recorded | None = None) -> None:
+        """The call closed `phase` in bulk: catch up now, adopting the closure's record if the signal carries one."""
+        self.closure = closure or self.closure
         self.dirty = True
 
     @workflow.query

@@ -4,17 +4,19 @@ and which of them the call's bulk closure makes (the workflow takes no timer for
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import Recorded
     from models.call import CallDefinition
     from models.closure import closed_by
     from models.deadlines import Deadlines
     from models.lifecycle import Lifecycle, TransitionSpec, Window
-    from models.messages import ApplicationInput, ApplicationState
+    from models.messages import ApplicationInput, ApplicationState, TransitionRecord
     from models.timetable import Timetable
 
 BACKSTOP = timedelta(hours=1)  # a bulk closure not caught up with by then is made by the workflow's own timer
@@ -52,6 +54,7 @@ class DueItems:
     bulk: bool
     extension_floor: bool  # the patch "extension-never-shortens"
     staged_paper: bool  # the patch STAGED_PAPER_PATCH: a paper phase after publicity in a staged review
+    closure: Recorded | None  # what the bulk closure recorded, as the last `window_closed` signal carried it
 
     @property
     def deadlines(self) -> Deadlines:
@@ -131,6 +134,15 @@ class DueItems:
             return False
         return any(p.closes == at and closed_by(self.call, self.lifecycle, p.id).get(spec.source) == spec
                    for p in self.timetable.phases)
+
+    def _carried(self, record: TransitionRecord) -> TransitionRecord | None:
+        """`record` as the bulk closure stored it, when the `window_closed` signal carried that closure (the same seq
+        and trigger): who, when, why and under which deadline come from the records DB, the rest is the workflow's."""
+        carried, self.closure = self.closure, None
+        c = carried.transition if carried is not None else None
+        if c is None or (c.seq, c.trigger) != (record.seq, record.trigger):
+            return None
+        return replace(record, actor_id=c.actor_id, role=c.role, reason=c.reason, at=c.at, deadline=c.deadline)
 
     def _closure_due(self, now: datetime) -> datetime | None:
         """The instant of a bulk closure due by `now` that this workflow has not caught up with yet."""

@@ -10,3 +10,9 @@ class Refused(ApplicationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, type="Refused", non_retryable=True)
+
+
+def refuse(why: str | None) -> None:
+    """Raise the refusal `why`, if there is one."""
+    if why:
+        raise Refused(why)
