@@ -8,7 +8,9 @@ from functools import partial
 
 import pytest
 from sqlmodel import Session, select
+from temporalio.api.enums.v1 import EventType
 
+from audit.replay import replayer
 from client.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
 from models.call import CallDefinition, load_call
 from models.deadlines import explain
@@ -251,3 +253,30 @@ async def test_an_extension_for_one_application_never_binds_before_a_later_call_
                                                   await app.query(ApplicationWorkflow.status))}
     assert explained["application"].effective == everyone
     assert "later than this application's own extension" in explained["application"].facts[-1]
+
+
+async def test_a_wake_that_does_not_move_keeps_its_one_timer_and_the_close_still_comes(stack: Stack) -> None:
+    """Signals that wake a draft without moving its next wake (its first reminder) start no timer and cancel none:
+    the run loop keeps the one it has, where a wait with a timeout replaced it every time. Each later wake (the
+    reminders, then the backstop after the window's bulk close) gets one timer; the closure still comes at the
+    deadline, and the history replays."""
+    prepared = await _prepared(stack)
+    async with stack.running():
+        await start_call(stack.client, prepared, stack.task_queue)
+        app = await start_application(stack.client, application_input(prepared, "w1"), stack.task_queue)
+        await sleep_until(stack.env, opens(prepared, "application") + hours(1))
+        for _ in range(3):
+            await app.signal(ApplicationWorkflow.window_closed, "paper")
+        assert await state(app) == "draft"
+        await sleep_until(stack.env, _deadline(prepared) + hours(1))
+        with stack.env.auto_time_skipping_disabled():
+            assert (await app.result()).state == "closed_unsubmitted"
+        history = await app.fetch_history()
+    kinds = [EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events]
+    woken = kinds.index("WORKFLOW_EXECUTION_SIGNALED")
+    rang = kinds.index("TIMER_FIRED")  # the first reminder: the wake moves to the next
+    assert kinds[woken:rang].count("WORKFLOW_EXECUTION_SIGNALED") == 3
+    assert kinds[:woken].count("TIMER_STARTED") == 1 and "TIMER_STARTED" not in kinds[woken:rang]
+    assert "TIMER_CANCELED" not in kinds
+    assert kinds.count("TIMER_STARTED") == kinds.count("TIMER_FIRED") + 1  # one timer per instant, the last pending
+    await replayer().replay_workflow(history)

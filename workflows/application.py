@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.alarm import Alarm
 from workflows.application_checks import ApplicationChecks
 from workflows.application_due import Model
 from workflows.application_formal import FormalReview
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
 RECORD_TIMEOUT = timedelta(seconds=30)
 IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
 EXTENSION_FLOOR_PATCH = "extension-never-shortens"  # an application's extension never binds before a later call-wide close
+STEADY_WAKE_PATCH = "steady-wake-timer"  # one timer per wake instant, kept across updates and signals (workflows.alarm)
 
 
 @workflow.defn
@@ -74,6 +76,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
         self.bulk = False  # set from the "bulk-closure" patch: the call's bulk closure makes the window's closes
         self.rec_rules = self.checking = False  # RECOMMENDATION_PATCH; rules of a recommender's step being checked
         self.closure: Recorded | None = None  # the bulk closure's record, carried by `window_closed`
+        self.alarm: Alarm | None = None  # set from STEADY_WAKE_PATCH when the run starts; None: a timeout per wait
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
         """Run under `call`'s definition (the shared instance): its lifecycle and a machine in the current state."""
@@ -347,6 +350,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
         self.bulk = workflow.patched("bulk-closure")
         self.extension_floor = workflow.patched(EXTENSION_FLOOR_PATCH)
         self.rec_rules = workflow.patched(RECOMMENDATION_PATCH)
+        self.alarm = Alarm() if workflow.patched(STEADY_WAKE_PATCH) else None
         if not workflow.patched(STAGED_PAPER_PATCH):
             self.staged_paper = False
             self._adopt(self.call, self.model.formal_ok)
@@ -382,6 +386,10 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
                                                              "timetable": self.timetable, "carried": self.s}))
             wakes = self._wakes(items, now)
             self.dirty = False
+            if self.alarm is not None:
+                self.alarm.set(min(wakes) if wakes else None)
+                await workflow.wait_condition(lambda: self.dirty or self.alarm is not None and self.alarm.rang)
+                continue
             try:
                 await workflow.wait_condition(lambda: self.dirty,
                                               timeout=(min(wakes) - now) if wakes else None)
