@@ -32,7 +32,7 @@ from models.messages import (
     TransitionRecord,
 )
 from models.timetable import Timetable
-from workflows.application import EXTENSION_FLOOR_PATCH
+from workflows.application_patches import EXTENSION_FLOOR_PATCH, LINES
 
 REQUESTS: dict[str, type] = {"act": ActRequest, "extend_deadline": ExtendRequest, "advance_phase": PhaseRequest,
                              "close_phase": PhaseRequest, "extend_for": ExtendForRequest}
@@ -255,8 +255,9 @@ class _ApplicationFold(_Fold):
         m = e.marker_recorded_event_attributes
         if m.marker_name == "core_patch" and "patch-data" in m.details:
             patch = decode(m.details["patch-data"], dict).get("id")
-            self.a.extension_floor |= patch == EXTENSION_FLOOR_PATCH
-            if patch == STAGED_PAPER_PATCH and self.life is not None:
+            applied = next((a for marker, a in LINES if marker == patch), frozenset({patch}))
+            self.a.extension_floor |= EXTENSION_FLOOR_PATCH in applied
+            if STAGED_PAPER_PATCH in applied and self.life is not None:
                 self.lifecycle = build_lifecycle(self.life.inp.call)
             return
         if m.marker_name != "core_local_activity" or "result" not in m.details:

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import concurrent.futures
 import json
+import re
 import shutil
 import sqlite3
 import sys
@@ -42,6 +43,7 @@ from audit.verify import chain_rules, lives, verify
 from cli import app as cli_app
 from client.calls import Prepared, Refusal, act_on, manage, prepare, start_application, start_call
 from commands.running import export_to
+from models import lifecycle
 from models.call import load_call
 from models.deadlines import Deadlines
 from models.identity import in_process
@@ -59,11 +61,13 @@ from records.chain import row_hash
 from records.engine import make_engine
 from records.tables import ApplicationRow, NoticeRow, TransitionRow
 from simulation.launch import simulate
-from tests.conftest import CALLS, Servers, Stack
+from tests.conftest import CALLS, ROOT, Servers, Stack
 from tests.hang_guard import Hung, within
 from tests.helpers import act, application_input, hours, sleep_until
 from worker import build_worker, sandbox_runner
+from workflows import application_patches
 from workflows.application import ApplicationWorkflow
+from workflows.application_patches import LINES
 from workflows.call import CallWorkflow
 
 CALL_000 = CALLS / "000-sx-2025-basic-research-geology.yaml"
@@ -611,6 +615,37 @@ async def test_golden_histories_replay_with_the_current_code(directory: Path) ->
 @pytest.mark.parametrize("directory", GOLDEN_DIRS, ids=[d.name for d in GOLDEN_DIRS])
 def test_golden_histories_verify(directory: Path) -> None:
     assert {f.rule for f in verify(read_export(directory)).findings} == KNOWN_IN_GOLDEN.get(directory.name, set())
+
+
+async def test_a_run_on_todays_code_records_one_patch_marker_for_all_its_patches(lived: Lived) -> None:
+    """Each patch costs a history a marker and a search-attribute upsert: a run started on today's code records
+    its line's marker alone and takes the path of every patch the line names (the trail's extension floor follows)."""
+    for name in lived.ids:
+        events = [e for run in lived.execution(name).runs for e in run.events]
+        patches = [decode(e.marker_recorded_event_attributes.details["patch-data"], dict)["id"] for e in events
+                   if kind(e) == "MARKER_RECORDED" and e.marker_recorded_event_attributes.marker_name == "core_patch"]
+        assert patches == [LINES[0][0]], name
+        assert [kind(e) for e in events].count("UPSERT_WORKFLOW_SEARCH_ATTRIBUTES") == 1, name
+        assert lived.life(name).extension_floor
+
+
+RELEASED_LINES = {  # as released: a run that recorded a line replays only if its set never changes
+    "application-2026-12": {
+        "bulk-closure", "extension-never-shortens", "formal-verdicts", "identity-checks", "no-reminder-after-its-deadline",
+        "paper-receipts", "quota-forms", "recommendation-rules", "record-returns-recorded", "staged-paper",
+        "steady-wake-timer", "vacancy"},
+}
+
+
+def test_released_lines_of_patches_never_change_and_the_newest_names_every_patch_asked_for() -> None:
+    lines = dict(LINES)
+    assert {marker: set(lines.get(marker, ())) for marker in RELEASED_LINES} == RELEASED_LINES
+    assert all(older <= newer for (_, newer), (_, older) in zip(LINES, LINES[1:], strict=False))
+    constants = {name: value for module in (application_patches, lifecycle) for name, value in vars(module).items()
+                 if name.endswith("_PATCH")}
+    asked = {constants.get(m, m.strip('"')) for path in (ROOT / "workflows").glob("application*.py")
+             for m in re.findall(r"_patched\((?:patches\.)?([\w\"-]+)\)", path.read_text(encoding="utf-8"))}
+    assert len(asked) == 12 and asked == set(LINES[0][1])
 
 
 async def test_histories_from_before_the_patch_replay_only_because_of_it() -> None:

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows import application_patches as patches
 from workflows.alarm import Alarm
 from workflows.application_checks import ApplicationChecks
 from workflows.application_due import Model
 from workflows.application_formal import FormalReview
-from workflows.application_recommend import RECOMMENDATION_PATCH, RecommendationRules
+from workflows.application_recommend import RecommendationRules
 from workflows.refusal import Refused, refuse
 
 with workflow.unsafe.imports_passed_through():
@@ -51,9 +52,6 @@ with workflow.unsafe.imports_passed_through():
     from models.timetable import Timetable
 
 RECORD_TIMEOUT = timedelta(seconds=30)
-IDENTITY_PATCH = "identity-checks"  # handlers check the request's identity and grants, as validators always do
-EXTENSION_FLOOR_PATCH = "extension-never-shortens"  # an application's extension never binds before a later call-wide close
-STEADY_WAKE_PATCH = "steady-wake-timer"  # one timer per wake instant, kept across updates and signals (workflows.alarm)
 
 
 @workflow.defn
@@ -76,6 +74,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
         self.bulk = False  # set from the "bulk-closure" patch: the call's bulk closure makes the window's closes
         self.rec_rules = self.checking = False  # RECOMMENDATION_PATCH; rules of a recommender's step being checked
         self.closure: Recorded | None = None  # the bulk closure's record, carried by `window_closed`
+        self.applied: frozenset[str] = frozenset()  # the patches the run's line applies, from started_on()
         self.alarm: Alarm | None = None  # set from STEADY_WAKE_PATCH when the run starts; None: a timeout per wait
 
     def _adopt(self, call: CallDefinition, formal_ok: bool = False) -> None:
@@ -143,7 +142,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
                 "record_transition",
                 RecordInput(call_id=self.call.id, application_id=self.inp.application_id, state=self.s.state,
                             transition=record, notices=notices, verdicts=verdicts),
-                result_type=Recorded if workflow.patched("record-returns-recorded") else None,
+                result_type=Recorded if self._patched("record-returns-recorded") else None,
                 start_to_close_timeout=RECORD_TIMEOUT,
             )
             if isinstance(recorded, Recorded) and record is not None and recorded.transition is not None:
@@ -165,7 +164,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
     async def act(self, req: ActRequest) -> TransitionRecord:
         if self.checking:  # the rules of the step just reached decide whether it may be recommended
             await workflow.wait_condition(lambda: not self.checking)
-        why = self._refusal(req, workflow.now(), workflow.patched(IDENTITY_PATCH))
+        why = self._refusal(req, workflow.now(), self._patched(patches.IDENTITY_PATCH))
         spec = self._resolve(req.trigger)
         if why or spec is None:
             raise Refused(why or f"cannot {req.trigger} now")
@@ -181,7 +180,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
             raise self._not_made(record)
         if (checked := await self._check_recommendation(record.dest)) is not None:
             await self._record(None, [], checked)
-        if spec.trigger == "uphold_objection" and self.call.review is not None and workflow.patched("vacancy"):
+        if spec.trigger == "uphold_objection" and self.call.review is not None and self._patched("vacancy"):
             await self._vacate(req)
         return record
 
@@ -200,7 +199,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
         quota = next((q for q in self.call.quotas if step is not None and q.step == step.id), None)
         if spec.trigger != "approve" or step is None or quota is None:
             return
-        if workflow.patched("quota-forms"):
+        if self._patched("quota-forms"):
             place = await workflow.execute_local_activity_method(
                 QuotaActivities.take_quota_place,
                 PlaceInput(self.call.id, list(self.call.quotas), planned_counts(self.call), self.inp.application_id,
@@ -238,7 +237,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
     @workflow.update
     async def extend_deadline(self, req: ExtendRequest) -> TransitionRecord:
         now = workflow.now()
-        refuse(self._extension_refusal(req, now, workflow.patched(IDENTITY_PATCH)))
+        refuse(self._extension_refusal(req, now, self._patched(patches.IDENTITY_PATCH)))
         previous = self.deadlines.close(Window.of(req.window))
         granted = dict(self.s.extensions)
         self.s.extensions[req.window] = req.closes
@@ -264,7 +263,7 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
     @workflow.update
     async def migrate(self, req: MigrateRequest) -> TransitionRecord:
         """Move a running application to a revised call definition, explicitly and with a reason."""
-        refuse(self._migration_refusal(req, workflow.patched(IDENTITY_PATCH)))
+        refuse(self._migration_refusal(req, self._patched(patches.IDENTITY_PATCH)))
         previous, before = self.call.version(), self.call
         self._adopt(shared(req.definition), self.model.formal_ok)
         state = self.model.state
@@ -346,12 +345,13 @@ class ApplicationWorkflow(ApplicationChecks, FormalReview, RecommendationRules):
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
         inp = self.inp  # holding the shared definition, so the decoded copy can go
-        self.paper_receipts = workflow.patched("paper-receipts")
-        self.bulk = workflow.patched("bulk-closure")
-        self.extension_floor = workflow.patched(EXTENSION_FLOOR_PATCH)
-        self.rec_rules = workflow.patched(RECOMMENDATION_PATCH)
-        self.alarm = Alarm() if workflow.patched(STEADY_WAKE_PATCH) else None
-        if not workflow.patched(STAGED_PAPER_PATCH):
+        self.applied = patches.started_on()
+        self.paper_receipts = self._patched("paper-receipts")
+        self.bulk = self._patched("bulk-closure")
+        self.extension_floor = self._patched(patches.EXTENSION_FLOOR_PATCH)
+        self.rec_rules = self._patched(patches.RECOMMENDATION_PATCH)
+        self.alarm = Alarm() if self._patched(patches.STEADY_WAKE_PATCH) else None
+        if not self._patched(STAGED_PAPER_PATCH):
             self.staged_paper = False
             self._adopt(self.call, self.model.formal_ok)
         if inp.carried is None:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from temporalio import workflow
 
+from workflows.application_patches import Patched
+
 with workflow.unsafe.imports_passed_through():
     from activities.records import Recorded
     from models.call import CallDefinition
@@ -40,7 +42,7 @@ class Model:
         raise AttributeError(name)
 
 
-class DueItems:
+class DueItems(Patched):
     """Due items and deadlines over the state the workflow class keeps; `bulk` is the patch `bulk-closure`."""
 
     inp: ApplicationInput
@@ -116,7 +118,7 @@ class DueItems:
     def _too_late(self, closes: datetime) -> bool:
         """A reminder is never sent at or after the deadline it announces (a manual window closed now would otherwise
         fire every earlier reminder at its close). Runs before the patch sent them."""
-        return workflow.now() >= closes and workflow.patched("no-reminder-after-its-deadline")
+        return workflow.now() >= closes and self._patched("no-reminder-after-its-deadline")
 
     def _finished(self, now: datetime) -> bool:
         """Closed: a terminal state from which no window that could still change it remains open."""

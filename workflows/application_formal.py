@@ -9,6 +9,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 from workflows.application_due import Model
+from workflows.application_patches import Patched
 
 with workflow.unsafe.imports_passed_through():
     from activities.eligibility import EligibilityActivities, EvaluateInput
@@ -28,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
 FORMAL_TIMEOUT = timedelta(seconds=30)
 
 
-class FormalReview:
+class FormalReview(Patched):
     """The formal-review part of ApplicationWorkflow, over the state its workflow class keeps."""
 
     inp: ApplicationInput
@@ -47,7 +48,7 @@ class FormalReview:
     async def _formal_review(self) -> list[Verdict] | None:
         """Evaluate the call's rules on the form (or, without a form, the required attachment kinds), beside the
         verdicts of a recommender's step."""
-        verdicts = workflow.patched("formal-verdicts")
+        verdicts = self._patched("formal-verdicts")
         kept = [v for v in self.s.verdicts if at_recommendation(v)]
         form = self.inp.form
         if form is None and not verdicts:

@@ -15,7 +15,6 @@ with workflow.unsafe.imports_passed_through():
     from models.messages import ApplicationInput, ApplicationState
     from models.rules import RECOMMENDATION, Verdict, at_recommendation
 
-RECOMMENDATION_PATCH = "recommendation-rules"
 EVALUATE_TIMEOUT = timedelta(seconds=30)
 
 
@@ -26,7 +25,7 @@ def at_recommender_step(call: CallDefinition, state: str) -> bool:
 
 class RecommendationRules:
     """The recommender-step rules of ApplicationWorkflow, over the state its workflow class keeps. `rec_rules`: the
-    patch RECOMMENDATION_PATCH; `checking`: an evaluation is under way (a recommendation waits for it)."""
+    patch `application_patches.RECOMMENDATION_PATCH`; `checking`: an evaluation is under way (a recommendation waits for it)."""
 
     inp: ApplicationInput
     call: CallDefinition
