@@ -139,7 +139,8 @@ class DueItems(Patched):
 
     def _carried(self, record: TransitionRecord) -> TransitionRecord | None:
         """`record` as the bulk closure stored it, when the `window_closed` signal carried that closure (the same seq
-        and trigger): who, when, why and under which deadline come from the records DB, the rest is the workflow's."""
+        and trigger): who, when, why and under which deadline come from the records DB, the rest is the workflow's.
+        The carried closure is taken either way: a record it does not match was made without it."""
         carried, self.closure = self.closure, None
         c = carried.transition if carried is not None else None
         if c is None or (c.seq, c.trigger) != (record.seq, record.trigger):
