@@ -37,7 +37,7 @@ EXTENSIONS = TypeAdapter(list[Extension])
 BATCH = 500  # applications closed per transaction
 DELIVERY_CHUNK = 200  # notices delivered between two heartbeats
 READ_AHEAD = 25  # notices a sender reads at once; each is then claimed, handed over and marked in its own transaction
-SENDERS = 4  # the delivery pool: a chunk's READ_AHEAD-sized batches at once (commits one at a time on SQLite)
+SENDERS = 4  # the delivery pool on a server database: a chunk's READ_AHEAD-sized batches at once
 CATCH_UP = 16  # application workflows told to catch up at once: the throttle of the background pass
 
 
@@ -203,9 +203,9 @@ class ClosureActivities:
     # ---- delivering -------------------------------------------------------------------------------------
 
     def _deliver_chunk(self, call_id: str, after: str) -> tuple[str, int]:
-        """Deliver the call's next undelivered notices after key `after`, READ_AHEAD at a time through the pool; the
-        last key, and how many were looked at. The postman (SMTP, SMS) is a pool of its own, woken as each batch
-        committed."""
+        """Deliver the call's next undelivered notices after key `after`, READ_AHEAD at a time (through the pool on
+        a server database, in turn on SQLite); the last key, and how many were looked at. The postman (SMTP, SMS) is
+        a pool of its own, woken as each batch committed."""
         if isinstance(self.channel, Postman):
             return after, 0
         with self.engine.connect() as c:
@@ -213,8 +213,13 @@ class ClosureActivities:
                                                              "b_limit": DELIVERY_CHUNK}).scalars())
         if not keys:
             return after, 0
-        with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-            list(pool.map(self._deliver_batch, [keys[i:i + READ_AHEAD] for i in range(0, len(keys), READ_AHEAD)]))
+        batches = [keys[i:i + READ_AHEAD] for i in range(0, len(keys), READ_AHEAD)]
+        if self.engine.dialect.name == "sqlite":  # one writer per file: senders would only queue for it, and the GIL
+            for batch in batches:
+                self._deliver_batch(batch)
+        else:
+            with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+                list(pool.map(self._deliver_batch, batches))
         return keys[-1], len(keys)
 
     def _deliver_batch(self, keys: list[str]) -> None:
