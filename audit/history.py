@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHistory
 from infra.temporal import DATA_CONVERTER
 from models.messages import application_workflow_id, call_workflow_id
 from models.review.messages import stage_workflow_id
+from records.payloads import resolve_references
 from records.review_tables import AssignmentRow
 from records.tables import ApplicationRow, TransitionRow
 
@@ -57,11 +58,15 @@ def kind(event: HistoryEvent) -> str:
 
 
 async def fetch_execution(client: Client, workflow_id: str) -> Execution:
-    """The latest run and, through `continued_execution_run_id`, every run before it."""
+    """The latest run and, through `continued_execution_run_id`, every run before it; each payload the history keeps
+    in the records database (records.payloads) read back into it, so that replay, trail and export see what the worker
+    saw."""
     runs: list[WorkflowHistory] = []
     run_id: str | None = None
     while True:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        for event in history.events:
+            await resolve_references(client.data_converter.external_storage, event)
         runs.insert(0, history)
         run_id = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
         if not run_id:

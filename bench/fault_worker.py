@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import connect  # noqa: E402
 from records.engine import make_engine  # noqa: E402
+from records.payloads import payload_storage  # noqa: E402
 from records.tables import NoticeRow  # noqa: E402
 from worker import build_worker  # noqa: E402
 
@@ -32,8 +33,9 @@ class SinkChannel:
 
 
 async def main(address: str, database_url: str, task_queue: str, sink: str) -> None:
-    client = await connect(address)
-    await build_worker(client, task_queue, make_engine(database_url), SinkChannel(Path(sink))).run()
+    engine = make_engine(database_url)
+    client = await connect(address, payload_storage(engine))
+    await build_worker(client, task_queue, engine, SinkChannel(Path(sink))).run()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from client.calls import Refusal, act_on, start_application, start_call  # noqa:
 from infra.settings import binary  # noqa: E402
 from models.messages import ActRequest  # noqa: E402
 from records.engine import make_engine  # noqa: E402
+from records.payloads import payload_storage  # noqa: E402
 from records.tables import ApplicationRow, NoticeRow, TransitionRow  # noqa: E402
 from workflows.application import ApplicationWorkflow  # noqa: E402
 
@@ -237,8 +238,8 @@ async def run(rounds: int, n: int, k: int, seed: int, concurrency: int) -> dict[
         stack.start_server()
         stack.start_worker()
         try:
-            client = await connect(stack.address)
             engine = make_engine(stack.database)
+            client = await connect(stack.address, payload_storage(engine))
             for _ in range(rounds):
                 r = await one_round(stack, client, engine, n, k, rng, concurrency)
                 details.append(r)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import psutil
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.converter import ExternalStorage
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -28,8 +29,9 @@ from activities.notices import MemoryChannel
 from bench.baseline import baseline_worker
 from bench.sampler import Sampler
 from infra.settings import binary
-from infra.temporal import DATA_CONVERTER
+from infra.temporal import data_converter
 from records.engine import make_engine
+from records.payloads import payload_storage
 from worker import build_worker
 
 T = TypeVar("T")
@@ -116,8 +118,8 @@ async def embedded(directory: Path, concurrency: int, profiles: Path | None = No
              "--ip", "127.0.0.1", "--port", str(port), "--headless", "--log-level", "error"],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent if sys.platform == "linux" else None)
     try:
-        client = await connect(f"127.0.0.1:{port}")
         engine = make_engine(f"sqlite:///{directory / 'records.db'}")
+        client = await connect(f"127.0.0.1:{port}", payload_storage(engine))
         try:
             yield Bench(client, psutil.Process(server.pid), engine, MemoryChannel(), concurrency, profiles)
         finally:
@@ -127,13 +129,14 @@ async def embedded(directory: Path, concurrency: int, profiles: Path | None = No
         server.wait(timeout=60)
 
 
-async def connect(address: str) -> Client:
-    """grantflow's client, with the SDK core's own warnings (slow tasks under load) kept out of the output."""
+async def connect(address: str, storage: ExternalStorage | None = None) -> Client:
+    """grantflow's client, with the SDK core's own warnings (slow tasks under load) kept out of the output; `storage`
+    keeps large payloads in the records database (records.payloads)."""
     quiet = TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))
     runtime = Runtime(telemetry=quiet)
     for _ in range(240):
         try:
-            return await Client.connect(address, data_converter=DATA_CONVERTER, runtime=runtime)
+            return await Client.connect(address, data_converter=data_converter(storage), runtime=runtime)
         except RuntimeError:
             await asyncio.sleep(0.25)
     raise RuntimeError(f"the Temporal dev server did not answer on {address}")

@@ -28,7 +28,9 @@ from infra.runtime import runtime, serve_sdk_metrics
 from infra.settings import Settings, TemporalAccess
 from infra.temporal import connect
 from models.call import load_call
+from records.engine import connect as connect_records
 from records.engine import make_engine
+from records.payloads import payload_storage
 from worker import build_worker
 
 log = structlog.get_logger("grantflow.stack")
@@ -62,10 +64,11 @@ class Connection(Component):
 
     async def start(self) -> None:
         give_up = asyncio.get_running_loop().time() + self.within.total_seconds()
+        storage = payload_storage(connect_records(self.context.settings.database_url))  # large payloads (README)
         while not self.context.connected:
             try:
                 self.context.connected.append(await connect(self.context.address, self.context.settings.namespace,
-                                                            self.context.access))
+                                                            self.context.access, storage))
             except RuntimeError as exc:
                 if asyncio.get_running_loop().time() > give_up:
                     raise StackError(f"Temporal at {self.context.address} did not answer within "

@@ -32,8 +32,11 @@ CALL = typer.Option(None, "--call", help="the call's id on the Temporal server")
 AS_JSON = typer.Option(False, "--json", help='print {"workflows": N, "events": N, "findings": [...]}')
 
 
-async def _client(s: Settings) -> Client:
-    return await connect(s.temporal_address, s.namespace, s.temporal_access)
+async def _client(s: Settings, db: str | None = None) -> Client:
+    """A client of the server that reads the payloads its histories keep in the records database (`db`)."""
+    from records.payloads import payload_storage
+
+    return await connect(s.temporal_address, s.namespace, s.temporal_access, payload_storage(records_db(db)))
 
 
 def _instant(text: str, option: str) -> datetime:
@@ -53,7 +56,7 @@ async def _bundle(directory: Path | None, call_id: str | None, db: str | None = 
     if directory is not None:
         return read_export(directory, records_db(db) if db else None)
     assert call_id is not None
-    return await from_server(await _client(s), records_db(db), call_id)
+    return await from_server(await _client(s, db), records_db(db), call_id)
 
 
 def _quiet_replays() -> None:

@@ -228,10 +228,11 @@ def callsload(files: list[Path], rehearse: bool = typer.Option(
     """Start the call workflow of each file on the Temporal server."""
     from client.calls import start_call
     from infra.temporal import connect
+    from records.payloads import payload_storage
 
     async def go() -> None:
         s = settings()
-        client = await connect(s.temporal_address, s.namespace, s.temporal_access)
+        client = await connect(s.temporal_address, s.namespace, s.temporal_access, payload_storage(records_db()))
         for f in files:
             call = load(f)
             prepared = prepare(call, not_before=datetime.now().astimezone() if rehearse else None)

@@ -4,6 +4,7 @@ use."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -16,6 +17,7 @@ from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
     DefaultPayloadConverter,
+    ExternalStorage,
     JSONPlainPayloadConverter,
 )
 from temporalio.service import TLSConfig
@@ -57,6 +59,11 @@ class PayloadConverter(CompositePayloadConverter):
 DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
 
 
+def data_converter(storage: ExternalStorage | None) -> DataConverter:
+    """grantflow's converter, with payloads over the storage's threshold kept outside the history (records.payloads)."""
+    return dataclasses.replace(DATA_CONVERTER, external_storage=storage) if storage is not None else DATA_CONVERTER
+
+
 def tls_config(access: TemporalAccess) -> bool | TLSConfig:
     """The SDK's TLS setting: off, the system's roots, or the configured CA and client certificate (files read now)."""
     if not access.tls:
@@ -71,8 +78,11 @@ def tls_config(access: TemporalAccess) -> bool | TLSConfig:
     )
 
 
-async def connect(address: str, namespace: str = "default", access: TemporalAccess | None = None) -> Client:
+async def connect(address: str, namespace: str = "default", access: TemporalAccess | None = None,
+                  storage: ExternalStorage | None = None) -> Client:
+    """A client of the server at `address`; `storage` (records.payloads) keeps large payloads out of the histories:
+    every worker and every reader of those histories needs it."""
     access = access or TemporalAccess()
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER,
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter(storage),
                                 tls=tls_config(access), api_key=access.api_key, runtime=runtime(),
                                 interceptors=tracing.interceptors())

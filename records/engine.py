@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
 import records.accounts
+import records.payloads
 import records.quota_tables
 import records.registry_tables
 import records.review_tables  # noqa: F401  (registers the review tables)

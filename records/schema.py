@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+import records.payloads
 import records.publicity_tables
 import records.quota_tables
 import records.registry_tables

@@ -16,10 +16,11 @@ from activities.notices import MemoryChannel, postman_for
 from client.calls import prepare
 from infra.runtime import runtime
 from infra.settings import SIMULATION_CACHE, Settings, binary
-from infra.temporal import DATA_CONVERTER
+from infra.temporal import data_converter
 from models.call import CallDefinition
 from records.engine import make_engine
 from records.forget import forget_call, holds_call
+from records.payloads import payload_storage
 from simulation.later import manual_lead
 from simulation.progress import Shown
 from simulation.report import Report
@@ -38,17 +39,18 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
 
     The records go to `database` (a URL, upgraded to the newest schema first), or to a temporary SQLite file. A
     database that already holds the call is refused (ValueError), unless `replace` deletes its rows first."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER, runtime=runtime())
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(database or f"sqlite:///{Path(tmp) / 'simulation.db'}", migrate=True)
-            if replace:
-                forget_call(engine, call.id)
-            elif holds_call(engine, call.id):
-                engine.dispose()
-                raise ValueError(f"the records database already holds call {call.id} (an earlier run?): "
-                                 "simulate --replace deletes its rows first, or use another database")
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(database or f"sqlite:///{Path(tmp) / 'simulation.db'}", migrate=True)
+        if replace:
+            forget_call(engine, call.id)
+        elif holds_call(engine, call.id):
+            engine.dispose()
+            raise ValueError(f"the records database already holds call {call.id} (an earlier run?): "
+                             "simulate --replace deletes its rows first, or use another database")
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=binary("temporal-test-server"),
+            data_converter=data_converter(payload_storage(engine)), runtime=runtime())
+        try:
             postman = postman_for(engine, Settings.from_env())  # GRANTFLOW_SMTP_URL: by e-mail, else in memory
             channel = postman or MemoryChannel()
             task_queue = f"simulate-{uuid.uuid4()}"
@@ -60,8 +62,8 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
                                           shown).run()
             if finished is not None:
                 await finished(env.client, engine, report)
-            engine.dispose()
             return report
-    finally:
-        await env.shutdown()
+        finally:
+            await env.shutdown()
+            engine.dispose()
 

@@ -31,10 +31,11 @@ from temporalio.worker import Worker
 
 from activities.notices import MemoryChannel
 from infra.settings import binary
-from infra.temporal import DATA_CONVERTER
+from infra.temporal import data_converter
 from models.messages import call_workflow_id
 from models.review.messages import stage_workflow_id
 from records.engine import connect, make_engine
+from records.payloads import payload_storage
 from records.tables import ApplicationRow, CallRow
 from worker import build_worker
 
@@ -62,15 +63,19 @@ def failed(item: pytest.Item) -> bool:
 
 class Servers:
     """The session's time-skipping test server, started anew after a test that failed: a failed test may leave it
-    with time skipping locked (a task nobody completes), and every later test's clock would then stand still."""
+    with time skipping locked (a task nobody completes), and every later test's clock would then stand still. Its
+    clients keep large payloads (records.payloads) in `payloads`, a records database of the session's own: each test
+    has a fresh records database, and the server's histories outlive it."""
 
-    def __init__(self) -> None:
+    def __init__(self, payloads: Engine) -> None:
         self.env: WorkflowEnvironment | None = None
+        self.payloads = payloads
 
     async def current(self) -> WorkflowEnvironment:
         if self.env is None:
             self.env = await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER)
+                test_server_existing_path=binary("temporal-test-server"),
+                data_converter=data_converter(payload_storage(self.payloads)))
         return self.env
 
     async def replace(self) -> None:
@@ -81,10 +86,12 @@ class Servers:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def servers() -> AsyncIterator[Servers]:
-    held = Servers()
+async def servers(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Servers]:
+    payloads = make_engine(f"sqlite:///{tmp_path_factory.mktemp('payloads') / 'payloads.db'}", migrate=True)
+    held = Servers(payloads)
     yield held
     await held.replace()
+    payloads.dispose()
 
 
 @pytest_asyncio.fixture

@@ -29,6 +29,7 @@ from models.identity import Grant, Identity, Target
 from models.inputs import BadInput, identifier
 from models.messages import ApplicationStatus, CallInput, application_workflow_id, call_workflow_id
 from records.accounts import RefusalRow
+from records.payloads import payload_storage
 from records.tables import CallRow
 from workflows.application import ApplicationWorkflow
 from workflows.call import CallWorkflow
@@ -73,7 +74,7 @@ class Core:
 
     async def temporal(self) -> Client:
         if self.client is None:
-            self.client = await connect(*self.temporal_address, self.temporal_access)
+            self.client = await connect(*self.temporal_address, self.temporal_access, payload_storage(self.engine))
         return self.client
 
     # ---- who is asking ------------------------------------------------------------------------------
