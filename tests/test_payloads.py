@@ -8,16 +8,20 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
 from temporalio import activity, workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from audit.history import decode, fetch_execution
 from audit.replay import replayer
-from infra.temporal import DATA_CONVERTER
-from records.payloads import PAYLOADS, REFERENCE_TYPE, THRESHOLD, PayloadMissing
+from infra.settings import binary
+from infra.temporal import DATA_CONVERTER, data_converter
+from records.payloads import PAYLOADS, REFERENCE_TYPE, THRESHOLD, PayloadMissing, payload_storage
 from tests.conftest import Servers
 
 BODY = "评审意见" * (THRESHOLD // 4)  # one string of 3 × THRESHOLD bytes in UTF-8
@@ -38,15 +42,22 @@ class Bulky:
         return back
 
 
+def with_converter(client: Client, converter: DataConverter) -> Client:
+    config = client.config()
+    config["data_converter"] = converter
+    return Client(**config)
+
+
 def is_reference(p: Payload) -> bool:
     return p.metadata.get("messageType") == REFERENCE_TYPE and len(p.data) < 512
 
 
-async def run_bulky(env: WorkflowEnvironment) -> str:
+async def run_bulky(env: WorkflowEnvironment, client: Client | None = None, body: str = BODY) -> str:
+    client = client or env.client
     queue = f"payloads-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[Bulky], activities=[echo]):
-        handle = await env.client.start_workflow(Bulky.run, BODY, id=f"bulky-{uuid.uuid4()}", task_queue=queue)
-        assert await handle.result() == BODY
+    async with Worker(client, task_queue=queue, workflows=[Bulky], activities=[echo]):
+        handle = await client.start_workflow(Bulky.run, body, id=f"bulky-{uuid.uuid4()}", task_queue=queue)
+        assert await handle.result() == body
     return handle.id
 
 
@@ -72,7 +83,7 @@ async def test_a_large_input_travels_by_reference_once_and_the_audit_replays_it_
 async def test_a_reader_without_the_records_database_is_refused_and_a_missing_payload_is_named(
         env: WorkflowEnvironment, servers: Servers) -> None:
     workflow_id = await run_bulky(env)
-    bare = Client(**{**env.client.config(), "data_converter": DATA_CONVERTER})
+    bare = with_converter(env.client, DATA_CONVERTER)
     with pytest.raises(RuntimeError, match="TMPRL1105"):
         await bare.get_workflow_handle(workflow_id).result()
 
@@ -83,3 +94,17 @@ async def test_a_reader_without_the_records_database_is_refused_and_a_missing_pa
         c.execute(delete(PAYLOADS).where(PAYLOADS.c.sha256 == sha))
     with pytest.raises(PayloadMissing, match=f"payload sha256 {sha} is not in the records database"):
         await fetch_execution(env.client, workflow_id)
+
+
+async def test_the_dev_server_refuses_a_payload_over_its_limit_and_takes_it_by_reference(db: Engine) -> None:
+    """The real server's blob limit (2 MiB by default), which the time-skipping server does not enforce."""
+    over = "x" * (3 * 1024 * 1024)
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary("temporal"), ui=False,
+                                                data_converter=DATA_CONVERTER, dev_server_log_level="error")
+    try:
+        with pytest.raises(RPCError, match="Blob data size exceeds limit"):
+            await env.client.start_workflow(Bulky.run, over, id=f"bulky-{uuid.uuid4()}", task_queue="nobody")
+        client = with_converter(env.client, data_converter(payload_storage(db)))
+        await run_bulky(env, client, over)
+    finally:
+        await env.shutdown()
