@@ -47,13 +47,16 @@ class _SharedAdapterJSON(PydanticJSONPlainPayloadConverter):
         return adapter.validate_json(payload.data)
 
 
+_ENCODINGS = tuple(_SharedAdapterJSON() if isinstance(c, JSONPlainPayloadConverter) else c
+                   for c in DefaultPayloadConverter.default_encoding_payload_converters)
+
+
 class PayloadConverter(CompositePayloadConverter):
-    """The SDK's default encodings, with JSON through pydantic (shared adapters)."""
+    """The SDK's default encodings, with JSON through pydantic (shared adapters). The encodings are shared too: the
+    SDK builds a converter each time it binds a command's storage context, several times per workflow task."""
 
     def __init__(self) -> None:
-        json = _SharedAdapterJSON()
-        super().__init__(*(json if isinstance(c, JSONPlainPayloadConverter) else c
-                           for c in DefaultPayloadConverter.default_encoding_payload_converters))
+        super().__init__(*_ENCODINGS)
 
 
 DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
