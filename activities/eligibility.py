@@ -44,7 +44,8 @@ class EligibilityActivities:
         """One verdict per rule id of the call checked `at` (rules, then at formal review attachments); reads only,
         so a retry is harmless."""
         with Session(self.engine) as session:
-            registry = snapshot(session, inp.form, self._prior_work(session))
+            registry = snapshot(session, inp.form, self._prior_work(session),
+                                inp.submitted_at.astimezone(inp.call.zone).year)
         return evaluate(inp.call, Facts(inp.form, registry, inp.submitted_at, inp.call.zone), inp.at)
 
     def _prior_work(self, session: Session) -> tuple[PriorWork, ...]:

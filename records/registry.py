@@ -298,16 +298,24 @@ def import_file(session: Session, path: Path, table: str | None = None) -> Impor
     return import_rows(session, read_rows(path, table))
 
 
-def snapshot(session: Session, form: ApplicationForm, prior: tuple[PriorWork, ...] | None = None) -> Snapshot:
+def snapshot(session: Session, form: ApplicationForm, prior: tuple[PriorWork, ...] | None = None,
+             year: int | None = None) -> Snapshot:
     """The cross-call facts of one form: its people, units and projects, and the PI's other applications; `prior`
-    is the duplicate check's corpus when the caller has read it already (`prior_work`)."""
+    is the duplicate check's corpus when the caller has read it already (`prior_work`).
+
+    Given the submission `year`, the unit's lead projects closed that started before it are left out: a unit's rules
+    count what it has applied for, has in progress, or started that year (models/rules/projects.py), and the closed
+    ones are most of a large unit's rows, read again for each of its applications."""
     member_ids = [m.person_id for m in form.team]
     unit_ids = sorted({*form.applicant_units, *(m.unit_id for m in form.team)})
     units = {u.id: u.facts() for u in session.exec(select(UnitRow).where(col(UnitRow.id).in_(unit_ids))).all()}
     people = {p.id: p.facts() for p in
               session.exec(select(PersonRow).where(col(PersonRow.id).in_([form.pi_id, *member_ids]))).all()}
     projects = project_facts(session, col(ProjectRow.person_id) == form.pi_id)
-    unit_projects = project_facts(session, col(ProjectRow.unit_id) == form.unit_id, col(ProjectRow.role) == "lead")
+    countable = [] if year is None else [or_(col(ProjectRow.status) != "closed",
+                                              col(ProjectRow.started_on) >= date(year, 1, 1))]
+    unit_projects = project_facts(session, col(ProjectRow.unit_id) == form.unit_id, col(ProjectRow.role) == "lead",
+                                  *countable)
     return Snapshot(
         pi=people.get(form.pi_id), units=units, people={k: v for k, v in people.items() if k != form.pi_id},
         projects=projects, unit_projects=unit_projects, pending=in_flight(session, form, projects + unit_projects),

@@ -75,7 +75,7 @@ class ProjectRow(SQLModel, table=True):
 
     __tablename__ = "registry_projects"
     project_id: str = Field(primary_key=True)
-    person_id: str = Field(primary_key=True)
+    person_id: str = Field(primary_key=True, index=True)  # the key leads with project_id: a PI's projects by this
     unit_id: str = Field(index=True)
     programme: str
     province: str

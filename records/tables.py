@@ -49,6 +49,8 @@ class LockoutRow(SQLModel, table=True):
 
 class ApplicationRow(SQLModel, table=True):
     __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_applicant", "applicant", "call_id"),  # a formal review reads the PI's
+                      Index("ix_applications_unit", "unit", "call_id"))  # and the unit's applications in other calls
     id: str = Field(primary_key=True)
     call_id: str = Field(index=True)
     workflow_id: str

@@ -18,6 +18,7 @@ from activities.eligibility import EligibilityActivities, EvaluateInput
 from cli import app
 from infra.temporal import DATA_CONVERTER
 from models.call import CallDefinition, load_call
+from models.facts import Facts
 from models.rules import Verdict, evaluate, rule_ids
 from records.engine import make_engine
 from records.registry import RowError, id_check_digit, import_file, import_rows, snapshot
@@ -262,6 +263,32 @@ def test_snapshot_projects_read_from_columns_equal_the_validated_rows(engine: En
     kinds = {(p.status, p.verdict is None, p.closed_on is None) for p in population.registry.snapshot(
         population.forms[0], ()).unit_projects}
     assert read > 0 and len(kinds) > 1
+
+
+def test_a_units_projects_closed_before_the_submission_year_are_left_out_and_decide_nothing(engine: Engine) -> None:
+    """The unit's lead projects that no unit rule counts (closed, started before the submission year) are not read;
+    one closed in that year still counts against 002's one application a year, and every verdict is unchanged."""
+    call = load_call(CALLS / "002-sx-2024-innovation-centres.yaml")
+    population = sample_population(call, 60, 2, AS_OF["002"])
+    at = datetime(2024, 4, 1, 10, tzinfo=call.zone)
+    with Session(engine) as s:
+        population.registry.write(s)
+        unit = population.forms[0].unit_id
+        for pid, started in (("closed-2023", date(2023, 2, 1)), ("closed-2024", date(2024, 1, 15))):
+            s.add(ProjectRow(project_id=pid, person_id="someone", unit_id=unit, programme="山西省技术创新中心",
+                             province="CN-SX", status="closed", verdict="pass", started_on=started,
+                             ends_on=date(2024, 3, 1), closed_on=date(2024, 3, 1)))
+        s.commit()
+        every, countable = snapshot(s, population.forms[0], ()), snapshot(s, population.forms[0], (), 2024)
+        assert {"closed-2023", "closed-2024"} <= {p.project_id for p in every.unit_projects}
+        assert "closed-2024" in {p.project_id for p in countable.unit_projects}
+        assert {p.project_id for p in every.unit_projects} - {p.project_id for p in countable.unit_projects} == {
+            p.project_id for p in every.unit_projects if p.status == "closed" and p.started_on.year < 2024}
+        verdict = {v.rule_id: v for v in evaluate(call, Facts(population.forms[0], countable, at, call.zone))}
+        assert verdict["one_application_a_year"].outcome == "fail"
+        for f in population.forms:
+            assert evaluate(call, Facts(f, snapshot(s, f, ()), at, call.zone)) == evaluate(
+                call, Facts(f, snapshot(s, f, (), 2024), at, call.zone)), f.application_id
 
 
 def test_a_signed_contract_counts_until_the_registry_lists_its_project(engine: Engine) -> None:
