@@ -69,7 +69,7 @@ COMMANDS: dict[str, Entry] = {
                    "Audit a call from its Temporal histories: trail, at, export, replay, verify, report."),
     "calendar": Entry("commands.calendar", "calendar_app", True,
                       "Working-day calendars: import a holiday notice, show a year."),
-    "db": Entry("commands.db", "db_app", True, "The records database: upgrade its schema, show its revision."),
+    "db": Entry("commands.db", "db_app", True, "The records database: upgrade its schema, show its revision, prune payloads."),
     "cluster": Entry("commands.cluster", "cluster_app", True,
                      "The Temporal cluster: register what grantflow's workflows use."),
     "simulate": Entry("commands.running", "running_app", False,

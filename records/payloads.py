@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
-from sqlalchemy import LargeBinary, select
+from sqlalchemy import LargeBinary, delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 from temporalio.api.common.v1 import Payload
@@ -66,10 +66,13 @@ class RecordsPayloadDriver(StorageDriver):
         return [StorageDriverClaim({"sha256": digest}) for digest, _ in rows]
 
     def _insert(self, rows: list[tuple[str, bytes]]) -> None:
+        """A row stored again gets the later instant: retention (`prune`) counts from a payload's last store."""
         now = datetime.now(UTC)
         with self.engine.begin() as c:
             c.execute(insert_new(c, PAYLOADS), [{"sha256": digest, "size": len(data), "content": data,
                                                 "stored_at": now} for digest, data in rows])
+            c.execute(update(PAYLOADS).where(PAYLOADS.c.sha256.in_([d for d, _ in rows]), PAYLOADS.c.stored_at < now)
+                      .values(stored_at=now))
 
     async def retrieve(self, context: StorageDriverRetrieveContext,
                        claims: Sequence[StorageDriverClaim]) -> list[Payload]:
@@ -119,3 +122,24 @@ async def resolve_references(storage: ExternalStorage | None, message: Message) 
                                                             [StorageDriverClaim(dict(ref.claim_data))])
         p.CopyFrom(stored)
     return len(references)
+
+
+def store_instants(engine: Engine, before: datetime) -> list[datetime]:
+    """The distinct instants of the payloads last stored before `before`, earliest first."""
+    with engine.connect() as c:
+        return list(c.execute(select(PAYLOADS.c.stored_at).where(PAYLOADS.c.stored_at < before).distinct()
+                              .order_by(PAYLOADS.c.stored_at)).scalars())
+
+
+def payloads_through(engine: Engine, through: datetime) -> tuple[int, int]:
+    """How many payloads were last stored at or before `through`, and their bytes."""
+    with engine.connect() as c:
+        count, size = c.execute(select(func.count(), func.coalesce(func.sum(PAYLOADS.c.size), 0))
+                                .where(PAYLOADS.c.stored_at <= through)).one()
+        return int(count), int(size)
+
+
+def prune(engine: Engine, through: datetime) -> int:
+    """Delete the payloads last stored at or before `through` (client.payload_retention decides the instant)."""
+    with engine.begin() as c:
+        return int(c.execute(delete(PAYLOADS).where(PAYLOADS.c.stored_at <= through)).rowcount)

@@ -3,25 +3,37 @@ and clients read them back, and the audit replays the history as the worker saw 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from temporalio import activity, workflow
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from typer.testing import CliRunner
 
 from audit.history import decode, fetch_execution
 from audit.replay import replayer
+from cli import app
+from client.payload_retention import prune_payloads
 from infra.settings import binary
 from infra.temporal import DATA_CONVERTER, data_converter
-from records.payloads import PAYLOADS, REFERENCE_TYPE, THRESHOLD, PayloadMissing, payload_storage
+from records.payloads import (
+    PAYLOADS,
+    REFERENCE_TYPE,
+    THRESHOLD,
+    PayloadMissing,
+    RecordsPayloadDriver,
+    payload_storage,
+    store_instants,
+)
 from tests.conftest import Servers
 
 BODY = "评审意见" * (THRESHOLD // 4)  # one string of 3 × THRESHOLD bytes in UTF-8
@@ -108,3 +120,81 @@ async def test_the_dev_server_refuses_a_payload_over_its_limit_and_takes_it_by_r
         await run_bulky(env, client, over)
     finally:
         await env.shutdown()
+
+
+@workflow.defn(sandboxed=False)
+class Holding:
+    """Holds its large input until signalled, then returns it."""
+
+    def __init__(self) -> None:
+        self.released = False
+
+    @workflow.run
+    async def run(self, body: str) -> str:
+        await workflow.wait_condition(lambda: self.released)
+        return body
+
+    @workflow.signal
+    def release(self) -> None:
+        self.released = True
+
+
+def stored_shas(db: Engine) -> set[str]:
+    with db.connect() as c:
+        return set(c.execute(select(PAYLOADS.c.sha256)).scalars())
+
+
+async def test_payloads_no_kept_history_can_refer_to_are_pruned_and_the_others_stay(db: Engine) -> None:
+    """Kept: a running workflow's, and a closed one's within the namespace's retention. Pruned: one stored before any
+    kept run started; then, a retention later, the closed workflow's (its history would be gone), not the running
+    one's, which still completes. A payload stored again counts from its last store."""
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary("temporal"), ui=False,
+                                                data_converter=data_converter(payload_storage(db)),
+                                                dev_server_log_level="error")
+    try:
+        with db.begin() as c:
+            c.execute(PAYLOADS.insert(), {"sha256": "orphan", "size": 3, "content": b"old",
+                                          "stored_at": datetime.now(UTC) - timedelta(days=3)})
+        closed = await run_bulky(env, body=BODY + "closed")
+        [closed_sha] = stored_shas(db) - {"orphan"}
+        await asyncio.sleep(1.5)  # the running workflow starts after the closed one's payload was last stored
+        queue = f"payloads-{uuid.uuid4()}"
+        async with Worker(env.client, task_queue=queue, workflows=[Holding]):
+            running = await env.client.start_workflow(Holding.run, BODY + "running", id=f"holding-{uuid.uuid4()}",
+                                                      task_queue=queue)
+            now = datetime.now(UTC)
+            first = await prune_payloads(env.client, db, now, dry_run=True)
+            assert (first.through is not None, first.payloads, first.size) == (True, 1, 3)
+            assert stored_shas(db) >= {"orphan", closed_sha}
+            told = await asyncio.to_thread(CliRunner().invoke, app, ["db", "prune-payloads", "--dry-run"], env={
+                "GRANTFLOW_DATABASE_URL": db.url.render_as_string(hide_password=False),
+                "GRANTFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host})
+            assert told.exit_code == 0 and told.output.startswith("would delete 1 payloads (0.0 MiB)"), told.output
+            assert (await prune_payloads(env.client, db, now)).payloads == 1
+            assert "orphan" not in stored_shas(db) and closed_sha in stored_shas(db)
+            assert (await prune_payloads(env.client, db, now)).through is None
+
+            later = now + first.retention + timedelta(days=2)  # the closed workflow's history is past retention
+            pruned = await prune_payloads(env.client, db, later, margin=timedelta(seconds=1))
+            assert pruned.payloads == 1 and stored_shas(db) == {running_sha(await running.fetch_history())}
+            await running.signal(Holding.release)
+            assert await running.result() == BODY + "running"
+        with pytest.raises(PayloadMissing):
+            await fetch_execution(env.client, closed)
+    finally:
+        await env.shutdown()
+
+
+def running_sha(history: WorkflowHistory) -> str:
+    started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    return started.data.decode().split('"sha256":"')[1].split('"')[0]
+
+
+def test_a_payload_stored_again_counts_from_its_last_store(db: Engine) -> None:
+    driver = RecordsPayloadDriver(db)
+    driver._insert([("same", b"content")])
+    with db.begin() as c:
+        c.execute(update(PAYLOADS).values(stored_at=datetime.now(UTC) - timedelta(days=30)))
+    driver._insert([("same", b"content")])
+    assert store_instants(db, datetime.now(UTC) - timedelta(days=1)) == []
+    assert len(store_instants(db, datetime.now(UTC) + timedelta(seconds=1))) == 1
