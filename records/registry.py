@@ -318,7 +318,7 @@ def snapshot(session: Session, form: ApplicationForm, prior: tuple[PriorWork, ..
                                   *countable)
     return Snapshot(
         pi=people.get(form.pi_id), units=units, people={k: v for k, v in people.items() if k != form.pi_id},
-        projects=projects, unit_projects=unit_projects, pending=in_flight(session, form, projects + unit_projects),
+        projects=projects, unit_projects=unit_projects, pending=in_flight(session, form),
         prior_work=prior_work(session) if prior is None else prior,
     )
 
@@ -341,15 +341,24 @@ def applied(row: ApplicationRow, listed: set[tuple[str | None, str | None]]) -> 
     return row.state != "draft" and row.state not in TERMINAL
 
 
-def in_flight(session: Session, form: ApplicationForm,
-              known: tuple[ProjectFacts, ...]) -> tuple[PendingApplication, ...]:
+def listed(session: Session, signed: list[ApplicationRow]) -> set[tuple[str | None, str | None]]:
+    """(person, call) and (unit, call) of the registry's projects from the calls of these signed contracts."""
+    if not signed:
+        return set()
+    p = ProjectRow
+    found = session.execute(select_columns(col(p.person_id), col(p.unit_id), col(p.call_id)).where(
+        col(p.call_id).in_({r.call_id for r in signed}),
+        or_(col(p.person_id).in_({r.applicant for r in signed}), col(p.unit_id).in_({r.unit for r in signed})))).all()
+    return {(person, call) for person, _, call in found} | {(unit, call) for _, unit, call in found}
+
+
+def in_flight(session: Session, form: ApplicationForm) -> tuple[PendingApplication, ...]:
     """The PI's and the unit's applications in other calls that count as applied (see `applied`)."""
     rows = session.exec(select(ApplicationRow).where(
         or_(col(ApplicationRow.applicant) == form.pi_id, col(ApplicationRow.unit) == form.unit_id),
         ApplicationRow.call_id != form.call_id, ApplicationRow.id != form.application_id)).all()
-    listed: set[tuple[str | None, str | None]] = {(p.person_id, p.call_id) for p in known}
-    listed |= {(p.unit_id, p.call_id) for p in known}
-    rows = [r for r in rows if applied(r, listed)]
+    known = listed(session, [r for r in rows if r.state == "contract_signed"])
+    rows = [r for r in rows if applied(r, known)]
     calls = {c.id: json.loads(c.definition_json) for c in
              session.exec(select(CallRow).where(col(CallRow.id).in_(sorted({r.call_id for r in rows})))).all()}
     zones = {c: ZoneInfo(d.get("timezone", "Asia/Shanghai")) for c, d in calls.items()}

@@ -303,6 +303,13 @@ def test_a_signed_contract_counts_until_the_registry_lists_its_project(engine: E
                          ends_on=date(2027, 12, 31)))
         s.commit()
         assert snapshot(s, mine).pending == ()
+        add_application(s, cooperation, "coop-8", "pi-2", "contract_signed")  # listed under the unit's other person,
+        s.add(ProjectRow(project_id="p8", person_id="pi-3", unit_id="u1", programme=cooperation.programme,  # closed
+                         province="CN-SX", call_id=cooperation.id, status="closed", verdict="pass",  # years ago
+                         started_on=date(2021, 1, 1), ends_on=date(2023, 12, 31), closed_on=date(2024, 2, 1)))
+        s.commit()
+        assert snapshot(s, mine, (), 2025).pending == ()  # found although the unit's projects read leave it out
+        assert "p8" not in {p.project_id for p in snapshot(s, mine, (), 2025).unit_projects}
 
 
 def test_the_activity_evaluates_every_rule_of_the_call(engine: Engine) -> None:
