@@ -1,7 +1,8 @@
 """Figure 5, lifecycle: one call simulated end to end on the time-skipping server (`grantflow simulate`).
 
 It runs in a process of its own so that the peak RSS measured is the simulation's alone:
-`python -m bench.lifecycle N` prints one JSON object.
+`python -m bench.lifecycle N [CALL [CACHE]]` prints one JSON object (CACHE: the worker's workflow cache, by default
+the simulation's 10,000).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.settings import SIMULATION_CACHE
 from models.call import load_call
 from models.lifecycle import TERMINAL
 from simulation.launch import simulate
@@ -33,10 +35,10 @@ class Lifecycle:
     terminal: int
 
 
-async def lifecycle(n: int, call: Path = CALL) -> Lifecycle:
+async def lifecycle(n: int, call: Path = CALL, cache: int = SIMULATION_CACHE) -> Lifecycle:
     """Run `main` in a child process and read its figures."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.lifecycle", str(n), str(call), cwd=ROOT,
+        sys.executable, "-m", "bench.lifecycle", str(n), str(call), str(cache), cwd=ROOT,
         stdout=asyncio.subprocess.PIPE)
     out, _ = await child.communicate()
     printed = [line for line in out.decode().splitlines() if line.startswith("{")]
@@ -47,9 +49,10 @@ async def lifecycle(n: int, call: Path = CALL) -> Lifecycle:
 
 def main() -> None:
     n, path = int(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else CALL
+    cache = int(sys.argv[3]) if len(sys.argv) > 3 else SIMULATION_CACHE
     call = load_call(path)
     started = time.perf_counter()
-    report = asyncio.run(simulate(call, n, SEED))
+    report = asyncio.run(simulate(call, n, SEED, cache=cache))
     wall_s = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     terminal = sum(count for state, count in report.final_states.items() if state in TERMINAL)

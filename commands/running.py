@@ -14,7 +14,7 @@ from temporalio.client import Client
 
 from audit.export import export_call
 from commands.common import err, load, out, run, settings
-from infra.settings import configured_database
+from infra.settings import SIMULATION_CACHE, configured_database
 from simulation.launch import Finished
 from simulation.report import Report
 
@@ -36,7 +36,9 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
              replace: bool = typer.Option(False, "--replace", help="delete the call's rows an earlier run left in "
                                                                    "GRANTFLOW_DATABASE_URL first"),
              late_share: float = typer.Option(0.05, min=0.0, max=1.0, help="share of units, recommenders, agencies "
-                                              "and reviewers who act after their deadline or never")) -> None:
+                                              "and reviewers who act after their deadline or never"),
+             cache: int = typer.Option(SIMULATION_CACHE, min=1, help="workflows the worker keeps in memory (0.3 to 0.5 MB "
+                                       "each); the others are replayed when touched")) -> None:
     """Run a call's whole lifecycle on the time-skipping server with a seeded population; report invariants. The
     records go to GRANTFLOW_DATABASE_URL when it is set (upgraded first), else to a temporary SQLite file. On a
     terminal, a bar on standard error shows the phase and how many applications have reached a final state."""
@@ -52,7 +54,7 @@ def simulate(file: Path, applications: int = typer.Option(500), seed: int = type
         async with bar.shown():
             return await run_simulation(call, applications, seed, database=configured_database(),
                                         finished=export_to(call.id, export) if export else None, replace=replace,
-                                        late_share=late_share, shown=bar)
+                                        late_share=late_share, shown=bar, cache=cache)
 
     report = run(shown())
     if as_json:

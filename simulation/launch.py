@@ -33,12 +33,14 @@ Finished = Callable[[Client, Engine, "Report"], Awaitable[None]]
 
 async def simulate(call: CallDefinition, n: int, seed: int, database: str | None = None,
                    finished: Finished | None = None, replace: bool = False, late_share: float = 0.0,
-                   shown: Shown | None = None) -> Report:
+                   shown: Shown | None = None, cache: int = SIMULATION_CACHE) -> Report:
     """Run the simulation; `finished` is given the server's client, the records DB and the report before the
     time-skipping server stops (the command line writes the audit export there).
 
     The records go to `database` (a URL, upgraded to the newest schema first), or to a temporary SQLite file. A
-    database that already holds the call is refused (ValueError), unless `replace` deletes its rows first."""
+    database that already holds the call is refused (ValueError), unless `replace` deletes its rows first. The worker
+    keeps `cache` workflows in memory (0.3 to 0.5 MB each); the others are replayed from their histories when touched,
+    and every round of the simulation touches every application (BENCHMARKS.md: the lifecycle's cache)."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(database or f"sqlite:///{Path(tmp) / 'simulation.db'}", migrate=True)
         if replace:
@@ -56,7 +58,7 @@ async def simulate(call: CallDefinition, n: int, seed: int, database: str | None
             task_queue = f"simulate-{uuid.uuid4()}"
             now = await env.get_current_time()
             prepared = prepare(with_stand_in_years(call, now.date()), not_before=now + manual_lead(call))
-            async with build_worker(env.client, task_queue, engine, channel, workflow_cache=SIMULATION_CACHE), \
+            async with build_worker(env.client, task_queue, engine, channel, workflow_cache=cache), \
                     postman.running() if postman else nullcontext():
                 report = await Simulation(env, prepared, n, seed, task_queue, engine, channel, late_share,
                                           shown).run()

@@ -73,12 +73,14 @@ class Recorded(TerminalBar):
 
 
 async def test_same_seed_same_outcome_and_the_bar_follows_the_phases_to_every_application_final() -> None:
+    """The second run keeps 3 workflows in the worker's cache: the others are replayed each time they are touched."""
     call = load_call(FILES[0])
     bar = Recorded(12)
     async with bar.shown():
         first = await simulate(call, 12, seed=5, shown=bar)
-    second = await simulate(call, 12, seed=5)
-    assert first.final_states == second.final_states
+    second = await simulate(call, 12, seed=5, cache=3)
+    assert first.final_states == second.final_states  # notices vary run to run (230-248), either cache
+    assert first.violations == second.violations == []
     assert bar.phases == [f"{p.id} ({p.name})" for p in call.phases]
     drawn = bar.console.file.getvalue()  # type: ignore[attr-defined]
     assert "12/12 applications final" in drawn and "contract" in drawn
