@@ -116,6 +116,11 @@ def _undelivered(db: Engine) -> list[str]:
         return list(s.exec(select(NoticeRow.key).where(NoticeRow.delivered_at.is_(None))).all())  # type: ignore[union-attr]
 
 
+def _stored(db: Engine) -> set[str]:
+    with Session(db) as s:
+        return set(s.exec(select(NoticeRow.key)).all())
+
+
 def _count(db: Engine, *where: object) -> int:
     with Session(db) as s:
         return s.exec(select(func.count()).select_from(TransitionRow).where(*where)).one()  # type: ignore[arg-type]
@@ -159,6 +164,11 @@ async def test_a_worker_killed_during_a_closure_closes_every_draft_once_and_send
         await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles[:drafts])), 300)  # caught up, closed (a liveness bound, generous for a loaded machine)
         # An activity the kill interrupted is retried once its start-to-close timeout (60 s) has passed.
         await _wait(lambda: not _undelivered(db), limit_s=180)
+        # The call may still be publishing an event, whose notice is handed over before its transaction commits (by
+        # this worker, or by the killed one, whose attempt is retried after its timeout): the worker is stopped once
+        # every notice handed over is stored (stopped in between, the next worker's retry would store it).
+        await _wait(lambda: {*_delivered(tmp_path / "first.log"), *_delivered(tmp_path / "second.log")}
+                    <= _stored(db), limit_s=180)
     finally:
         second.terminate()
         second.wait()
